@@ -1,0 +1,30 @@
+"""The mixlab error hierarchy.
+
+Every error raised on purpose by mixlab derives from :class:`MixlabError`, and
+also from the built-in class a caller would expect (``ValueError`` for bad
+input, ``RuntimeError`` for an environment or solver that cannot do the work),
+so ``except ValueError`` keeps working. Messages state the violated condition
+and the offending value.
+"""
+
+from __future__ import annotations
+
+
+class MixlabError(Exception):
+    """Base class of every error mixlab raises on purpose."""
+
+
+class ParameterError(MixlabError, ValueError):
+    """An argument violates a stated condition (range, shape, finiteness, choice)."""
+
+
+class MatrixError(ParameterError):
+    """A matrix lacks a required property (square, stochastic, symmetric, nonnegative)."""
+
+
+class GraphError(ParameterError):
+    """A graph lacks a required property (connected, regular, size of the family)."""
+
+
+class BackendUnavailableError(MixlabError, RuntimeError):
+    """A requested compute backend cannot run here (e.g. CUDA without a GPU)."""

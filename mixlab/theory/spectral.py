@@ -1,0 +1,223 @@
+"""Spectral quantities of mixing matrices and of time-varying schedules.
+
+rho = ||W - J||_2 (consensus contraction of one step), spectral gap 1 - rho,
+beta = ||I - W||_2, per-period contraction ||W_{q-1}...W_0 - J||_2, steps to
+exact consensus, and the epsilon-mixing time ceil(log(1/eps) / log(1/rho)).
+
+Algorithms: circulant matrices (ring, exponential graphs, one-peer schedules)
+use their closed-form spectrum, the DFT of the first row (circulants are
+normal, so singular values are |eigenvalues|); other dense matrices use LAPACK;
+large sparse symmetric stochastic matrices use shift-invert Lanczos (ARPACK)
+near 1 and near -1; anything else ARPACK's SVD on a LinearOperator.
+
+>>> from mixlab.theory.graphs import ring
+>>> from mixlab.theory.weights import mixing_matrix
+>>> round(rho(mixing_matrix(ring(8))), 12)   # 1/3 + 2/3 cos(2 pi / 8)
+0.804737854124
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable
+from dataclasses import asdict, dataclass
+
+import networkx as nx
+import numpy as np
+import scipy.sparse as sp
+import scipy.sparse.linalg as spla
+
+from mixlab.errors import ParameterError
+from mixlab.theory.mixing_matrix import DENSE_MAX_N, as_matrix, properties
+from mixlab.validate import require_int, require_real
+
+#: Entries of a product within this distance of J count as exact consensus.
+EXACT_ATOL = 1e-12
+
+
+def circulant_first_row(W) -> np.ndarray | None:
+    """First row c of W if W is circulant (W[i, j] = c[(j - i) mod n]), else None."""
+    W = as_matrix(W)
+    n = W.shape[0]
+    if sp.issparse(W):
+        C = W.tocoo()
+        c = W[[0]].toarray().ravel()
+        ok = C.nnz == n * np.count_nonzero(c) and np.array_equal(
+            C.data, c[(C.col - C.row) % n])
+        return c if ok else None
+    c = W[0]
+    idx = (np.arange(n)[None, :] - np.arange(n)[:, None]) % n
+    return c.copy() if np.array_equal(W, c[idx]) else None
+
+
+def circulant_eigenvalues(first_row: np.ndarray) -> np.ndarray:
+    """Eigenvalues of the circulant with this first row (index k <-> frequency k)."""
+    return np.fft.fft(first_row)
+
+
+def _dense(W) -> np.ndarray:
+    return W.toarray() if sp.issparse(W) else W
+
+
+def _sparse_symmetric_extremes(W: sp.csr_matrix) -> tuple[float, float]:
+    """(||W - J||_2, lambda_min(W)) of a large symmetric doubly stochastic W, by
+    Lanczos (ARPACK) on the deflated operator W - J and on W."""
+    r = spla.eigsh(_minus_J(W), k=1, which="LM", return_eigenvectors=False)
+    lam_min = spla.eigsh(W, k=1, which="SA", return_eigenvectors=False)
+    return float(abs(r[0])), float(lam_min[0])
+
+
+def _norm2(A, n: int) -> float:
+    """Largest singular value of a matrix or operator of size n."""
+    if isinstance(A, np.ndarray):
+        return float(np.linalg.norm(A, 2))
+    return float(spla.svds(A, k=1, return_singular_vectors=False, random_state=0)[0])
+
+
+def _minus_J(W) -> spla.LinearOperator:
+    n = W.shape[0]
+    return spla.LinearOperator(
+        (n, n), dtype=np.float64,
+        matvec=lambda x: W @ x - x.mean(axis=0),
+        rmatvec=lambda x: W.T @ x - x.mean(axis=0),
+    )
+
+
+@dataclass(frozen=True)
+class SpectralSummary:
+    """Spectral quantities and properties of one mixing matrix."""
+
+    n: int
+    rho: float
+    spectral_gap: float
+    beta: float
+    symmetric: bool
+    doubly_stochastic: bool
+    nonnegative: bool
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+def spectral_summary(W) -> SpectralSummary:
+    """rho = ||W - J||_2, gap = 1 - rho, beta = ||I - W||_2 and W's properties."""
+    W = as_matrix(W)
+    n = W.shape[0]
+    props = properties(W)
+    c = circulant_first_row(W)
+    if c is not None:
+        lam = circulant_eigenvalues(c)
+        r = max(abs(lam[0] - 1.0), float(np.abs(lam[1:]).max(initial=0.0)))
+        b = float(np.abs(1.0 - lam).max())
+    elif not sp.issparse(W) or n <= DENSE_MAX_N:
+        D = _dense(W)
+        if props.symmetric:
+            ev = np.linalg.eigvalsh(D - 1.0 / n)
+            r = float(np.abs(ev).max())
+            b = float(np.abs(1.0 - np.linalg.eigvalsh(D)).max())
+        else:
+            r = _norm2(D - 1.0 / n, n)
+            b = _norm2(np.eye(n) - D, n)
+    elif props.symmetric and props.doubly_stochastic:
+        r, lam_min = _sparse_symmetric_extremes(W)
+        b = 1.0 - lam_min
+    else:
+        r = _norm2(_minus_J(W), n)
+        b = _norm2(sp.identity(n, format="csr") - W, n)
+    return SpectralSummary(n=n, rho=r, spectral_gap=1.0 - r, beta=b,
+                           symmetric=props.symmetric,
+                           doubly_stochastic=props.doubly_stochastic,
+                           nonnegative=props.nonnegative)
+
+
+def rho(W) -> float:
+    """Consensus contraction ||W - J||_2 of one mixing step."""
+    return spectral_summary(W).rho
+
+
+def spectral_gap(W) -> float:
+    """1 - rho(W)."""
+    return spectral_summary(W).spectral_gap
+
+
+def beta(W) -> float:
+    """||I - W||_2."""
+    return spectral_summary(W).beta
+
+
+def laplacian_extreme_eigenvalues(G: nx.Graph) -> tuple[float, float]:
+    """(lambda_1(L), lambda_{n-1}(L)): the largest and the second smallest
+    (algebraic connectivity) eigenvalues of the graph Laplacian L."""
+    n = G.number_of_nodes()
+    L = nx.laplacian_matrix(G, nodelist=range(n)).astype(np.float64).tocsr()
+    c = circulant_first_row(L)
+    if c is not None:
+        ev = np.sort(circulant_eigenvalues(c).real)
+    elif n <= DENSE_MAX_N:
+        ev = np.linalg.eigvalsh(L.toarray())
+    else:
+        top = float(spla.eigsh(L, k=1, which="LA", return_eigenvectors=False)[0])
+        # lambda_2(L) = top - lambda_max(top*I - L on the complement of 1)
+        M = spla.LinearOperator((n, n), dtype=np.float64,
+                                matvec=lambda x: top * (x - x.mean(axis=0)) - L @ x)
+        ev = np.array([0.0, top - spla.eigsh(M, k=1, which="LA", return_eigenvectors=False)[0], top])
+    return float(ev[-1]), float(ev[1])
+
+
+def period_contraction(matrices: Iterable) -> float:
+    """||W_{q-1} ... W_1 W_0 - J||_2 for the period W_0, ..., W_{q-1} (applied in order)."""
+    mats = [as_matrix(W) for W in matrices]
+    if not mats:
+        raise ParameterError("a period needs at least one matrix")
+    n = mats[0].shape[0]
+    rows = [circulant_first_row(W) for W in mats]
+    if all(c is not None for c in rows):
+        lam = np.prod([circulant_eigenvalues(c) for c in rows], axis=0)
+        return max(abs(lam[0] - 1.0), float(np.abs(lam[1:]).max(initial=0.0)))
+    if n > DENSE_MAX_N:
+        raise ParameterError(
+            f"period contraction of a non-circulant schedule needs n <= {DENSE_MAX_N}, got n = {n}")
+    P = np.eye(n)
+    for W in mats:
+        P = W @ P
+    return _norm2(np.asarray(P) - 1.0 / n, n)
+
+
+def steps_to_exact_average(matrices: Iterable, max_steps: int) -> int | None:
+    """Smallest t <= max_steps with W_{t-1} ... W_0 = J (entrywise within
+    EXACT_ATOL), or None if no prefix of length <= max_steps averages exactly.
+
+    ``matrices`` yields W_0, W_1, ...; only the first ``max_steps`` are used.
+    """
+    max_steps = require_int("max_steps", max_steps, minimum=1)
+    mats = [as_matrix(W) for W, _ in zip(matrices, range(max_steps))]
+    n = mats[0].shape[0]
+    rows = [circulant_first_row(W) for W in mats]
+    if all(c is not None for c in rows):
+        lam = np.ones(n, dtype=complex)
+        for t, c in enumerate(rows, start=1):
+            lam = lam * circulant_eigenvalues(c)
+            if abs(lam[0] - 1) <= EXACT_ATOL and np.abs(lam[1:]).max(initial=0) <= EXACT_ATOL:
+                return t
+        return None
+    if n > DENSE_MAX_N:
+        raise ParameterError(f"exact-consensus search of a non-circulant schedule needs "
+                         f"n <= {DENSE_MAX_N}, got n = {n}")
+    P = np.eye(n)
+    for t, W in enumerate(mats, start=1):
+        P = np.asarray(W @ P)
+        if np.abs(P - 1.0 / n).max() <= EXACT_ATOL:
+            return t
+    return None
+
+
+def mixing_time(rho_value: float, eps: float) -> int | None:
+    """Steps t = ceil(log(1/eps) / log(1/rho)) after which rho^t <= eps;
+    1 when rho = 0 (one step averages exactly), None when rho >= 1 (never)."""
+    r = require_real("rho", rho_value, low=0)
+    eps = require_real("eps", eps, low=0, high=1, low_open=True, high_open=True)
+    if r >= 1.0:
+        return None
+    if r == 0.0:
+        return 1
+    return max(1, math.ceil(math.log(1.0 / eps) / math.log(1.0 / r)))
