@@ -1,0 +1,40 @@
+"""Backend names and the lazy, guarded access to the CUDA cores."""
+
+from __future__ import annotations
+
+import os
+
+from mixlab.errors import BackendUnavailableError
+from mixlab.validate import require_choice
+
+BACKENDS = ("numba", "cuda", "reference")
+
+
+def check_backend(backend: str) -> str:
+    return require_choice("backend", backend, BACKENDS)
+
+
+def cuda_available() -> bool:
+    """True when numba.cuda can run kernels here (a GPU, or the simulator)."""
+    try:
+        from numba import cuda
+    except ImportError:
+        return False
+    try:
+        return bool(cuda.is_available())
+    except Exception:  # driver present but broken: the backend is unavailable
+        return False
+
+
+def cuda_cores():
+    """The CUDA cores module, or a BackendUnavailableError saying why not."""
+    if not cuda_available():
+        sim = os.environ.get("NUMBA_ENABLE_CUDASIM", "0")
+        raise BackendUnavailableError(
+            "backend 'cuda' needs a CUDA GPU with a working driver (numba.cuda.is_available() "
+            f"is False; NUMBA_ENABLE_CUDASIM={sim}); use backend='numba', or set "
+            "NUMBA_ENABLE_CUDASIM=1 before importing numba to run the CUDA simulator"
+        )
+    from mixlab.kernels import cuda_cores
+
+    return cuda_cores

@@ -1,0 +1,28 @@
+"""The one place for compiled-kernel settings.
+
+Numba CPU kernels are compiled with ``cache=True`` and without fastmath (their
+outputs are held against exact identities and bounds). CUDA kernels use
+grid-stride loops; the launch size comes from :data:`CUDA_THREADS_PER_BLOCK`
+and :data:`CUDA_MAX_BLOCKS` (environment: ``MIXLAB_CUDA_THREADS``,
+``MIXLAB_CUDA_MAX_BLOCKS``), read at every launch so tests can shrink them.
+"""
+
+from __future__ import annotations
+
+import os
+
+NUMBA_JIT = {"cache": True, "nogil": True}
+NUMBA_PARALLEL = {**NUMBA_JIT, "parallel": True}
+
+#: Columns processed per inner block by the CPU kernels (fits in L1 with the accumulator).
+CPU_COLUMN_BLOCK = 1024
+
+CUDA_THREADS_PER_BLOCK = int(os.environ.get("MIXLAB_CUDA_THREADS", "256"))
+CUDA_MAX_BLOCKS = int(os.environ.get("MIXLAB_CUDA_MAX_BLOCKS", "4096"))
+
+
+def cuda_launch(work_items: int) -> tuple[int, int]:
+    """(blocks, threads) for a grid-stride loop over ``work_items`` items."""
+    threads = CUDA_THREADS_PER_BLOCK
+    blocks = max(1, min(CUDA_MAX_BLOCKS, -(-work_items // threads)))
+    return blocks, threads
