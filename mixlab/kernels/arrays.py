@@ -11,8 +11,10 @@ FLOAT_DTYPES = (np.float32, np.float64)
 
 
 def is_device_array(a) -> bool:
-    """True for a CUDA device array (it is passed to the cuda backend as is)."""
-    return hasattr(a, "__cuda_array_interface__")
+    """True for a CUDA device array (it is passed to the cuda backend as is): an
+    object with ``__cuda_array_interface__``, or a numba device array (the
+    simulator's has only ``copy_to_host``)."""
+    return hasattr(a, "__cuda_array_interface__") or hasattr(a, "copy_to_host")
 
 
 def check_models(name: str, X, *, writeable: bool = False, check_finite: bool = True):

@@ -100,7 +100,7 @@ def check_mixing_matrix(W, *, doubly_stochastic: bool = False, symmetric: bool =
     i = int(np.abs(dev).argmax())
     if abs(dev[i]) > atol:
         raise MatrixError(
-            f"mixing matrix must be row-stochastic; row {i} sums to {1 + dev[i]!r} "
+            f"mixing matrix must be row-stochastic; row {i} sums to {float(1 + dev[i]):.12g} "
             f"(worst row deviation {abs(dev[i]):.3g} > {atol:g})"
         )
     if doubly_stochastic:
@@ -108,7 +108,7 @@ def check_mixing_matrix(W, *, doubly_stochastic: bool = False, symmetric: bool =
         j = int(np.abs(dev).argmax())
         if abs(dev[j]) > atol:
             raise MatrixError(
-                f"mixing matrix must be doubly stochastic; column {j} sums to {1 + dev[j]!r} "
+                f"mixing matrix must be doubly stochastic; column {j} sums to {float(1 + dev[j]):.12g} "
                 f"(worst column deviation {abs(dev[j]):.3g} > {atol:g})"
             )
     if symmetric and (a := asymmetry(W)) > atol:
