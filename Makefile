@@ -1,0 +1,35 @@
+# Two entry points for a newcomer: `make verify` and `make test`.
+# Each creates .venv with python3 -m venv when missing and installs what it needs.
+
+PYTHON ?= python3
+VENV   := .venv
+PY     := $(VENV)/bin/python
+STAMP  := $(VENV)/.installed-all
+export HYPOTHESIS_PROFILE ?= ci
+
+.PHONY: verify test test-cpu test-cudasim bench clean
+
+$(STAMP): pyproject.toml
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e ".[all]"
+	@touch $(STAMP)
+
+verify: $(STAMP)
+	$(VENV)/bin/mixlab verify
+
+test: test-cpu test-cudasim
+
+test-cpu: $(STAMP)
+	$(PY) -m pytest -m "not cudasim" -n 2
+
+# The CUDA backend under numba's simulator, in its own process (the variable
+# must be set before numba is imported).
+test-cudasim: $(STAMP)
+	NUMBA_ENABLE_CUDASIM=1 $(PY) -m pytest -m cudasim
+
+bench: $(STAMP)
+	$(PY) -m bench.mixing
+
+clean:
+	rm -rf $(VENV) .pytest_cache .hypothesis

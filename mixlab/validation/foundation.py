@@ -1,0 +1,172 @@
+"""The checks of the foundation: mixing matrices, group schedules and the
+averaging kernels, each measured on a fresh run and held against theory.
+
+Sources: the Metropolis ring spectrum is the DFT of a circulant; the
+hypercube spectrum is that of the Boolean cube; best constant is Xiao & Boyd
+(2004), eq. (16); butterfly exact averaging is WAGMA-SGD (Li et al., IEEE TPDS
+2021); one-peer exponential exact averaging is Ying et al. (NeurIPS 2021);
+the random-group factor and the self-weighted butterfly contraction are
+derived in mixlab (docstrings of :mod:`mixlab.theory.groups`).
+"""
+
+from __future__ import annotations
+
+import math
+
+import networkx as nx
+import numpy as np
+
+from mixlab.kernels.group_averaging import group_average
+from mixlab.kernels.mixing import sparse_mix
+from mixlab.theory import graphs, spectral
+from mixlab.theory.groups import ButterflyGroups, RandomGroups
+from mixlab.theory.schedules import OnePeerExponential
+from mixlab.theory.weights import mixing_matrix
+from mixlab.validation.checks import Check
+
+EXACT = 1e-12
+
+
+def consensus_distance(X: np.ndarray) -> float:
+    """Gamma = sum_i ||x_i - xbar||^2 (the sum, not the normalized Gamma/n)."""
+    return float(((X - X.mean(axis=0)) ** 2).sum())
+
+
+def ring_spectrum_deviation(n: int) -> tuple[float, float]:
+    W = mixing_matrix(graphs.ring(n), "metropolis")
+    expected = np.sort(1 / 3 + 2 / 3 * np.cos(2 * np.pi * np.arange(n) / n))
+    return float(np.abs(np.linalg.eigvalsh(W) - expected).max()), 0.0
+
+
+def hypercube_rho(k: int) -> tuple[float, float]:
+    return spectral.rho(mixing_matrix(graphs.hypercube(2**k), "metropolis")), (k - 1) / (k + 1)
+
+
+def best_constant_rho(family: str, n: int) -> tuple[float, float]:
+    G = graphs.make_graph(family, n)
+    lam = np.linalg.eigvalsh(nx.laplacian_matrix(G).toarray().astype(float))
+    return spectral.rho(mixing_matrix(G, "best_constant")), (lam[-1] - lam[1]) / (lam[-1] + lam[1])
+
+
+def contraction_ratio(family: str, n: int, d: int, steps: int, seed: int) -> tuple[float, float]:
+    """max_t ||W Y_t - J Y_t||_F / ||Y_t - J Y_t||_F along a power iteration of
+    the sparse mixing kernel (Y_{t+1} = W Y_t, centered and renormalized so the
+    consensus part never drowns in rounding), against rho: the
+    ratio stays <= rho and climbs toward it, so the check is tested near its
+    tight point."""
+    W = mixing_matrix(graphs.make_graph(family, n), "metropolis", sparse=True)
+    Y = np.random.default_rng(seed).standard_normal((n, d))
+    worst = 0.0
+    for _ in range(steps):
+        Z = sparse_mix(W, Y)
+        worst = max(worst, math.sqrt(consensus_distance(Z) / consensus_distance(Y)))
+        Z -= Z.mean(axis=0)
+        Y = Z / np.linalg.norm(Z)
+    return worst, spectral.rho(W)
+
+
+def mean_drift(family: str, n: int, d: int, steps: int, seed: int) -> tuple[float, float]:
+    """max |xbar_t - xbar_0| over ``steps`` mixing steps (should be 0)."""
+    W = mixing_matrix(graphs.make_graph(family, n), "metropolis", sparse=True)
+    X = np.random.default_rng(seed).standard_normal((n, d))
+    mean0, Y = X.mean(axis=0), X
+    for _ in range(steps):
+        Y = sparse_mix(W, Y)
+    return float(np.abs(Y.mean(axis=0) - mean0).max()), 0.0
+
+
+def butterfly_steps(n: int, S: int, d: int, seed: int) -> tuple[float, float]:
+    """Steps of the numba kernel until Gamma <= 1e-24 Gamma_0, against log_S n."""
+    sched = ButterflyGroups(n, S, "mean")
+    X = np.random.default_rng(seed).standard_normal((n, d))
+    g0 = consensus_distance(X)
+    for t in range(1, 4 * sched.period + 1):
+        group_average(X, sched.groups(t - 1), "mean")
+        if consensus_distance(X) <= 1e-24 * g0:
+            return t, math.log(n, S)
+    return math.inf, math.log(n, S)
+
+
+def self_weighted_period_rho(n: int, S: int) -> tuple[float, float]:
+    sched = ButterflyGroups(n, S, "self_weighted")
+    measured = spectral.period_contraction(sched.matrix(t) for t in range(sched.period))
+    return measured, 1 / (S + 1)
+
+
+def one_peer_steps(n: int) -> tuple[float, float]:
+    steps = spectral.steps_to_exact_average(OnePeerExponential(n).matrices(), 4 * n)
+    return (math.inf if steps is None else steps), math.log2(n)
+
+
+def random_group_factor(n: int, S: int, rounds: int, seed: int) -> tuple[float, float]:
+    """|mean Gamma'/Gamma - f| / standard error over independent rounds (<= 4)."""
+    sched = RandomGroups(n, S, "mean", seed=seed)
+    X0 = np.random.default_rng(seed + 1).standard_normal((n, 4))
+    g0 = consensus_distance(X0)
+    ratios = np.empty(rounds)
+    for t in range(rounds):
+        X = X0.copy()
+        group_average(X, sched.groups(t), "mean")
+        ratios[t] = consensus_distance(X) / g0
+    se = ratios.std(ddof=1) / math.sqrt(rounds)
+    return abs(ratios.mean() - sched.expected_gamma_factor()) / se, 4.0
+
+
+def backend_agreement(n: int, d: int, seed: int) -> tuple[float, float]:
+    """max relative difference numba vs reference over group averaging and mixing."""
+    rng = np.random.default_rng(seed)
+    X = rng.standard_normal((n, d))
+    W = mixing_matrix(graphs.make_graph("exponential", n), "metropolis", sparse=True)
+    groups = RandomGroups(n, 4, seed=seed).groups(0)
+    worst = 0.0
+    for rule in ("mean", "self_weighted"):
+        a = group_average(X.copy(), groups, rule, backend="numba")
+        b = group_average(X.copy(), groups, rule, backend="reference")
+        worst = max(worst, float(np.abs(a - b).max() / np.abs(b).max()))
+    a, b = sparse_mix(W, X, backend="numba"), sparse_mix(W, X, backend="reference")
+    return max(worst, float(np.abs(a - b).max() / np.abs(b).max())), 1e-12
+
+
+def foundation_checks(size: str = "default") -> list[Check]:
+    """The foundation checks at ``size`` in {"quick", "default", "full"}."""
+    big = {"quick": 64, "default": 1024, "full": 4096}[size]
+    rounds = {"quick": 1000, "default": 4000, "full": 20000}[size]
+    dft = "DFT of a circulant matrix"
+    return [
+        Check("ring-metropolis-spectrum", r"\lambda_k(W) = 1/3 + 2/3\cos(2\pi k/n)", dft, "==",
+              EXACT, ring_spectrum_deviation, {"n": 64}),
+        Check("hypercube-rho", r"\rho = (k-1)/(k+1) on the k-cube", "spectrum of the Boolean cube",
+              "==", EXACT, hypercube_rho, {"k": 6}),
+        Check("best-constant-rho", r"\rho = (\lambda_1 - \lambda_{n-1})/(\lambda_1 + \lambda_{n-1})",
+              "Xiao & Boyd 2004, eq. (16)", "==", 1e-10, best_constant_rho,
+              {"family": "torus", "n": 64}),
+        Check("mixing-contraction-ring", r"\|WX - JX\|_F \le \rho \|X - JX\|_F",
+              "definition of rho = ||W - J||_2", "<=", EXACT, contraction_ratio,
+              {"family": "ring", "n": big, "d": 4, "steps": 300, "seed": 0}),
+        Check("mixing-contraction-exponential", r"\|WX - JX\|_F \le \rho \|X - JX\|_F",
+              "definition of rho = ||W - J||_2", "<=", EXACT, contraction_ratio,
+              {"family": "exponential", "n": big, "d": 4, "steps": 300, "seed": 1}),
+        Check("mixing-preserves-mean", r"\bar x(WX) = \bar x(X) for doubly stochastic W",
+              "1^T W = 1^T", "==", EXACT, mean_drift,
+              {"family": "torus", "n": 256, "d": 8, "steps": 50, "seed": 2}),
+        Check("butterfly-exact-64-8", r"W_{k-1}\cdots W_0 = J, k = \log_S n",
+              "Li et al., WAGMA-SGD, IEEE TPDS 2021", "==", 0, butterfly_steps,
+              {"n": 64, "S": 8, "d": 8, "seed": 3}),
+        Check("butterfly-exact-81-3", r"W_{k-1}\cdots W_0 = J, k = \log_S n",
+              "Li et al., WAGMA-SGD, IEEE TPDS 2021", "==", 0, butterfly_steps,
+              {"n": 81, "S": 3, "d": 8, "seed": 4}),
+        Check("butterfly-exact-large", r"W_{k-1}\cdots W_0 = J, k = \log_S n",
+              "Li et al., WAGMA-SGD, IEEE TPDS 2021", "==", 0, butterfly_steps,
+              {"n": 4 ** round(math.log(big, 4)), "S": 4, "d": 64, "seed": 5}),
+        Check("butterfly-self-weighted-period", r"\|W_{k-1}\cdots W_0 - J\|_2 = 1/(S+1)",
+              "derived in mixlab (mixlab.theory.groups)", "==", EXACT, self_weighted_period_rho,
+              {"n": 64, "S": 4}),
+        Check("one-peer-exponential-exact", r"\prod_{t<\log_2 n} (I + P^{2^t})/2 = J",
+              "Ying et al., NeurIPS 2021", "==", 0, one_peer_steps, {"n": 64}),
+        Check("random-groups-expectation", r"E[\Gamma'] = \frac{n-S}{S(n-1)}\Gamma (z-score <= 4)",
+              "derived in mixlab (mixlab.theory.groups)", "<=", 0, random_group_factor,
+              {"n": 64, "S": 8, "rounds": rounds, "seed": 6}),
+        Check("backend-agreement", "numba kernels = NumPy reference (relative)",
+              "kernel specification", "<=", 0, backend_agreement,
+              {"n": 256, "d": 64, "seed": 7}),
+    ]
