@@ -107,7 +107,7 @@ def spectral_summary(W) -> SpectralSummary:
     c = circulant_first_row(W)
     if c is not None:
         lam = circulant_eigenvalues(c)
-        r = max(abs(lam[0] - 1.0), float(np.abs(lam[1:]).max(initial=0.0)))
+        r = float(max(abs(lam[0] - 1.0), np.abs(lam[1:]).max(initial=0.0)))
         b = float(np.abs(1.0 - lam).max())
     elif not sp.issparse(W) or n <= DENSE_MAX_N:
         D = _dense(W)
@@ -173,7 +173,7 @@ def period_contraction(matrices: Iterable) -> float:
     rows = [circulant_first_row(W) for W in mats]
     if all(c is not None for c in rows):
         lam = np.prod([circulant_eigenvalues(c) for c in rows], axis=0)
-        return max(abs(lam[0] - 1.0), float(np.abs(lam[1:]).max(initial=0.0)))
+        return float(max(abs(lam[0] - 1.0), np.abs(lam[1:]).max(initial=0.0)))
     if n > DENSE_MAX_N:
         raise ParameterError(
             f"period contraction of a non-circulant schedule needs n <= {DENSE_MAX_N}, got n = {n}")

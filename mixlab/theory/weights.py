@@ -16,8 +16,8 @@ Sec. 4.1. FDLA / FMMC (optimal, by SDP) live in :mod:`mixlab.proofs`.
 
 >>> import networkx as nx
 >>> W = mixing_matrix(nx.cycle_graph(4), "metropolis")
->>> W[0].tolist()
-[0.3333333333333333, 0.3333333333333333, 0.0, 0.3333333333333333]
+>>> W[0].round(12).tolist()
+[0.333333333333, 0.333333333333, 0.0, 0.333333333333]
 """
 
 from __future__ import annotations
