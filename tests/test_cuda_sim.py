@@ -16,6 +16,7 @@ if os.environ.get("NUMBA_ENABLE_CUDASIM") != "1":
 
 from numba import cuda  # noqa: E402
 
+from mixlab.errors import ParameterError  # noqa: E402
 from mixlab.kernels import config  # noqa: E402
 from mixlab.kernels.group_averaging import group_average  # noqa: E402
 from mixlab.kernels.mixing import sparse_mix  # noqa: E402
@@ -44,3 +45,11 @@ def test_sparse_mix_into_device_output():
     dout = cuda.device_array_like(X)
     sparse_mix(W, cuda.to_device(X), dout, backend="cuda")
     np.testing.assert_allclose(dout.copy_to_host(), W @ X, atol=1e-12)
+
+
+def test_device_array_with_a_cpu_backend_is_refused():
+    dX = cuda.to_device(np.zeros((4, 2)))
+    with pytest.raises(ParameterError, match=r"a CUDA device array needs backend='cuda', got 'numba'"):
+        group_average(dX, np.array([[0, 1]]), backend="numba")
+    with pytest.raises(ParameterError, match=r"a CUDA device array needs backend='cuda', got 'reference'"):
+        sparse_mix(sp.identity(4, format="csr"), dX, backend="reference")

@@ -18,7 +18,10 @@ Schedules:
 
 from __future__ import annotations
 
+import itertools
 import math
+from abc import abstractmethod
+from collections.abc import Iterator
 
 import numpy as np
 import scipy.sparse as sp
@@ -60,9 +63,13 @@ class GroupSchedule(Schedule):
             raise ParameterError(f"group size S = {self.group_size} exceeds n = {self.n}")
         self.rule = require_choice("averaging rule", rule, RULES)
 
+    @abstractmethod
     def groups(self, t: int) -> np.ndarray:
         """(n/S, S) int64 array: row g lists the members of group g at iteration t."""
-        raise NotImplementedError
+
+    def __iter__(self) -> Iterator[np.ndarray]:
+        """groups(0), groups(1), ... (endless)."""
+        return map(self.groups, itertools.count())
 
     def matrix(self, t: int, *, sparse: bool | None = None):
         return group_matrix(self.groups(t), self.n, self.rule, sparse=sparse)
