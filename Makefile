@@ -28,7 +28,7 @@ test-cpu: $(STAMP)
 test-cudasim: $(STAMP)
 	NUMBA_ENABLE_CUDASIM=1 $(PY) -m pytest -m cudasim
 
-bench: $(STAMP)
+bench: $(STAMP)  ## numbers to report: run on an otherwise idle machine
 	$(PY) -m bench.mixing
 
 clean:

@@ -136,3 +136,27 @@ def test_read_only_X_is_refused_for_in_place_averaging():
     X.flags.writeable = False
     with pytest.raises(ParameterError, match="X must be writeable"):
         group_average(X, G4)
+
+
+def test_sparse_mix_does_not_modify_a_non_canonical_caller_matrix():
+    W = sp.csr_matrix((np.array([0.25, 0.25, 0.5, 1.0]), np.array([1, 1, 0, 1]), np.array([0, 3, 4])),
+                      shape=(2, 2))   # duplicate entry (0, 1), unsorted
+    before = (W.indptr.copy(), W.indices.copy(), W.data.copy())
+    Y = sparse_mix(W, np.array([[2.0], [4.0]]))
+    np.testing.assert_allclose(Y.ravel(), [0.5 * 4 + 0.5 * 2, 4.0])
+    for a, b in zip(before, (W.indptr, W.indices, W.data)):
+        np.testing.assert_array_equal(a, b)
+
+
+@pytest.mark.parametrize("d", [1, 2047, 2048, 2049, 5000])
+def test_column_blocks_cover_every_column(d):
+    """Widths around the CPU column block (config.CPU_COLUMN_BLOCK = 2048)."""
+    rng = np.random.default_rng(d)
+    X = rng.standard_normal((6, d))
+    groups = np.array([[0, 5, 2], [1, 3, 4]])
+    for rule in ("mean", "self_weighted"):
+        np.testing.assert_allclose(group_average(X.copy(), groups, rule),
+                                   group_average(X.copy(), groups, rule, backend="reference"), atol=1e-12)
+    W = np.abs(rng.standard_normal((6, 6)))
+    np.testing.assert_allclose(dense_mix(W, X), W @ X, atol=1e-11)
+    np.testing.assert_allclose(sparse_mix(sp.csr_matrix(W), X), W @ X, atol=1e-11)

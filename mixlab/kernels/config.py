@@ -14,8 +14,8 @@ import os
 NUMBA_JIT = {"cache": True, "nogil": True}
 NUMBA_PARALLEL = {**NUMBA_JIT, "parallel": True}
 
-#: Columns processed per inner block by the CPU kernels (fits in L1 with the accumulator).
-CPU_COLUMN_BLOCK = 1024
+#: Columns per task of the CPU kernels (a 16 KiB float64 row block: L1/L2-resident).
+CPU_COLUMN_BLOCK = 2048
 
 CUDA_THREADS_PER_BLOCK = int(os.environ.get("MIXLAB_CUDA_THREADS", "256"))
 CUDA_MAX_BLOCKS = int(os.environ.get("MIXLAB_CUDA_MAX_BLOCKS", "4096"))

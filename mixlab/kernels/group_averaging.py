@@ -102,27 +102,30 @@ def group_average_reference(X, groups, self_weighted, use_stale, stale_mask, sta
 
 @numba.njit(**NUMBA_PARALLEL)
 def group_average_numba(X, groups, self_weighted, use_stale, stale_mask, stale):
-    """Numba core: one pass over the group's rows per column block, groups in parallel."""
+    """Numba core: (group, column block) tasks in parallel; each task reads the
+    group's rows once into an L1-resident accumulator and writes them once.
+    Loops run over 0-based slices so that LLVM vectorizes them."""
     m, S = groups.shape
     d = X.shape[1]
     scale = 1.0 / (S + 1) if self_weighted else 1.0 / S
-    for g in numba.prange(m):
-        acc = np.empty(CPU_COLUMN_BLOCK, dtype=X.dtype)
-        for c0 in range(0, d, CPU_COLUMN_BLOCK):
-            w = min(CPU_COLUMN_BLOCK, d - c0)
-            acc[:w] = 0
-            for k in range(S):
-                i = groups[g, k]
-                src = stale[i] if (use_stale and stale_mask[i]) else X[i]
-                for c in range(w):
-                    acc[c] += src[c0 + c]
-            for k in range(S):
-                i = groups[g, k]
-                dst = X[i]
-                if self_weighted:
-                    src = stale[i] if (use_stale and stale_mask[i]) else X[i]
-                    for c in range(w):
-                        dst[c0 + c] = (acc[c] + src[c0 + c]) * scale
-                else:
-                    for c in range(w):
-                        dst[c0 + c] = acc[c] * scale
+    blocks = (d + CPU_COLUMN_BLOCK - 1) // CPU_COLUMN_BLOCK
+    for task in numba.prange(m * blocks):
+        g = task // blocks
+        c0 = (task - g * blocks) * CPU_COLUMN_BLOCK
+        c1 = min(c0 + CPU_COLUMN_BLOCK, d)
+        acc = np.zeros(c1 - c0, dtype=X.dtype)
+        for k in range(S):
+            i = groups[g, k]
+            src = stale[i, c0:c1] if (use_stale and stale_mask[i]) else X[i, c0:c1]
+            for c in range(c1 - c0):
+                acc[c] += src[c]
+        for k in range(S):
+            i = groups[g, k]
+            dst = X[i, c0:c1]
+            if self_weighted:
+                own = stale[i, c0:c1] if (use_stale and stale_mask[i]) else dst
+                for c in range(c1 - c0):
+                    dst[c] = (acc[c] + own[c]) * scale
+            else:
+                for c in range(c1 - c0):
+                    dst[c] = acc[c] * scale

@@ -28,7 +28,9 @@ def _check_weights(W, X, *, sparse: bool):
         raise MatrixError(f"W must be n x n with n = X.shape[0] = {n}, got shape {W.shape}")
     if sparse:
         W = sp.csr_matrix(W)
-        W.sum_duplicates()
+        if not W.has_canonical_format:   # never reorder the caller's arrays
+            W = W.copy()
+            W.sum_duplicates()
         values = W.data
     else:
         W = values = np.asarray(W)
@@ -88,34 +90,41 @@ def dense_mix_reference(W, X, out):
 
 @numba.njit(**NUMBA_PARALLEL)
 def sparse_mix_numba(indptr, indices, data, X, out):
-    """Numba core: rows in parallel, column blocks accumulated in L1."""
+    """Numba core: (column block, row) tasks in parallel, column block outermost
+    so that consecutive rows reuse the cached panel X[:, block] (graphs with
+    far-apart neighbours, e.g. exponential); 0-based slices so loops vectorize."""
     n, d = X.shape
-    for i in numba.prange(n):
-        dst = out[i]
-        for c0 in range(0, d, CPU_COLUMN_BLOCK):
-            c1 = min(c0 + CPU_COLUMN_BLOCK, d)
-            for c in range(c0, c1):
-                dst[c] = 0
-            for k in range(indptr[i], indptr[i + 1]):
-                w = data[k]
-                src = X[indices[k]]
-                for c in range(c0, c1):
-                    dst[c] += w * src[c]
+    blocks = (d + CPU_COLUMN_BLOCK - 1) // CPU_COLUMN_BLOCK
+    for task in numba.prange(blocks * n):
+        b = task // n
+        i = task - b * n
+        c0 = b * CPU_COLUMN_BLOCK
+        c1 = min(c0 + CPU_COLUMN_BLOCK, d)
+        dst = out[i, c0:c1]
+        dst[:] = 0
+        for k in range(indptr[i], indptr[i + 1]):
+            w = data[k]
+            src = X[indices[k], c0:c1]
+            for c in range(c1 - c0):
+                dst[c] += w * src[c]
 
 
 @numba.njit(**NUMBA_PARALLEL)
 def dense_mix_numba(W, X, out):
-    """Numba core: out[i] = sum_j W[i, j] X[j], skipping zero weights, rows in parallel."""
+    """Numba core: out[i] = sum_j W[i, j] X[j], skipping zero weights; same
+    task layout as sparse_mix_numba."""
     n, d = X.shape
-    for i in numba.prange(n):
-        dst = out[i]
-        for c0 in range(0, d, CPU_COLUMN_BLOCK):
-            c1 = min(c0 + CPU_COLUMN_BLOCK, d)
-            for c in range(c0, c1):
-                dst[c] = 0
-            for j in range(n):
-                w = W[i, j]
-                if w != 0:
-                    src = X[j]
-                    for c in range(c0, c1):
-                        dst[c] += w * src[c]
+    blocks = (d + CPU_COLUMN_BLOCK - 1) // CPU_COLUMN_BLOCK
+    for task in numba.prange(blocks * n):
+        b = task // n
+        i = task - b * n
+        c0 = b * CPU_COLUMN_BLOCK
+        c1 = min(c0 + CPU_COLUMN_BLOCK, d)
+        dst = out[i, c0:c1]
+        dst[:] = 0
+        for j in range(n):
+            w = W[i, j]
+            if w != 0:
+                src = X[j, c0:c1]
+                for c in range(c1 - c0):
+                    dst[c] += w * src[c]

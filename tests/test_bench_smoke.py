@@ -1,0 +1,19 @@
+"""The benchmarks run at tiny sizes (no timing is asserted: speed is measured in bench/)."""
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_mixing_benchmark_runs_and_reports_every_ratio():
+    proc = subprocess.run([sys.executable, "-m", "bench.mixing", "--n", "64", "--d", "256", "--json"],
+                          cwd=ROOT, capture_output=True, text=True, check=True)
+    r = json.loads(proc.stdout)
+    assert r["n"] == 64 and r["d"] == 256
+    assert set(r["group_averaging"]["ratios"]) >= {"numba_vs_copyto", "speedup_vs_reference",
+                                                   "speedup_vs_dense"}
+    assert set(r["sparse_mixing"]) == {"ring", "exponential"}
+    assert all(v > 0 for v in r["group_averaging"]["gbps"].values())
