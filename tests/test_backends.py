@@ -86,7 +86,7 @@ def test_stale_members_contribute_their_stale_row_and_receive_the_result():
     np.testing.assert_allclose(X.ravel(), [8.0, 8.0, 8.0])   # (0 + 4 + 20) / 3
     X = np.array([[0.0], [10.0], [20.0]])
     group_average(X, np.array([[0, 1, 2]]), "self_weighted", stale_mask=mask, stale=stale)
-    np.testing.assert_allclose(X.ravel(), [6.0, 7.0, 11.0])  # (24 + own) / 4
+    np.testing.assert_allclose(X.ravel(), [6.0, 8.5, 11.0])  # (24 + own current row) / 4
 
 
 def test_cuda_backend_without_gpu_raises_one_clear_error():

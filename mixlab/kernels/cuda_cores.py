@@ -44,8 +44,7 @@ def _group_average_kernel(X, groups, self_weighted, use_stale, stale_mask, stale
         for k in range(S):
             i = groups[g, k]
             if self_weighted:
-                own = stale[i, c] if (use_stale and stale_mask[i]) else X[i, c]
-                X[i, c] = (acc + own) * scale
+                X[i, c] = (acc + X[i, c]) * scale
             else:
                 X[i, c] = acc * scale
 

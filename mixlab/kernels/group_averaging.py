@@ -4,10 +4,14 @@ For every group G (a row of ``groups``) and member i of G, with contribution
 c_j = stale[j] if ``stale_mask[j]`` else X[j]:
 
 - ``mean``:          X[i] <- (1/S) sum_{j in G} c_j
-- ``self_weighted``: X[i] <- (sum_{j in G} c_j + c_i) / (S + 1)
+- ``self_weighted``: X[i] <- (sum_{j in G} c_j + X[i]) / (S + 1)
 
 Every member, stale or not, receives the result (a late WAGMA member takes the
-averaged model when it arrives). Workers in no group are left untouched.
+averaged model when it arrives). In ``self_weighted`` the own term is the
+member's current row X[i] even when its contribution c_i was stale: the
+WAGMA-SGD reference code computes ``(group sum + input) / (S + 1)`` with
+``input`` the model the process holds when it (possibly late) calls the
+collective. Workers in no group are left untouched.
 
 >>> import numpy as np
 >>> X = np.arange(8.0).reshape(4, 2)
@@ -95,7 +99,7 @@ def group_average_reference(X, groups, self_weighted, use_stale, stale_mask, sta
     total = members.sum(axis=1)             # (m, d)
     S = groups.shape[1]
     if self_weighted:
-        X[groups] = (total[:, None, :] + members) / (S + 1)
+        X[groups] = (total[:, None, :] + X[groups]) / (S + 1)
     else:
         X[groups] = (total / S)[:, None, :]
 
@@ -123,9 +127,8 @@ def group_average_numba(X, groups, self_weighted, use_stale, stale_mask, stale):
             i = groups[g, k]
             dst = X[i, c0:c1]
             if self_weighted:
-                own = stale[i, c0:c1] if (use_stale and stale_mask[i]) else dst
                 for c in range(c1 - c0):
-                    dst[c] = (acc[c] + own[c]) * scale
+                    dst[c] = (acc[c] + dst[c]) * scale
             else:
                 for c in range(c1 - c0):
                     dst[c] = acc[c] * scale

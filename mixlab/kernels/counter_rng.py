@@ -1,0 +1,90 @@
+"""Counter-based random numbers: draw k of stream s under seed is a pure
+function of (seed, s, k).
+
+Every random quantity of an optimizer run (gradient noise, minibatch indices,
+compute times, straggler sets, gossip peers) is addressed by a counter built
+from (iteration, worker, component), so the compiled engine and the NumPy
+reference engine draw the same numbers in any evaluation order, and
+asynchronous runs do not depend on event order. The mixer is SplitMix64
+(Steele, Lea & Flood, OOPSLA 2014), applied three times to
+(seed, stream, counter). Uniforms are exact multiples of 2^-53 in (0, 1);
+the scalar (Numba) and vector (NumPy) versions agree bit for bit.
+"""
+
+from __future__ import annotations
+
+import numba
+import numpy as np
+
+from mixlab.kernels.config import NUMBA_JIT
+
+#: Streams (one per kind of draw).
+NOISE, BATCH, COMPUTE, STRAGGLER, PEER, INIT = 1, 2, 3, 4, 5, 6
+
+_GOLDEN = np.uint64(0x9E3779B97F4A7C15)
+_M1 = np.uint64(0xBF58476D1CE4E5B9)
+_M2 = np.uint64(0x94D049BB133111EB)
+_S30, _S27, _S31, _S11 = np.uint64(30), np.uint64(27), np.uint64(31), np.uint64(11)
+_TWO_M53 = 2.0**-53
+
+
+@numba.njit(**NUMBA_JIT)
+def _mix(z):
+    z = z + _GOLDEN
+    z = (z ^ (z >> _S30)) * _M1
+    z = (z ^ (z >> _S27)) * _M2
+    return z ^ (z >> _S31)
+
+
+@numba.njit(**NUMBA_JIT)
+def uniform(seed, stream, counter):
+    """U(0, 1) draw ``counter`` of ``stream`` (all three non-negative integers)."""
+    h = _mix(_mix(_mix(np.uint64(seed)) + np.uint64(stream)) + np.uint64(counter))
+    return (float(h >> _S11) + 0.5) * _TWO_M53
+
+
+@numba.njit(**NUMBA_JIT)
+def normal(seed, stream, counter):
+    """N(0, 1) by Box-Muller from uniforms 2*counter and 2*counter + 1."""
+    u1 = uniform(seed, stream, 2 * counter)
+    u2 = uniform(seed, stream, 2 * counter + 1)
+    return np.sqrt(-2.0 * np.log(u1)) * np.cos(2.0 * np.pi * u2)
+
+
+def _mix_np(z: np.ndarray) -> np.ndarray:
+    z = z + _GOLDEN
+    z = (z ^ (z >> _S30)) * _M1
+    z = (z ^ (z >> _S27)) * _M2
+    return z ^ (z >> _S31)
+
+
+def uniform_np(seed: int, stream: int, counters) -> np.ndarray:
+    """Vectorized :func:`uniform` over an integer array of counters."""
+    with np.errstate(over="ignore"):
+        base = _mix_np(_mix_np(np.array([seed], dtype=np.uint64)) + np.uint64(stream))
+        h = _mix_np(base + np.asarray(counters).astype(np.uint64))
+    return ((h >> _S11).astype(np.float64) + 0.5) * _TWO_M53
+
+
+def normal_np(seed: int, stream: int, counters) -> np.ndarray:
+    """Vectorized :func:`normal` over an integer array of counters."""
+    c = np.asarray(counters, dtype=np.int64)
+    u1, u2 = uniform_np(seed, stream, 2 * c), uniform_np(seed, stream, 2 * c + 1)
+    return np.sqrt(-2.0 * np.log(u1)) * np.cos(2.0 * np.pi * u2)
+
+
+@numba.njit(**NUMBA_JIT)
+def sample_without_replacement(seed, stream, base, n, k, out):
+    """Floyd's algorithm: k distinct integers of range(n) into out[:k], using
+    uniforms base .. base + k - 1 of ``stream`` (same result in NumPy code that
+    calls this function)."""
+    m = 0
+    for j in range(n - k, n):
+        r = int(uniform(seed, stream, base + j - (n - k)) * (j + 1))
+        hit = False
+        for q in range(m):
+            if out[q] == r:
+                hit = True
+                break
+        out[m] = j if hit else r
+        m += 1

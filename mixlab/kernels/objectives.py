@@ -1,0 +1,404 @@
+"""Synthetic distributed objectives f(x) = (1/n) sum_i f_i(x) with known constants.
+
+Every objective is generated from a seed and carries L (smoothness of every
+f_i), mu (strong convexity, 0 when none), zeta2 (heterogeneity
+(1/n) sum_i ||grad f_i(x*) - grad f(x*)||^2, or a uniform bound where no x* is
+known) and sigma2 (variance of a worker's stochastic gradient; uniform for
+additive noise, at x* for minibatch sampling, or a uniform bound). Defaults
+are normalized so that L = 1.
+
+Kinds (one compiled gradient handles all, see :func:`stochastic_grad`):
+
+- ``quadratic``: f_i(x) = 1/2 (x - c_i)^T H (x - c_i), H = diag(h), h from L
+  down to mu; zeta2 exact by construction; gradient noise additive Gaussian
+  with E||noise||^2 = sigma2.
+- ``least_squares``: f_i(x) = 1/(2m) ||A x - y_i||^2 with shared features A
+  (A^T A / m = H exactly) and worker labels y_i = A c_i + r_i, r_i orthogonal to
+  range(A): the same f_i as ``quadratic`` up to a constant; stochastic
+  gradients from minibatches of B rows drawn with replacement.
+- ``logistic``: f_i(x) = (1/m) sum_j log(1 + exp(-y_ij a_j^T x)) + reg/2 ||x||^2,
+  labels from per-worker teachers; L = lambda_max(A^T A / m)/4 + reg, mu = reg.
+- ``robust``: nonconvex regression f_i(x) = (1/m) sum_j phi(a_j^T x - y_ij),
+  phi(r) = r^2 / (1 + r^2) (Geman-McClure, bounded), |phi''| <= 2, so
+  L = 2 lambda_max(A^T A / m); f* unknown.
+
+Stochastic gradient draws are keyed by (worker i, the worker's iteration k):
+quadratic noise component j uses counter (k n + i) d + j of stream NOISE;
+minibatch row b uses counter (k n + i) B + b of stream BATCH.
+
+>>> f = quadratic(4, 3, zeta2=2.0, seed=0)
+>>> round(f.zeta2_of(f.x_star), 12), f.L, f.mu
+(2.0, 1.0, 0.1)
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import numba
+import numpy as np
+
+from mixlab.errors import ParameterError
+from mixlab.kernels import counter_rng as crng
+from mixlab.kernels.config import NUMBA_JIT
+from mixlab.seeding import Seed, as_generator
+from mixlab.validate import require_int, require_real
+
+QUADRATIC, SQUARED, LOGISTIC, GEMAN_MCCLURE = 0, 1, 2, 3
+#: sup_r |phi'(r)| of the Geman-McClure loss (at r = 1/sqrt(3)).
+GM_MAX_SLOPE = 2 / math.sqrt(3) * 9 / 16
+
+
+@dataclass(frozen=True, eq=False)
+class Objective:
+    """A generated problem: data arrays for the compiled gradient and its constants."""
+
+    name: str
+    kind: int
+    n: int
+    d: int
+    L: float
+    mu: float
+    zeta2: float
+    sigma2: float
+    x_star: np.ndarray | None
+    f_star: float | None
+    seed: int
+    hdiag: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    centers: np.ndarray = field(default_factory=lambda: np.zeros((0, 0)))
+    noise_std: float = 0.0
+    features: np.ndarray = field(default_factory=lambda: np.zeros((0, 0)))
+    labels: np.ndarray = field(default_factory=lambda: np.zeros((0, 0)))
+    reg: float = 0.0
+    batch: int = 1
+    constants_kind: str = "exact"
+
+    @property
+    def convex(self) -> bool:
+        return self.kind != GEMAN_MCCLURE
+
+    def constants(self) -> dict:
+        """The constants a theorem check needs, and how they were obtained."""
+        return {"L": self.L, "mu": self.mu, "zeta2": self.zeta2, "sigma2": self.sigma2,
+                "f_star": self.f_star, "convex": self.convex,
+                "constants_kind": self.constants_kind}
+
+    def kernel_args(self) -> tuple:
+        """Arguments of the compiled gradient / loss functions, after ``kind``."""
+        return (self.hdiag, self.centers, self.noise_std, self.features, self.labels,
+                self.reg, self.batch, self.seed)
+
+    # ---- exact (noise-free) quantities, NumPy -------------------------------------------
+    def loss(self, x: np.ndarray) -> float:
+        """f(x)."""
+        g = np.empty(self.d)
+        return float(full_loss_grad(self.kind, *self.kernel_args(), np.ascontiguousarray(x, float), g))
+
+    def grad(self, x: np.ndarray) -> np.ndarray:
+        """grad f(x)."""
+        g = np.empty(self.d)
+        full_loss_grad(self.kind, *self.kernel_args(), np.ascontiguousarray(x, float), g)
+        return g
+
+    def local_grads(self, x: np.ndarray) -> np.ndarray:
+        """(n, d): grad f_i(x) for every worker i at the same point x."""
+        if self.kind == QUADRATIC:
+            return self.hdiag * (x - self.centers)
+        z = self.features @ x
+        return (_dloss_np(self.kind, z[None, :], self.labels) @ self.features) / self.features.shape[0] \
+            + self.reg * x
+
+    def zeta2_of(self, x: np.ndarray) -> float:
+        """(1/n) sum_i ||grad f_i(x) - grad f(x)||^2."""
+        G = self.local_grads(x)
+        return float(((G - G.mean(axis=0)) ** 2).sum(axis=1).mean())
+
+    # ---- stochastic gradients, NumPy reference ------------------------------------------
+    def stochastic_grads(self, X: np.ndarray, iterations) -> np.ndarray:
+        """(n, d): worker i's stochastic gradient at X[i] on its iteration iterations[i]."""
+        n, d = X.shape
+        k = np.broadcast_to(np.asarray(iterations, dtype=np.int64), (n,))
+        i = np.arange(n, dtype=np.int64)
+        if self.kind == QUADRATIC:
+            counters = ((k * n + i)[:, None] * d + np.arange(d)[None, :])
+            noise = crng.normal_np(self.seed, crng.NOISE, counters)
+            return self.hdiag * (X - self.centers) + self.noise_std * noise
+        B, m = self.batch, self.features.shape[0]
+        counters = (k * n + i)[:, None] * B + np.arange(B)[None, :]
+        rows = (crng.uniform_np(self.seed, crng.BATCH, counters) * m).astype(np.int64)
+        A = self.features[rows]                                   # (n, B, d)
+        z = np.einsum("nbd,nd->nb", A, X)
+        r = _dloss_np(self.kind, z, np.take_along_axis(self.labels, rows, axis=1))
+        return np.einsum("nb,nbd->nd", r, A) / B + self.reg * X
+
+
+def _dloss_np(kind: int, z, y):
+    if kind == SQUARED:
+        return z - y
+    if kind == LOGISTIC:
+        return -y / (1.0 + np.exp(y * z))
+    r = z - y
+    return 2 * r / (1 + r * r) ** 2
+
+
+@numba.njit(**NUMBA_JIT)
+def _loss(kind, z, y):
+    if kind == SQUARED:
+        return 0.5 * (z - y) ** 2
+    if kind == LOGISTIC:
+        t = -y * z
+        return t + np.log1p(np.exp(-t)) if t > 0 else np.log1p(np.exp(t))
+    r = z - y
+    return r * r / (1 + r * r)
+
+
+@numba.njit(**NUMBA_JIT)
+def _dloss(kind, z, y):
+    if kind == SQUARED:
+        return z - y
+    if kind == LOGISTIC:
+        return -y / (1.0 + np.exp(y * z))
+    r = z - y
+    return 2 * r / (1 + r * r) ** 2
+
+
+@numba.njit(**NUMBA_JIT)
+def stochastic_grad(kind, hdiag, centers, noise_std, features, labels, reg, batch, seed,
+                    i, k, x, out):
+    """Worker i's stochastic gradient at x on its iteration k, into out (d,)."""
+    d = x.shape[0]
+    n = labels.shape[0] if kind != QUADRATIC else centers.shape[0]
+    if kind == QUADRATIC:
+        base = (k * n + i) * d
+        for j in range(d):
+            out[j] = hdiag[j] * (x[j] - centers[i, j]) + noise_std * crng.normal(seed, crng.NOISE, base + j)
+        return
+    m = features.shape[0]
+    for j in range(d):
+        out[j] = reg * x[j]
+    scale = 1.0 / batch
+    for b in range(batch):
+        row = int(crng.uniform(seed, crng.BATCH, (k * n + i) * batch + b) * m)
+        a = features[row]
+        z = 0.0
+        for j in range(d):
+            z += a[j] * x[j]
+        c = _dloss(kind, z, labels[i, row]) * scale
+        for j in range(d):
+            out[j] += c * a[j]
+
+
+@numba.njit(**NUMBA_JIT)
+def full_loss_grad(kind, hdiag, centers, noise_std, features, labels, reg, batch, seed, x, grad):
+    """f(x) = (1/n) sum_i f_i(x); grad f(x) into ``grad``."""
+    d = x.shape[0]
+    if kind == QUADRATIC:
+        n = centers.shape[0]
+        f = 0.0
+        for j in range(d):
+            grad[j] = 0.0
+        for i in range(n):
+            for j in range(d):
+                r = x[j] - centers[i, j]
+                f += 0.5 * hdiag[j] * r * r
+                grad[j] += hdiag[j] * r
+        for j in range(d):
+            grad[j] /= n
+        return f / n
+    n, m = labels.shape
+    z = features @ x
+    f = 0.0
+    coef = np.zeros(m)
+    for i in range(n):
+        for r in range(m):
+            f += _loss(kind, z[r], labels[i, r])
+            coef[r] += _dloss(kind, z[r], labels[i, r])
+    sq = 0.0
+    for j in range(d):
+        grad[j] = reg * x[j]
+        sq += x[j] * x[j]
+    for r in range(m):
+        c = coef[r] / (n * m)
+        for j in range(d):
+            grad[j] += c * features[r, j]
+    return f / (n * m) + 0.5 * reg * sq
+
+
+# ---- builders ------------------------------------------------------------------------------
+
+def _spectrum(d: int, L: float, mu: float) -> np.ndarray:
+    if d == 1:
+        return np.array([L])
+    if mu > 0:
+        return np.geomspace(L, mu, d)
+    return np.linspace(L, 0.0, d)
+
+
+def _check_constants(n, d, L, mu):
+    n = require_int("n", n, minimum=1)
+    d = require_int("d", d, minimum=1)
+    L = require_real("L", L, low=0, low_open=True)
+    mu = require_real("mu", mu, low=0)
+    if mu > L:
+        raise ParameterError(f"mu must be <= L; got mu = {mu}, L = {L}")
+    if d == 1 and mu not in (0.0, L):
+        raise ParameterError(f"d = 1 needs mu = L (one curvature); got mu = {mu}, L = {L}")
+    return n, d, L, mu
+
+
+def _seed_int(seed: Seed) -> tuple[np.random.Generator, int]:
+    rng = as_generator(seed)
+    return rng, int(rng.integers(2**62))
+
+
+def _shifts(rng, n, d, h, zeta2):
+    """Centered offsets delta_i with (1/n) sum_i ||H delta_i||^2 = zeta2."""
+    delta = rng.standard_normal((n, d))
+    delta -= delta.mean(axis=0)
+    energy = float(((h * delta) ** 2).sum(axis=1).mean())
+    if zeta2 == 0 or n == 1 or energy == 0:
+        if zeta2 > 0:
+            raise ParameterError(f"zeta2 = {zeta2} > 0 needs n >= 2 workers and L > 0")
+        return np.zeros((n, d))
+    return delta * math.sqrt(zeta2 / energy)
+
+
+def quadratic(n: int, d: int = 16, *, L: float = 1.0, mu: float = 0.1, zeta2: float = 1.0,
+              sigma2: float = 0.01, seed: Seed = 0) -> Objective:
+    """Distributed quadratic with exact L, mu, zeta2 and additive Gaussian noise sigma2."""
+    n, d, L, mu = _check_constants(n, d, L, mu)
+    zeta2 = require_real("zeta2", zeta2, low=0)
+    sigma2 = require_real("sigma2", sigma2, low=0)
+    rng, s = _seed_int(seed)
+    h = _spectrum(d, L, mu)
+    x_star = rng.standard_normal(d)
+    delta = _shifts(rng, n, d, h, zeta2)
+    f_star = float(0.5 * (h * delta**2).sum(axis=1).mean())
+    return Objective("quadratic", QUADRATIC, n, d, L, mu, zeta2, sigma2, x_star, f_star, s,
+                     hdiag=h, centers=x_star + delta, noise_std=math.sqrt(sigma2 / d))
+
+
+def least_squares(n: int, d: int = 16, *, L: float = 1.0, mu: float = 0.1, zeta2: float = 1.0,
+                  samples: int | None = None, batch: int = 16, label_noise: float = 0.1,
+                  seed: Seed = 0) -> Objective:
+    """Least squares with shared features (A^T A/m = diag(h) exactly) and minibatch
+    sampling; for the same seed its f_i equal those of :func:`quadratic` up to constants.
+
+    ``label_noise``: rms of the residual r_i orthogonal to range(A) (sets sigma2 at x*).
+    """
+    n, d, L, mu = _check_constants(n, d, L, mu)
+    zeta2 = require_real("zeta2", zeta2, low=0)
+    m = require_int("samples", 2 * d if samples is None else samples, minimum=d)
+    batch = require_int("batch", batch, minimum=1)
+    label_noise = require_real("label_noise", label_noise, low=0)
+    rng, s = _seed_int(seed)
+    h = _spectrum(d, L, mu)
+    x_star = rng.standard_normal(d)                        # same draws as quadratic(seed)
+    centers = x_star + _shifts(rng, n, d, h, zeta2)
+    Q, _ = np.linalg.qr(rng.standard_normal((m, d)))
+    A = math.sqrt(m) * Q * np.sqrt(h)
+    R = rng.standard_normal((n, m))
+    R -= (R @ Q) @ Q.T                                      # residuals orthogonal to range(A)
+    R *= label_noise / max(math.sqrt(float((R**2).mean())), 1e-300)
+    labels = centers @ A.T + R
+    f_star = float(((A @ x_star - labels) ** 2).sum(axis=1).mean() / (2 * m))
+    obj = Objective("least_squares", SQUARED, n, d, L, mu, zeta2, 0.0, x_star, f_star, s,
+                    features=np.ascontiguousarray(A), labels=np.ascontiguousarray(labels),
+                    batch=batch)
+    return _with_sigma2_at(obj, x_star)
+
+
+def _with_sigma2_at(obj: Objective, x: np.ndarray) -> Objective:
+    """Set sigma2 = (1/n) sum_i E||g_i(x) - grad f_i(x)||^2 for minibatches drawn with replacement."""
+    A, m = obj.features, obj.features.shape[0]
+    c = _dloss_np(obj.kind, (A @ x)[None, :], obj.labels)             # (n, m)
+    second = (c**2 * (A**2).sum(axis=1)[None, :]).sum(axis=1) / m       # E||l' a||^2 per worker
+    mean = c @ A / m
+    var = (second - (mean**2).sum(axis=1)) / obj.batch
+    return _replace(obj, sigma2=float(var.mean()))
+
+
+def _replace(obj: Objective, **changes) -> Objective:
+    from dataclasses import replace
+
+    return replace(obj, **changes)
+
+
+def _scaled_features(rng, m, d, curvature_per_unit, L, reg):
+    """Gaussian features scaled so that curvature_per_unit * lambda_max(A^T A/m) + reg = L."""
+    A = rng.standard_normal((m, d))
+    lam = float(np.linalg.eigvalsh(A.T @ A / m)[-1])
+    if L <= reg:
+        raise ParameterError(f"reg must be < L; got reg = {reg}, L = {L}")
+    return A * math.sqrt((L - reg) / (curvature_per_unit * lam))
+
+
+def logistic(n: int, d: int = 16, *, samples: int = 64, reg: float = 0.01, heterogeneity: float = 1.0,
+             batch: int = 8, L: float = 1.0, seed: Seed = 0) -> Objective:
+    """Regularized logistic regression; x* by Newton's method to ||grad f|| <= 1e-13."""
+    n = require_int("n", n, minimum=1)
+    d = require_int("d", d, minimum=1)
+    m = require_int("samples", samples, minimum=1)
+    batch = require_int("batch", batch, minimum=1)
+    reg = require_real("reg", reg, low=0, low_open=True)
+    L = require_real("L", L, low=0, low_open=True)
+    heterogeneity = require_real("heterogeneity", heterogeneity, low=0)
+    rng, s = _seed_int(seed)
+    A = _scaled_features(rng, m, d, 0.25, L, reg)
+    teachers = rng.standard_normal(d) + heterogeneity * rng.standard_normal((n, d))
+    p = 1 / (1 + np.exp(-(teachers @ A.T)))
+    labels = np.where(rng.random((n, m)) < p, 1.0, -1.0)
+    obj = Objective("logistic", LOGISTIC, n, d, L, reg, 0.0, 0.0, None, None, s,
+                    features=np.ascontiguousarray(A), labels=labels, reg=reg, batch=batch)
+    x = np.zeros(d)
+    for _ in range(100):
+        g = obj.grad(x)
+        if np.linalg.norm(g) <= 1e-13:
+            break
+        w = (1 / (1 + np.exp(labels * (A @ x)[None, :])))
+        curv = (w * (1 - w)).mean(axis=0)
+        H = (A.T * curv) @ A / m + reg * np.eye(d)
+        x = x - np.linalg.solve(H, g)
+    obj = _replace(obj, x_star=x, f_star=obj.loss(x), zeta2=obj.zeta2_of(x))
+    return _with_sigma2_at(obj, x)
+
+
+def robust(n: int, d: int = 16, *, samples: int = 64, heterogeneity: float = 1.0,
+           outliers: float = 0.1, batch: int = 8, L: float = 1.0, seed: Seed = 0) -> Objective:
+    """Nonconvex robust regression (Geman-McClure loss); f* unknown.
+
+    zeta2 and sigma2 are uniform bounds over x from sup|phi'| (constants_kind
+    "uniform_bound"): ||grad f_i - grad f|| <= 2 sup|phi'| mean_j ||a_j||, and
+    E||g - grad f_i||^2 <= sup|phi'|^2 mean_j ||a_j||^2 / B.
+    """
+    n = require_int("n", n, minimum=1)
+    d = require_int("d", d, minimum=1)
+    m = require_int("samples", samples, minimum=1)
+    batch = require_int("batch", batch, minimum=1)
+    L = require_real("L", L, low=0, low_open=True)
+    heterogeneity = require_real("heterogeneity", heterogeneity, low=0)
+    outliers = require_real("outliers", outliers, low=0, high=1)
+    rng, s = _seed_int(seed)
+    A = _scaled_features(rng, m, d, 2.0, L, 0.0)
+    teachers = rng.standard_normal(d) + heterogeneity * rng.standard_normal((n, d))
+    labels = teachers @ A.T + 0.1 * rng.standard_normal((n, m))
+    flip = rng.random((n, m)) < outliers
+    labels[flip] += 10 * rng.standard_normal(int(flip.sum()))
+    norms = np.linalg.norm(A, axis=1)
+    zeta2 = float((2 * GM_MAX_SLOPE * norms.mean()) ** 2)
+    sigma2 = float(GM_MAX_SLOPE**2 * (norms**2).mean() / batch)
+    return Objective("robust", GEMAN_MCCLURE, n, d, L, 0.0, zeta2, sigma2, None, None, s,
+                     features=np.ascontiguousarray(A), labels=labels, batch=batch,
+                     constants_kind="uniform_bound")
+
+
+OBJECTIVES = {"quadratic": quadratic, "least_squares": least_squares, "logistic": logistic,
+              "robust": robust}
+
+
+def make_objective(name: str, n: int, **params) -> Objective:
+    from mixlab.validate import require_choice
+
+    require_choice("objective", name, OBJECTIVES)
+    return OBJECTIVES[name](n, **params)

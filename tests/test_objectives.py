@@ -1,0 +1,129 @@
+import math
+
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from mixlab.errors import ParameterError
+from mixlab.kernels import objectives as ob
+
+BUILDERS = {
+    "quadratic": lambda n, d, seed: ob.quadratic(n, d, zeta2=0.7, sigma2=0.05, seed=seed),
+    "least_squares": lambda n, d, seed: ob.least_squares(n, d, zeta2=0.7, batch=4, seed=seed),
+    "logistic": lambda n, d, seed: ob.logistic(n, d, samples=24, batch=4, seed=seed),
+    "robust": lambda n, d, seed: ob.robust(n, d, samples=24, batch=4, seed=seed),
+}
+
+
+def hessian_fd(f, x, eps=1e-5):
+    d = x.size
+    H = np.empty((d, d))
+    for j in range(d):
+        e = np.zeros(d)
+        e[j] = eps
+        H[:, j] = (f.grad(x + e) - f.grad(x - e)) / (2 * eps)
+    return (H + H.T) / 2
+
+
+@pytest.mark.parametrize("name", BUILDERS)
+@given(seed=st.integers(0, 2**20), k=st.integers(0, 50))
+def test_compiled_stochastic_gradient_matches_reference(name, seed, k):
+    f = BUILDERS[name](5, 4, seed)
+    X = np.random.default_rng(seed).standard_normal((5, 4))
+    G = f.stochastic_grads(X, k)
+    out = np.empty(4)
+    for i in range(5):
+        ob.stochastic_grad(f.kind, *f.kernel_args(), i, k, X[i], out)
+        np.testing.assert_allclose(out, G[i], rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.parametrize("name", BUILDERS)
+def test_stochastic_gradients_are_unbiased_with_the_stated_variance(name):
+    """Over K independent draws: mean within 4.5 standard errors of grad f_i; for
+    exact constants the empirical variance at x* matches sigma2 within 5%, for
+    uniform bounds it stays below."""
+    f = BUILDERS[name](4, 3, 11)
+    x = f.x_star if f.x_star is not None else np.zeros(3)
+    X = np.tile(x, (4, 1))
+    K = 4000
+    draws = np.stack([f.stochastic_grads(X, k) for k in range(K)])       # (K, n, d)
+    exact = f.local_grads(x)
+    se = draws.std(axis=0, ddof=1) / math.sqrt(K)
+    assert (np.abs(draws.mean(axis=0) - exact) <= 4.5 * se + 1e-15).all()
+    var = float(((draws - exact) ** 2).sum(axis=2).mean())
+    if f.constants_kind == "exact":
+        assert var == pytest.approx(f.sigma2, rel=0.05)
+    else:
+        assert var <= f.sigma2
+
+
+@pytest.mark.parametrize("name", ["quadratic", "least_squares", "logistic"])
+def test_optimum_and_heterogeneity(name):
+    f = BUILDERS[name](6, 5, 3)
+    assert np.linalg.norm(f.grad(f.x_star)) < 1e-12
+    assert f.loss(f.x_star) == pytest.approx(f.f_star, rel=1e-12)
+    assert f.zeta2_of(f.x_star) == pytest.approx(f.zeta2, rel=1e-12)
+    rng = np.random.default_rng(0)
+    for _ in range(5):   # x* minimizes
+        assert f.loss(f.x_star + 0.1 * rng.standard_normal(5)) > f.f_star
+
+
+def test_quadratic_and_least_squares_have_the_same_local_functions():
+    q = ob.quadratic(5, 4, zeta2=0.3, seed=9)
+    ls = ob.least_squares(5, 4, zeta2=0.3, seed=9)
+    x = np.random.default_rng(1).standard_normal(4)
+    np.testing.assert_allclose(ls.local_grads(x), q.local_grads(x), atol=1e-12)
+    np.testing.assert_allclose(ls.features.T @ ls.features / ls.features.shape[0], np.diag(q.hdiag), atol=1e-12)
+    assert q.zeta2 == ls.zeta2 == 0.3
+
+
+@pytest.mark.parametrize("name", BUILDERS)
+def test_curvature_within_mu_and_L(name):
+    f = BUILDERS[name](4, 4, 5)
+    rng = np.random.default_rng(2)
+    for _ in range(5):
+        ev = np.linalg.eigvalsh(hessian_fd(f, 2 * rng.standard_normal(4)))
+        assert ev.max() <= f.L + 1e-6
+        if f.convex:
+            assert ev.min() >= f.mu - 1e-6
+    if name in ("quadratic", "least_squares"):   # tight: L and mu are attained
+        ev = np.linalg.eigvalsh(hessian_fd(f, np.zeros(4)))
+        assert ev.max() == pytest.approx(f.L, abs=1e-6) and ev.min() == pytest.approx(f.mu, abs=1e-6)
+
+
+def test_robust_zeta2_bound_holds_everywhere():
+    f = ob.robust(6, 3, samples=20, seed=4)
+    rng = np.random.default_rng(3)
+    assert max(f.zeta2_of(3 * rng.standard_normal(3)) for _ in range(50)) <= f.zeta2
+    assert f.f_star is None and not f.convex and f.constants_kind == "uniform_bound"
+
+
+def test_mu_zero_quadratic_is_convex_not_strongly():
+    f = ob.quadratic(3, 4, mu=0.0, seed=0)
+    assert f.hdiag[-1] == 0.0 and f.hdiag[0] == 1.0
+
+
+def test_same_seed_same_problem():
+    a, b = ob.logistic(4, 3, seed=8), ob.logistic(4, 3, seed=8)
+    np.testing.assert_array_equal(a.labels, b.labels)
+    np.testing.assert_array_equal(a.x_star, b.x_star)
+    assert not np.array_equal(a.features, ob.logistic(4, 3, seed=9).features)
+
+
+@pytest.mark.parametrize("call,match", [
+    (lambda: ob.quadratic(4, 3, mu=2.0), r"mu must be <= L; got mu = 2.0, L = 1.0"),
+    (lambda: ob.quadratic(4, 1, mu=0.5), r"d = 1 needs mu = L"),
+    (lambda: ob.quadratic(4, 3, L=0), r"L must be > 0"),
+    (lambda: ob.quadratic(4, 3, zeta2=-1), r"zeta2 must be >= 0, got -1.0"),
+    (lambda: ob.quadratic(1, 3, zeta2=1.0), r"zeta2 = 1.0 > 0 needs n >= 2 workers"),
+    (lambda: ob.quadratic(4, 3, sigma2=float("nan")), r"sigma2 must be finite, got nan"),
+    (lambda: ob.least_squares(4, 8, samples=4), r"samples must be >= 8, got 4"),
+    (lambda: ob.logistic(4, 3, reg=1.5), r"reg must be < L; got reg = 1.5, L = 1.0"),
+    (lambda: ob.logistic(4, 3, batch=0), r"batch must be >= 1, got 0"),
+    (lambda: ob.robust(4, 3, outliers=2), r"outliers must be <= 1, got 2.0"),
+    (lambda: ob.make_objective("rosenbrock", 4), r"unknown objective 'rosenbrock'; valid: quadratic"),
+])
+def test_bad_objective_input(call, match):
+    with pytest.raises(ParameterError, match=match):
+        call()
