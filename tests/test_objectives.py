@@ -31,10 +31,10 @@ def hessian_fd(f, x, eps=1e-5):
 def test_compiled_stochastic_gradient_matches_reference(name, seed, k):
     f = BUILDERS[name](5, 4, seed)
     X = np.random.default_rng(seed).standard_normal((5, 4))
-    G = f.stochastic_grads(X, k)
+    G = f.stochastic_grads(X, k, seed + 1)
     out = np.empty(4)
     for i in range(5):
-        ob.stochastic_grad(f.kind, *f.kernel_args(), i, k, X[i], out)
+        ob.stochastic_grad(f.kind, *f.kernel_args(), seed + 1, i, k, X[i], out)
         np.testing.assert_allclose(out, G[i], rtol=1e-12, atol=1e-12)
 
 
@@ -47,7 +47,7 @@ def test_stochastic_gradients_are_unbiased_with_the_stated_variance(name):
     x = f.x_star if f.x_star is not None else np.zeros(3)
     X = np.tile(x, (4, 1))
     K = 4000
-    draws = np.stack([f.stochastic_grads(X, k) for k in range(K)])       # (K, n, d)
+    draws = np.stack([f.stochastic_grads(X, k, 5) for k in range(K)])    # (K, n, d)
     exact = f.local_grads(x)
     se = draws.std(axis=0, ddof=1) / math.sqrt(K)
     assert (np.abs(draws.mean(axis=0) - exact) <= 4.5 * se + 1e-15).all()

@@ -22,7 +22,8 @@ Kinds (one compiled gradient handles all, see :func:`stochastic_grad`):
   phi(r) = r^2 / (1 + r^2) (Geman-McClure, bounded), |phi''| <= 2, so
   L = 2 lambda_max(A^T A / m); f* unknown.
 
-Stochastic gradient draws are keyed by (worker i, the worker's iteration k):
+Stochastic gradient draws are keyed by the run seed and (worker i, the
+worker's iteration k):
 quadratic noise component j uses counter (k n + i) d + j of stream NOISE;
 minibatch row b uses counter (k n + i) B + b of stream BATCH.
 
@@ -64,7 +65,7 @@ class Objective:
     sigma2: float
     x_star: np.ndarray | None
     f_star: float | None
-    seed: int
+    data_seed: int | None
     hdiag: np.ndarray = field(default_factory=lambda: np.zeros(0))
     centers: np.ndarray = field(default_factory=lambda: np.zeros((0, 0)))
     noise_std: float = 0.0
@@ -87,7 +88,7 @@ class Objective:
     def kernel_args(self) -> tuple:
         """Arguments of the compiled gradient / loss functions, after ``kind``."""
         return (self.hdiag, self.centers, self.noise_std, self.features, self.labels,
-                self.reg, self.batch, self.seed)
+                self.reg, self.batch)
 
     # ---- exact (noise-free) quantities, NumPy -------------------------------------------
     def loss(self, x: np.ndarray) -> float:
@@ -115,18 +116,19 @@ class Objective:
         return float(((G - G.mean(axis=0)) ** 2).sum(axis=1).mean())
 
     # ---- stochastic gradients, NumPy reference ------------------------------------------
-    def stochastic_grads(self, X: np.ndarray, iterations) -> np.ndarray:
-        """(n, d): worker i's stochastic gradient at X[i] on its iteration iterations[i]."""
+    def stochastic_grads(self, X: np.ndarray, iterations, seed: int) -> np.ndarray:
+        """(n, d): worker i's stochastic gradient at X[i] on its iteration
+        iterations[i], from the draws of run seed ``seed``."""
         n, d = X.shape
         k = np.broadcast_to(np.asarray(iterations, dtype=np.int64), (n,))
         i = np.arange(n, dtype=np.int64)
         if self.kind == QUADRATIC:
             counters = ((k * n + i)[:, None] * d + np.arange(d)[None, :])
-            noise = crng.normal_np(self.seed, crng.NOISE, counters)
+            noise = crng.normal_np(seed, crng.NOISE, counters)
             return self.hdiag * (X - self.centers) + self.noise_std * noise
         B, m = self.batch, self.features.shape[0]
         counters = (k * n + i)[:, None] * B + np.arange(B)[None, :]
-        rows = (crng.uniform_np(self.seed, crng.BATCH, counters) * m).astype(np.int64)
+        rows = (crng.uniform_np(seed, crng.BATCH, counters) * m).astype(np.int64)
         A = self.features[rows]                                   # (n, B, d)
         z = np.einsum("nbd,nd->nb", A, X)
         r = _dloss_np(self.kind, z, np.take_along_axis(self.labels, rows, axis=1))
@@ -166,6 +168,7 @@ def _dloss(kind, z, y):
 @numba.njit(**NUMBA_JIT)
 def stochastic_grad(kind, hdiag, centers, noise_std, features, labels, reg, batch, seed,
                     i, k, x, out):
+    # ``seed`` is the run's seed (draws), not the seed the data was generated from
     """Worker i's stochastic gradient at x on its iteration k, into out (d,)."""
     d = x.shape[0]
     n = labels.shape[0] if kind != QUADRATIC else centers.shape[0]
@@ -190,7 +193,7 @@ def stochastic_grad(kind, hdiag, centers, noise_std, features, labels, reg, batc
 
 
 @numba.njit(**NUMBA_JIT)
-def full_loss_grad(kind, hdiag, centers, noise_std, features, labels, reg, batch, seed, x, grad):
+def full_loss_grad(kind, hdiag, centers, noise_std, features, labels, reg, batch, x, grad):
     """f(x) = (1/n) sum_i f_i(x); grad f(x) into ``grad``."""
     d = x.shape[0]
     if kind == QUADRATIC:
@@ -247,9 +250,9 @@ def _check_constants(n, d, L, mu):
     return n, d, L, mu
 
 
-def _seed_int(seed: Seed) -> tuple[np.random.Generator, int]:
-    rng = as_generator(seed)
-    return rng, int(rng.integers(2**62))
+def _data_rng(seed: Seed) -> tuple[np.random.Generator, int | None]:
+    """The generator of the data, and the seed to record (None for a Generator)."""
+    return as_generator(seed), (int(seed) if isinstance(seed, (int, np.integer)) else None)
 
 
 def _shifts(rng, n, d, h, zeta2):
@@ -270,7 +273,7 @@ def quadratic(n: int, d: int = 16, *, L: float = 1.0, mu: float = 0.1, zeta2: fl
     n, d, L, mu = _check_constants(n, d, L, mu)
     zeta2 = require_real("zeta2", zeta2, low=0)
     sigma2 = require_real("sigma2", sigma2, low=0)
-    rng, s = _seed_int(seed)
+    rng, s = _data_rng(seed)
     h = _spectrum(d, L, mu)
     x_star = rng.standard_normal(d)
     delta = _shifts(rng, n, d, h, zeta2)
@@ -292,7 +295,7 @@ def least_squares(n: int, d: int = 16, *, L: float = 1.0, mu: float = 0.1, zeta2
     m = require_int("samples", 2 * d if samples is None else samples, minimum=d)
     batch = require_int("batch", batch, minimum=1)
     label_noise = require_real("label_noise", label_noise, low=0)
-    rng, s = _seed_int(seed)
+    rng, s = _data_rng(seed)
     h = _spectrum(d, L, mu)
     x_star = rng.standard_normal(d)                        # same draws as quadratic(seed)
     centers = x_star + _shifts(rng, n, d, h, zeta2)
@@ -344,7 +347,7 @@ def logistic(n: int, d: int = 16, *, samples: int = 64, reg: float = 0.01, heter
     reg = require_real("reg", reg, low=0, low_open=True)
     L = require_real("L", L, low=0, low_open=True)
     heterogeneity = require_real("heterogeneity", heterogeneity, low=0)
-    rng, s = _seed_int(seed)
+    rng, s = _data_rng(seed)
     A = _scaled_features(rng, m, d, 0.25, L, reg)
     teachers = rng.standard_normal(d) + heterogeneity * rng.standard_normal((n, d))
     p = 1 / (1 + np.exp(-(teachers @ A.T)))
@@ -379,7 +382,7 @@ def robust(n: int, d: int = 16, *, samples: int = 64, heterogeneity: float = 1.0
     L = require_real("L", L, low=0, low_open=True)
     heterogeneity = require_real("heterogeneity", heterogeneity, low=0)
     outliers = require_real("outliers", outliers, low=0, high=1)
-    rng, s = _seed_int(seed)
+    rng, s = _data_rng(seed)
     A = _scaled_features(rng, m, d, 2.0, L, 0.0)
     teachers = rng.standard_normal(d) + heterogeneity * rng.standard_normal((n, d))
     labels = teachers @ A.T + 0.1 * rng.standard_normal((n, m))
