@@ -116,23 +116,23 @@ class Objective:
         return float(((G - G.mean(axis=0)) ** 2).sum(axis=1).mean())
 
     # ---- stochastic gradients, NumPy reference ------------------------------------------
-    def stochastic_grads(self, X: np.ndarray, iterations, seed: int) -> np.ndarray:
-        """(n, d): worker i's stochastic gradient at X[i] on its iteration
-        iterations[i], from the draws of run seed ``seed``."""
-        n, d = X.shape
-        k = np.broadcast_to(np.asarray(iterations, dtype=np.int64), (n,))
-        i = np.arange(n, dtype=np.int64)
+    def stochastic_grads(self, X: np.ndarray, iterations, seed: int, workers=None) -> np.ndarray:
+        """Row r: the stochastic gradient of worker ``workers[r]`` (default: all, in
+        order) at X[r] on its iteration iterations[r], from the draws of run seed ``seed``."""
+        n, d = self.n, X.shape[1]
+        i = np.arange(n, dtype=np.int64) if workers is None else np.asarray(workers, dtype=np.int64)
+        k = np.broadcast_to(np.asarray(iterations, dtype=np.int64), i.shape)
         if self.kind == QUADRATIC:
             counters = ((k * n + i)[:, None] * d + np.arange(d)[None, :])
             noise = crng.normal_np(seed, crng.NOISE, counters)
-            return self.hdiag * (X - self.centers) + self.noise_std * noise
+            return self.hdiag * (X - self.centers[i]) + self.noise_std * noise
         B, m = self.batch, self.features.shape[0]
         counters = (k * n + i)[:, None] * B + np.arange(B)[None, :]
         rows = (crng.uniform_np(seed, crng.BATCH, counters) * m).astype(np.int64)
-        A = self.features[rows]                                   # (n, B, d)
-        z = np.einsum("nbd,nd->nb", A, X)
-        r = _dloss_np(self.kind, z, np.take_along_axis(self.labels, rows, axis=1))
-        return np.einsum("nb,nbd->nd", r, A) / B + self.reg * X
+        A = self.features[rows]                                   # (r, B, d)
+        z = np.einsum("rbd,rd->rb", A, X)
+        r = _dloss_np(self.kind, z, np.take_along_axis(self.labels[i], rows, axis=1))
+        return np.einsum("rb,rbd->rd", r, A) / B + self.reg * X
 
 
 def _dloss_np(kind: int, z, y):

@@ -1,0 +1,159 @@
+"""Equivalences, invariants and convergence of the algorithms (reference engine;
+the numba engine is held to the same trajectories in test_engine_numba.py)."""
+
+import networkx as nx
+import numpy as np
+import pytest
+
+from mixlab.errors import ParameterError
+from mixlab.kernels import algorithms as al
+from mixlab.kernels.engine import simulate
+from mixlab.kernels.objectives import least_squares, quadratic
+from mixlab.kernels.timing import TimingModel
+from mixlab.theory.graphs import ring
+from mixlab.theory.groups import ButterflyGroups
+from mixlab.theory.schedules import OnePeerExponential
+from mixlab.theory.weights import mixing_matrix
+
+N, D, T = 16, 4, 40
+METRICS = ("loss_gap", "grad_norm_sq", "consensus", "sim_time")
+
+
+def butterfly(n, S, rule="mean", **kw):
+    sched = ButterflyGroups(n, S, rule)
+    return al.WAGMA(groups=np.stack([sched.groups(t) for t in range(sched.period)]), rule=rule, **kw)
+
+
+def run(alg, f=None, engine="reference", **kw):
+    f = f or least_squares(N, D, batch=2, seed=3)
+    return simulate(f, alg, kw.pop("steps", T), lr=kw.pop("lr", 0.2), engine=engine, seed=5, **kw)
+
+
+def assert_same(a, b, metrics=("loss_gap", "grad_norm_sq", "consensus")):
+    for m in metrics:
+        np.testing.assert_allclose(a[m], b[m], rtol=1e-10, atol=1e-12, err_msg=m)
+
+
+J = np.full((N, N), 1 / N)
+
+
+@pytest.mark.parametrize("momentum", [0.0, 0.9])
+def test_atc_equivalences_with_allreduce(momentum):
+    ref = run(al.AllreduceSGD(momentum=momentum))
+    assert_same(run(butterfly(N, N, order="atc", momentum=momentum, sync_period=1000)), ref)
+    assert_same(run(al.DPSGD(mixing=(J,), order="atc", momentum=momentum)), ref)
+    assert_same(run(al.LocalSGD(local_steps=1, momentum=momentum)), ref)
+    assert_same(run(butterfly(N, 4, order="atc", momentum=momentum, sync_period=1)), ref)
+
+
+def test_cta_wagma_with_one_group_equals_dpsgd_with_J_not_allreduce():
+    a = run(butterfly(N, N, order="cta", sync_period=1000))
+    assert_same(a, run(al.DPSGD(mixing=(J,), order="cta")))
+    with pytest.raises(AssertionError):
+        assert_same(a, run(al.AllreduceSGD()))
+
+
+def test_sgp_on_doubly_stochastic_schedule_equals_atc_dpsgd():
+    sched = OnePeerExponential(N)
+    mats = tuple(sched.matrix(t) for t in range(sched.period))
+    assert_same(run(al.SGP(mixing=mats, order="atc")), run(al.DPSGD(mixing=mats, order="atc")),
+                metrics=METRICS)
+
+
+def test_wagma_butterfly_equals_dpsgd_on_the_group_matrices_without_stragglers():
+    sched = ButterflyGroups(N, 4, "self_weighted")
+    mats = tuple(sched.matrix(t) for t in range(sched.period))
+    for order in ("cta", "atc"):
+        a = run(butterfly(N, 4, "self_weighted", order=order, sync_period=1000))
+        assert_same(a, run(al.DPSGD(mixing=mats, order=order)))
+        assert a["staleness_max"].max() == 0
+
+
+def test_wait_avoidance_with_constant_times_is_synchronous_group_averaging():
+    kw = {"order": "cta", "sync_period": 3, "rule": "self_weighted"}
+    a = run(butterfly(N, 4, **kw))
+    b = run(butterfly(N, 4, wait_avoiding=False, **kw))
+    assert_same(a, b, metrics=METRICS)
+
+
+def test_mixing_preserves_the_mean_of_models():
+    f = quadratic(N, D, sigma2=0.0, zeta2=0.0, seed=1)   # all gradients equal at equal models
+    x0 = np.arange(D, dtype=float)
+    for alg in (al.DPSGD(mixing=(mixing_matrix(ring(N)),)), butterfly(N, 4, "self_weighted", sync_period=5)):
+        tr = simulate(f, alg, 1, lr=1e-300, engine="reference", x0=x0)
+        assert tr["consensus"][-1] == pytest.approx(0, abs=1e-24)
+
+
+def test_push_sum_weights_sum_to_n_and_debias():
+    """A column-stochastic (not row-stochastic) schedule: worker i keeps p_i and
+    pushes 1 - p_i to i + 2^(t mod 4); z = x/w still converges."""
+    keep = np.random.default_rng(0).uniform(0.3, 0.7, N)
+    mats = []
+    for hop in (1, 2, 4):
+        P = np.diag(keep)
+        P[(np.arange(N) + hop) % N, np.arange(N)] = 1 - keep
+        mats.append(P)
+    f = quadratic(N, D, sigma2=0.0, zeta2=0.0, seed=2)   # no heterogeneity: consensus -> 0
+    alg = al.SGP(mixing=tuple(mats), order="atc")
+    w = np.ones(N)
+    for t in range(30):
+        w = mats[t % 3] @ w
+        assert w.sum() == pytest.approx(N, rel=1e-13)
+    assert not np.allclose(w, 1)
+    tr = simulate(f, alg, 400, lr=0.3, engine="reference")
+    assert tr["loss_gap"][-1] < 1e-3 * tr["loss_gap"][0]
+    assert tr["consensus"][-1] < 1e-3 * max(tr["consensus"])
+
+
+ALGORITHMS = {
+    "allreduce": lambda: al.AllreduceSGD(),
+    "local_sgd": lambda: al.LocalSGD(local_steps=4),
+    "dpsgd": lambda: al.DPSGD(mixing=(mixing_matrix(ring(N)),)),
+    "sgp": lambda: al.SGP(mixing=tuple(OnePeerExponential(N).matrix(t) for t in range(4)), order="atc"),
+    "wagma": lambda: butterfly(N, 4, sync_period=4),
+    "adpsgd": lambda: al.ADPSGD(**_adjacency(ring(N))),
+}
+
+
+def _adjacency(G):
+    A = nx.to_scipy_sparse_array(G, nodelist=range(G.number_of_nodes()), format="csr")
+    return {"indptr": A.indptr.astype(np.int64), "indices": A.indices.astype(np.int64)}
+
+
+@pytest.mark.parametrize("name", ALGORITHMS)
+def test_every_algorithm_converges_on_the_strongly_convex_quadratic(name):
+    f = quadratic(N, D, sigma2=1e-4, zeta2=0.5, seed=4)
+    tr = simulate(f, ALGORITHMS[name](), 300, lr=0.5 / f.L, engine="reference", record_every=50)
+    assert tr["loss_gap"][-1] < 0.05 * tr["loss_gap"][0]
+    assert len(tr) == 7 and tr["step"][0] == 0 and tr["step"][-1] == 300
+
+
+@pytest.mark.parametrize("name", ALGORITHMS)
+def test_same_seed_same_trajectory(name):
+    timing = TimingModel("exponential", stragglers=2, slowdown=3.0)
+    a = run(ALGORITHMS[name](), timing=timing)
+    b = run(ALGORITHMS[name](), timing=timing)
+    for m in a.columns:
+        np.testing.assert_array_equal(a[m], b[m])
+
+
+@pytest.mark.parametrize("call,match", [
+    (lambda: run(al.AllreduceSGD(), lr=0.0), r"step size must be > 0 and not NaN; eta\[0\] = 0.0"),
+    (lambda: run(al.AllreduceSGD(), lr=float("nan")), r"step size must be > 0 and not NaN; eta\[0\] = nan"),
+    (lambda: run(al.AllreduceSGD(), lr=np.ones(3)), r"step sizes must be a number or an array of length steps = 40"),
+    (lambda: run(al.DPSGD(mixing=(np.eye(8),))), r"inconsistent n: the problem has n = 16 workers, a mixing matrix has shape \(8, 8\)"),
+    (lambda: run(butterfly(8, 2)), r"inconsistent n: the problem has n = 16 workers, the groups cover 8"),
+    (lambda: al.WAGMA(groups=np.zeros((1, 4, 4), np.int64), sync_period=0), r"sync period tau must be >= 1, got 0"),
+    (lambda: al.LocalSGD(local_steps=0), r"local steps H must be >= 1, got 0"),
+    (lambda: al.AllreduceSGD(momentum=1.0), r"momentum must be < 1, got 1.0"),
+    (lambda: al.DPSGD(mixing=(J,), order="tac"), r"unknown update order 'tac'; valid: cta, atc"),
+    (lambda: al.SGP(mixing=(J,), order="cta"), r"SGP is adapt-then-combine"),
+    (lambda: run(al.SGP(mixing=(np.full((N, N), 2 / N),), order="atc")), r"column-stochastic"),
+    (lambda: run(al.AllreduceSGD(), timing=TimingModel(stragglers=20)), r"stragglers must be <= n = 16, got 20"),
+    (lambda: run(al.AllreduceSGD(), steps=0), r"steps must be >= 1, got 0"),
+    (lambda: run(al.AllreduceSGD(), engine="gpu"), r"unknown engine 'gpu'; valid: numba, reference"),
+    (lambda: run(al.ADPSGD(indptr=np.zeros(17, np.int64), indices=np.zeros(0, np.int64))), r"at least one neighbour"),
+])
+def test_bad_run_input(call, match):
+    with pytest.raises(ParameterError, match=match):
+        call()
