@@ -1,5 +1,6 @@
 """The ``mixlab`` command.
 
+    mixlab run --algorithm wagma --objective quadratic --workers 64 --steps 500 --group-size 4
     mixlab mixing --topology ring -n 64 [--weights metropolis] [--json]
     mixlab schedule --kind butterfly -n 64 -S 4 [--rule mean] [--json]
     mixlab verify [--quick | --full] [--json PATH]
@@ -12,6 +13,7 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import os
 import sys
 
 from mixlab.errors import MixlabError
@@ -102,6 +104,38 @@ def cmd_verify(args) -> int:
     return 0 if all(r.verdict == "pass" for r in results) else 1
 
 
+def cmd_run(args) -> int:
+    from mixlab.kernels.progress import reporting_to, stderr_bar
+    from mixlab.kernels.timing import TimingModel
+    from mixlab.validation.runner import run
+
+    timing = TimingModel(args.compute, stragglers=args.stragglers, persistent=args.persistent,
+                         slowdown=args.slowdown, delay=args.delay)
+    kwargs = dict(workers=args.workers, steps=args.steps, dim=args.dim, lr=args.lr,
+                  lr_schedule=args.lr_schedule, seed=args.seed, engine=args.engine, timing=timing,
+                  record_every=args.record_every, group_size=args.group_size,
+                  sync_period=args.sync_period, topology=args.topology, rule=args.rule,
+                  order=args.order, momentum=args.momentum, local_steps=args.local_steps)
+    show = sys.stderr.isatty() and not args.json
+    if show:
+        with reporting_to(stderr_bar()):
+            tr = run(args.algorithm, args.objective, **kwargs)
+    else:
+        tr = run(args.algorithm, args.objective, **kwargs)
+    if args.save:
+        tr.save(args.save)
+    summary = {key: tr.params[key] for key in ("algorithm", "objective", "workers", "steps")}
+    summary.update({k: v for k, v in tr.summary().items()
+                    if k in ("final_loss_gap", "final_grad_norm_sq", "final_consensus",
+                             "max_staleness", "sim_time", "throughput")})
+    if args.json:
+        print(json.dumps({**summary, "params": tr.params, "constants": tr.constants,
+                          "history": tr.history()}))
+    else:
+        _print(summary, False)
+    return 0
+
+
 def _positive_int(text: str) -> int:
     try:
         value = int(text)
@@ -125,6 +159,38 @@ def _probability(text: str) -> float:
 def build_parser() -> ArgumentParser:
     parser = ArgumentParser(prog="mixlab", description=__doc__.split("\n\n")[0])
     sub = parser.add_subparsers(dest="command", required=True, parser_class=ArgumentParser)
+
+    from mixlab.kernels.algorithms import ORDERS, SCHEDULES
+    from mixlab.kernels.objectives import OBJECTIVES
+    from mixlab.kernels.timing import DISTRIBUTIONS
+    from mixlab.validation.runner import ALGORITHMS
+
+    p = sub.add_parser("run", help="simulate a distributed SGD algorithm")
+    p.add_argument("--algorithm", required=True, choices=ALGORITHMS)
+    p.add_argument("--objective", required=True, choices=tuple(OBJECTIVES))
+    p.add_argument("--workers", type=_positive_int, required=True, help="number of workers n")
+    p.add_argument("--steps", type=_positive_int, required=True, help="iterations T")
+    p.add_argument("--dim", type=_positive_int, default=16, help="model dimension d")
+    p.add_argument("--group-size", type=_positive_int, default=None, help="WAGMA group size S")
+    p.add_argument("--sync-period", type=_positive_int, default=8, help="WAGMA global average period tau")
+    p.add_argument("--rule", default="mean", choices=GROUP_RULES, help="WAGMA averaging rule")
+    p.add_argument("--topology", default=None, choices=TOPOLOGIES, help="D-PSGD / AD-PSGD / SGP graph")
+    p.add_argument("--local-steps", type=_positive_int, default=4, help="local SGD H")
+    p.add_argument("--lr", type=float, default=0.1, help="step size eta")
+    p.add_argument("--lr-schedule", default="constant", choices=SCHEDULES)
+    p.add_argument("--momentum", type=float, default=0.0)
+    p.add_argument("--order", default=None, choices=ORDERS, help="update order (default: the source's)")
+    p.add_argument("--compute", default="constant", choices=DISTRIBUTIONS, help="compute-time distribution")
+    p.add_argument("--stragglers", type=int, default=0, help="K stragglers per iteration")
+    p.add_argument("--slowdown", type=float, default=1.0, help="straggler slowdown factor F")
+    p.add_argument("--delay", type=float, default=0.0, help="straggler added delay")
+    p.add_argument("--persistent", action="store_true", help="a fixed set of K stragglers")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--engine", default="numba", choices=("numba", "reference"))
+    p.add_argument("--record-every", type=_positive_int, default=None, help="default: steps / 100")
+    p.add_argument("--json", action="store_true", help="print one JSON object with the history")
+    p.add_argument("--save", metavar="PATH", help="write the trajectory (.npz or .json)")
+    p.set_defaults(func=cmd_run)
 
     p = sub.add_parser("mixing", help="spectral summary of a topology's mixing matrix")
     p.add_argument("--topology", required=True, choices=TOPOLOGIES)
@@ -162,6 +228,9 @@ def main(argv: list[str] | None = None) -> int:
     except MixlabError as exc:
         print(f"mixlab {args.command}: error: {exc}", file=sys.stderr)
         return 2
+    except BrokenPipeError:          # e.g. `mixlab run --json | head`: the reader left
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
 
 
 if __name__ == "__main__":

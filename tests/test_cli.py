@@ -3,6 +3,7 @@ import math
 import subprocess
 import sys
 
+import numpy as np
 import pytest
 
 from mixlab.cli import main
@@ -93,3 +94,73 @@ def test_verify_exits_1_when_a_check_fails(monkeypatch, capsys):
     monkeypatch.setattr(foundation, "foundation_checks", lambda size: [broken])
     assert main(["verify", "--quick"]) == 1
     assert "FAIL" in capsys.readouterr().out
+
+
+RUN = ["run", "--objective", "quadratic", "--workers", "16", "--steps", "40"]
+
+
+def test_run_json_contract(capsys):
+    out = run_json(capsys, *RUN, "--algorithm", "wagma", "--group-size", "4", "--stragglers", "2",
+                   "--slowdown", "5", "--json", "--record-every", "10")
+    for key in ("algorithm", "objective", "workers", "steps", "final_loss_gap", "final_grad_norm_sq",
+                "final_consensus", "max_staleness", "sim_time", "history"):
+        assert key in out
+    h = out["history"]
+    assert {"step", "loss_gap", "grad_norm_sq", "consensus", "sim_time"} <= h.keys()
+    assert len({len(v) for v in h.values()}) == 1 and h["step"] == [0, 10, 20, 30, 40]
+    assert out["final_loss_gap"] == h["loss_gap"][-1] and out["sim_time"] == h["sim_time"][-1]
+    assert 0 < out["max_staleness"] <= 8
+
+
+@pytest.mark.parametrize("algorithm,extra", [("allreduce", []), ("local_sgd", ["--local-steps", "2"]),
+                                             ("dpsgd", ["--topology", "torus"]), ("adpsgd", []),
+                                             ("sgp", []), ("wagma", ["--group-size", "2", "--order", "atc"])])
+def test_run_every_algorithm_and_save(tmp_path, capsys, algorithm, extra):
+    from mixlab.kernels.trajectory import Trajectory
+
+    path = tmp_path / f"{algorithm}.npz"
+    out = run_json(capsys, *RUN, "--algorithm", algorithm, *extra, "--json", "--save", str(path),
+                   "--engine", "reference")
+    tr = Trajectory.load(path)
+    assert tr.params["algorithm"] == algorithm == out["algorithm"]
+    assert tr["loss_gap"].tolist() == out["history"]["loss_gap"]
+    assert out["final_loss_gap"] < out["history"]["loss_gap"][0]
+
+
+def test_run_table(capsys):
+    assert main([*RUN, "--algorithm", "allreduce"]) == 0
+    text = capsys.readouterr().out
+    assert "final_loss_gap" in text and "throughput" in text
+
+
+@pytest.mark.parametrize("argv,match", [
+    (RUN + ["--algorithm", "wagma"], "wagma needs a group size S"),
+    (RUN + ["--algorithm", "wagma", "--group-size", "3"], "n = 16 is not a power of S = 3"),
+    (RUN + ["--algorithm", "dpsgd", "--lr", "0"], "step size must be > 0"),
+    (RUN + ["--algorithm", "dpsgd", "--lr", "nan"], "step size must be finite, got nan"),
+    (RUN + ["--algorithm", "wagma", "--group-size", "4", "--sync-period", "0"], "argument --sync-period: must be >= 1"),
+    (RUN + ["--algorithm", "allreduce", "--stragglers", "-1"], "stragglers must be >= 0, got -1"),
+    (RUN + ["--algorithm", "allreduce", "--slowdown", "0.5"], "slowdown must be >= 1, got 0.5"),
+    (RUN + ["--algorithm", "adpsgd", "--topology", "one_peer_exponential"], "adpsgd needs a static graph"),
+    (RUN + ["--algorithm", "allreduce", "--save", "out.txt"], "trajectory files end in .npz or .json"),
+    (["run", "--algorithm", "nope", "--objective", "quadratic", "--workers", "4", "--steps", "2"], "invalid choice: 'nope'"),
+])
+def test_run_bad_arguments_exit_2(argv, match, tmp_path):
+    proc = subprocess.run([sys.executable, "-m", "mixlab.cli", *argv], capture_output=True, text=True,
+                          cwd=tmp_path)
+    assert proc.returncode == 2, proc.stderr
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1 and "Traceback" not in proc.stderr
+    assert __import__("re").search(match, lines[0]), lines[0]
+
+
+def test_trajectory_json_round_trip(tmp_path):
+    from mixlab.kernels.trajectory import Trajectory
+    from mixlab.validation.runner import run
+
+    tr = run("dpsgd", "logistic", workers=8, steps=10, engine="reference")
+    tr.save(tmp_path / "t.json")
+    back = Trajectory.load(tmp_path / "t.json")
+    for m in tr.columns:
+        np.testing.assert_array_equal(back[m], tr[m])
+    assert back.params == json.loads(json.dumps(tr.params)) and back.constants == tr.constants

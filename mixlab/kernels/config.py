@@ -13,6 +13,8 @@ import os
 
 NUMBA_JIT = {"cache": True, "nogil": True}
 NUMBA_PARALLEL = {**NUMBA_JIT, "parallel": True}
+#: Engine driver loops: they report progress through ``numba.objmode``, which needs the GIL.
+NUMBA_DRIVER = {"cache": True}
 
 #: Columns per task of the CPU kernels (a 16 KiB float64 row block: L1/L2-resident).
 CPU_COLUMN_BLOCK = 2048

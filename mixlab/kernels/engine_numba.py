@@ -12,8 +12,9 @@ import numba
 import numpy as np
 
 from mixlab.kernels import counter_rng as crng
+from mixlab.kernels import progress
 from mixlab.kernels.algorithms import ADPSGD, SGP, WAGMA, AllreduceSGD, DPSGD, LocalSGD
-from mixlab.kernels.config import NUMBA_JIT, NUMBA_PARALLEL
+from mixlab.kernels.config import NUMBA_DRIVER, NUMBA_JIT, NUMBA_PARALLEL
 from mixlab.kernels.mixing import sparse_mix_numba
 from mixlab.kernels.objectives import full_loss_grad, stochastic_grad
 from mixlab.kernels.timing import compute_time, straggler_mask
@@ -134,7 +135,7 @@ def _neighbourhood_clocks(indptr, indices, a, cost, clocks):
         clocks[i] = m + cost
 
 
-@numba.njit(**NUMBA_JIT)
+@numba.njit(**NUMBA_DRIVER)
 def _run_sync(f_args, t_args, costs, code, momentum, cta, local_steps, indptr, indices, data,
               groups, tau, self_weighted, wait_avoiding, lr, steps, record_every, x0, n, out):
     d = x0.shape[0]
@@ -243,6 +244,8 @@ def _run_sync(f_args, t_args, costs, code, momentum, cta, local_steps, indptr, i
             _record(f_args, row, t + 1, X, w, code == SGP_CODE, stale_max, stale_sum, stale_count,
                     clocks.max(), out)
             row += 1
+            with numba.objmode():
+                progress.report(t + 1, steps)
             stale_max, stale_sum, stale_count = 0.0, 0.0, 0
 
 
@@ -337,7 +340,7 @@ def _heap_pop(times, ids, size):
     return time, wid, size
 
 
-@numba.njit(**NUMBA_JIT)
+@numba.njit(**NUMBA_DRIVER)
 def _run_adpsgd(f_args, t_args, costs, indptr, indices, momentum, lr, steps, record_every, x0, n, out):
     kind, hdiag, centers, noise_std, features, labels, reg, batch, f_star = f_args
     dist, scale, shift, sigma, K, persistent, slowdown, delay, seed = t_args
@@ -401,4 +404,6 @@ def _run_adpsgd(f_args, t_args, costs, indptr, indices, momentum, lr, steps, rec
                 _record(f_args, row, step, X, np.ones(n), False, stale_max, stale_sum, stale_count,
                         time, out)
                 row += 1
+                with numba.objmode():
+                    progress.report(step, steps)
                 stale_max, stale_sum, stale_count = 0.0, 0.0, 0

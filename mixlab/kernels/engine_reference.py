@@ -53,6 +53,7 @@ import math
 import numpy as np
 
 from mixlab.kernels import counter_rng as crng
+from mixlab.kernels import progress
 from mixlab.kernels.algorithms import ADPSGD, SGP, WAGMA, AllreduceSGD, DPSGD, LocalSGD
 from mixlab.kernels.timing import TimingModel
 
@@ -60,8 +61,9 @@ from mixlab.kernels.timing import TimingModel
 class Recorder:
     """Collects the trajectory columns at recorded steps."""
 
-    def __init__(self, objective):
+    def __init__(self, objective, steps: int):
         self.objective = objective
+        self.steps = steps
         self.rows = []
         self.stale_max = 0.0
         self.stale_sum = 0.0
@@ -83,6 +85,8 @@ class Recorder:
         self.rows.append((step, loss - (f.f_star or 0.0), float(g @ g), gamma, gamma / models.shape[0],
                           self.stale_max, mean_stale, sim_time))
         self.stale_max, self.stale_sum, self.stale_count = 0.0, 0.0, 0
+        if step:
+            progress.report(step, self.steps)
 
     def columns(self) -> dict:
         from mixlab.kernels.trajectory import COLUMNS
@@ -118,7 +122,7 @@ def run_reference(objective, alg, steps: int, lr: np.ndarray, timing: TimingMode
     X = np.tile(x0, (n, 1))
     U = np.zeros((n, d))
     clocks = np.zeros(n)
-    rec = Recorder(objective)
+    rec = Recorder(objective, steps)
     rec.record(0, X.mean(axis=0), X, 0.0)
     w = np.ones(n)                                                      # SGP weights
     if isinstance(alg, WAGMA):
@@ -207,7 +211,7 @@ def _run_adpsgd(objective, alg, steps, lr, timing, seed, record_every, x0):
     n, d = objective.n, objective.d
     X = np.tile(x0, (n, 1))
     U = np.zeros((n, d))
-    rec = Recorder(objective)
+    rec = Recorder(objective, steps)
     rec.record(0, X.mean(axis=0), X, 0.0)
     read = X.copy()
     version = np.zeros(n, dtype=np.int64)
