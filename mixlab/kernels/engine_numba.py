@@ -204,7 +204,7 @@ def _run_sync(f_args, t_args, costs, code, momentum, cta, local_steps, indptr, i
             p = indptr[t % q]
             if cta:
                 sparse_mix_numba(p, indices, data, X, Y)
-                Y -= eta * D
+                _axpy_into(Y, Y, eta, D)
             else:
                 _axpy_into(Z, X, eta, D)
                 sparse_mix_numba(p, indices, data, Z, Y)
@@ -279,17 +279,21 @@ def _wagma_groups(groups, t, tau, hist, arr, a, D, eta, cta, self_weighted, wait
         total = np.zeros(d)
         for k in range(S):
             j = groups[g, k]
-            total += hist[(t - back[j]) % tau, j]
+            src = hist[(t - back[j]) % tau, j]
+            for c in range(d):
+                total[c] += src[c]
+        inv = 1.0 / (S + 1) if self_weighted else 1.0 / S
+        step = eta if cta else 0.0
         for k in range(S):
             i = groups[g, k]
+            own = hist[slot, i]
+            dst, upd = X[i], D[i]
             if self_weighted:
-                res = (total + hist[slot, i]) / (S + 1)
+                for c in range(d):
+                    dst[c] = (total[c] + own[c]) * inv - step * upd[c]
             else:
-                res = total / S
-            if cta:
-                X[i] = res - eta * D[i]
-            else:
-                X[i] = res
+                for c in range(d):
+                    dst[c] = total[c] * inv - step * upd[c]
             clocks[i] = max(a[i], ready)
 
 
