@@ -19,7 +19,7 @@ import numpy as np
 from mixlab.kernels.config import NUMBA_JIT
 
 #: Streams (one per kind of draw).
-NOISE, BATCH, COMPUTE, STRAGGLER, PEER, INIT = 1, 2, 3, 4, 5, 6
+NOISE, BATCH, COMPUTE, STRAGGLER, PEER, INIT, GOSSIP, UPDATE = 1, 2, 3, 4, 5, 6, 7, 8
 
 _GOLDEN = np.uint64(0x9E3779B97F4A7C15)
 _M1 = np.uint64(0xBF58476D1CE4E5B9)
