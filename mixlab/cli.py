@@ -1,6 +1,8 @@
 """The ``mixlab`` command.
 
     mixlab run --algorithm wagma --objective quadratic --workers 64 --steps 500 --group-size 4
+    mixlab age --topology complete -n 100 [--model yates|user] [--method exact|mc|both] [--json]
+    mixlab capacity -n 1000 [--target 1] [--json]
     mixlab mixing --topology ring -n 64 [--weights metropolis] [--json]
     mixlab schedule --kind butterfly -n 64 -S 4 [--rule mean] [--json]
     mixlab verify [--quick | --full] [--json PATH]
@@ -137,6 +139,25 @@ def cmd_run(args) -> int:
     return 0
 
 
+def cmd_age(args) -> int:
+    from mixlab.validation.age import age_report
+
+    if args.rates is None and args.n is None:
+        raise MixlabError("age needs -n N (or --rates PATH)")
+    out = age_report(topology=args.topology, n=args.n, rates_path=args.rates, model=args.model,
+                     mode=args.mode, gossip_rate=args.gossip_rate, update_rate=args.update_rate,
+                     method=args.method, events=args.events, seed=args.seed)
+    _print(out, args.json)
+    return 0
+
+
+def cmd_capacity(args) -> int:
+    from mixlab.validation.age import capacity_report
+
+    _print(capacity_report(args.n, args.target, args.update_rate, args.mode), args.json)
+    return 0
+
+
 def _positive_int(text: str) -> int:
     try:
         value = int(text)
@@ -192,6 +213,28 @@ def build_parser() -> ArgumentParser:
     p.add_argument("--json", action="store_true", help="print one JSON object with the history")
     p.add_argument("--save", metavar="PATH", help="write the trajectory (.npz or .json)")
     p.set_defaults(func=cmd_run)
+
+    p = sub.add_parser("age", help="version age of gossip: exact and Monte Carlo")
+    p.add_argument("--topology", default="complete", choices=tuple(graphs.FAMILIES))
+    p.add_argument("-n", type=_positive_int, default=None, help="number of nodes (users)")
+    p.add_argument("--rates", metavar="PATH", help="(n+1)x(n+1) push rates (.npy/.csv), row/col 0 = source")
+    p.add_argument("--gossip-rate", type=float, default=1.0, help="lambda, per node")
+    p.add_argument("--update-rate", type=float, default=1.0, help="lambda_e (yates) or u (user)")
+    p.add_argument("--model", default="yates", choices=("yates", "user"))
+    p.add_argument("--mode", default="push", choices=("push", "exchange"))
+    p.add_argument("--method", default="both", choices=("exact", "mc", "both"))
+    p.add_argument("--events", type=_positive_int, default=10**6, help="Monte Carlo events")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--json", action="store_true", help="print one JSON object")
+    p.set_defaults(func=cmd_age)
+
+    p = sub.add_parser("capacity", help="gossip capacity needed for a staleness target")
+    p.add_argument("-n", type=_positive_int, required=True, help="number of users")
+    p.add_argument("--target", type=float, default=1.0, help="mean staleness s*")
+    p.add_argument("--update-rate", type=float, default=1.0, help="u, versions per unit time")
+    p.add_argument("--mode", default="push", choices=("push", "exchange"))
+    p.add_argument("--json", action="store_true", help="print one JSON object")
+    p.set_defaults(func=cmd_capacity)
 
     p = sub.add_parser("mixing", help="spectral summary of a topology's mixing matrix")
     p.add_argument("--topology", required=True, choices=TOPOLOGIES)

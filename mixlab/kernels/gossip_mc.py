@@ -63,12 +63,19 @@ class GossipTopology:
 
     @classmethod
     def from_rate_matrix(cls, R) -> GossipTopology:
+        """Explicit topology of a push-rate matrix (validated: column 0 is 0)."""
         from mixlab.kernels.version_age_exact import check_rates
 
-        R = check_rates(R)
-        rows, cols = np.nonzero(R)
-        indptr = np.searchsorted(rows, np.arange(R.shape[0] + 1)).astype(np.int64)
-        return cls(R.shape[0] - 1, False, indptr, cols.astype(np.int64), R[rows, cols].copy())
+        return cls.from_contacts(check_rates(R))
+
+    @classmethod
+    def from_contacts(cls, C) -> GossipTopology:
+        """Explicit topology of a contact matrix; contacts of the source (column 0)
+        matter only in exchange mode."""
+        C = np.asarray(C, dtype=np.float64)
+        rows, cols = np.nonzero(C)
+        indptr = np.searchsorted(rows, np.arange(C.shape[0] + 1)).astype(np.int64)
+        return cls(C.shape[0] - 1, False, indptr, cols.astype(np.int64), C[rows, cols].copy())
 
     @classmethod
     def complete_graph(cls, n: int, source_rate: float, node_rate: float,

@@ -74,25 +74,34 @@ def _recursion(m: int, a_of, b_of, v_last, exact: bool):
     return _solve_linear_recursion(a_of(k), b_of(k), float(v_last))
 
 
-def complete_graph_age(n: int, gossip_rate=1, update_rate=1, *, exact: bool = False):
+def _node_rate(lam, mode: str):
+    """Exchange between nodes i and j at rate r acts, for version age, as pushes
+    i -> j and j -> i at rate r each; the source is never contacted."""
+    return lam * 2 if require_choice("gossip mode", mode, MODES) == "exchange" else lam
+
+
+def complete_graph_age(n: int, gossip_rate=1, update_rate=1, *, mode: str = "push",
+                       exact: bool = False):
     """Mean version age of one node of the complete graph, Yates' normalization
     (source lambda/n to each node, lambda/(n-1) per ordered node pair)."""
-    n = require_int("n", n, minimum=1)
+    n = require_int("n", n, minimum=2)
     lam, le = _rate("gossip rate", gossip_rate, exact), _rate("update rate", update_rate, exact)
-    # |S| = k: lambda_0(S) = k lam/n, n-k neighbours each with lambda_i(S) = k lam/(n-1)
-    inflow = (lambda k: k * (n - k) * lam / (n - 1))
+    node = _node_rate(lam, mode)
+    # |S| = k: lambda_0(S) = k lam/n, n-k neighbours each with lambda_i(S) = k node/(n-1)
+    inflow = (lambda k: k * (n - k) * node / (n - 1))
     denom = (lambda k: k * lam / n + inflow(k))
     return _recursion(n, lambda k: le / denom(k), lambda k: inflow(k) / denom(k), le / lam, exact)
 
 
-def ring_age(n: int, gossip_rate=1, update_rate=1, *, exact: bool = False):
+def ring_age(n: int, gossip_rate=1, update_rate=1, *, mode: str = "push", exact: bool = False):
     """Mean version age of one node of the ring (source lambda/n to each node,
     lambda/2 to each neighbour). Arcs of k < n nodes receive from outside at total
     rate lambda (two ends at lambda/2, or one node with both neighbours inside)."""
     n = require_int("n", n, minimum=3)
     lam, le = _rate("gossip rate", gossip_rate, exact), _rate("update rate", update_rate, exact)
-    denom = (lambda k: k * lam / n + lam)
-    return _recursion(n, lambda k: le / denom(k), lambda k: lam / denom(k), le / lam, exact)
+    node = _node_rate(lam, mode)
+    denom = (lambda k: k * lam / n + node)
+    return _recursion(n, lambda k: le / denom(k), lambda k: node / denom(k), le / lam, exact)
 
 
 def user_staleness_complete(n: int, gossip_rate=1, update_rate=1, *, mode: str = "push",
