@@ -1,0 +1,273 @@
+"""Asynchronous gossip learning (Mitra & Ulukus, arXiv 2404.19749): no synchronization.
+
+User i repeats blocks: a block lasts ``shift`` + Exp(``mean_block``) (block j of
+user i uses draw j n + i of stream COMPUTE); when it ends, the user applies K
+local SGD steps to its current model (gradient draws keyed (i, j K + s), as in
+the optimizer engine) and increments its own version counter V[i, i]. The
+model and versions are then those the user publishes. Independently, every
+user gossips at Poisson rate ``gossip_rate`` to a uniformly random neighbour
+(event e: draws 3e, 3e+1, 3e+2 of stream GOSSIP for time, sender, receiver).
+Push: the receiver j averages x_j <- (x_j + x_i)/2 and takes V[j] <- max(V[j],
+V[i]) componentwise; exchange: both sides do it. Staleness of i's model at j
+is S_i^j = V[i, i] - V[j, i].
+
+Measured: f(xbar) - f*, the users' mean loss gap, ||grad f(xbar)||^2, Gamma, and
+the staleness averaged over ordered pairs, time-averaged with batch means
+after ``warmup``. Theory (complete graph, push): (u/lambda) H_{n-1} with u =
+1/(shift + mean_block), the block rate (mixlab.theory.version_age).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numba
+import numpy as np
+
+from mixlab.errors import ParameterError
+from mixlab.kernels import counter_rng as crng
+from mixlab.kernels.config import NUMBA_DRIVER, NUMBA_JIT
+from mixlab.kernels.engine_numba import _heap_pop, _heap_push
+from mixlab.kernels.objectives import full_loss_grad, stochastic_grad
+from mixlab.validate import require_choice, require_int, require_real
+
+COLUMNS = ("time", "loss_gap", "user_loss_gap", "grad_norm_sq", "consensus", "staleness_mean",
+           "staleness_max")
+BACKENDS = ("numba", "reference")
+
+
+@dataclass(frozen=True)
+class GossipLearningRun:
+    columns: dict
+    staleness: float
+    staleness_stderr: float
+    blocks: int
+    gossips: int
+    params: dict
+
+    def __getitem__(self, name):
+        return self.columns[name]
+
+
+def simulate_gossip_learning(objective, *, duration: float, gossip_rate: float = 1.0,
+                             local_steps: int = 1, lr: float = 0.05, shift: float = 0.2,
+                             mean_block: float = 0.8, neighbors=None, mode: str = "push",
+                             record_every: float | None = None, warmup: float = 0.2,
+                             batches: int = 10, seed: int = 0, x0=None,
+                             backend: str = "numba") -> GossipLearningRun:
+    """Simulate ``duration`` units of time. ``neighbors``: (indptr, indices) CSR of
+    the communication graph (default: complete graph)."""
+    require_choice("gossip mode", mode, ("push", "exchange"))
+    require_choice("backend", backend, BACKENDS)
+    n, d = objective.n, objective.d
+    if n < 2:
+        raise ParameterError(f"gossip learning needs n >= 2 users, got {n}")
+    duration = require_real("duration", duration, low=0, low_open=True)
+    lam = require_real("gossip rate", gossip_rate, low=0, low_open=True)
+    K = require_int("local steps K", local_steps, minimum=1)
+    lr = require_real("step size", lr, low=0, low_open=True)
+    shift = require_real("block shift c", shift, low=0)
+    mean_block = require_real("mean block time 1/mu", mean_block, low=0, low_open=True)
+    batches = require_int("batches", batches, minimum=2)
+    warm = duration * require_real("warmup", warmup, low=0, high=1, high_open=True)
+    every = duration / 50 if record_every is None else require_real("record_every", record_every,
+                                                                    low=0, low_open=True)
+    seed = require_int("seed", seed, minimum=0)
+    if neighbors is None:
+        indptr, indices, complete = np.zeros(1, np.int64), np.zeros(0, np.int64), True
+    else:
+        indptr, indices = (np.asarray(a, dtype=np.int64) for a in neighbors)
+        complete = False
+        if indptr.shape != (n + 1,) or (np.diff(indptr) < 1).any():
+            raise ParameterError(f"neighbors must give every one of the n = {n} users a neighbour")
+    x0 = np.zeros(d) if x0 is None else np.asarray(x0, dtype=np.float64)
+    record_times = np.arange(0.0, duration + every / 2, every)
+    batch_times = warm + (duration - warm) * np.arange(batches + 1) / batches
+    checkpoints = np.unique(np.r_[record_times, batch_times])
+    f_args = (objective.kind, *objective.kernel_args(), float(objective.f_star or 0.0))
+    core = _run_numba if backend == "numba" else _run_reference
+    snaps, G, blocks, gossips = core(f_args, n, K, lr, shift, mean_block, lam, indptr, indices,
+                                     complete, mode == "exchange", seed, checkpoints, x0)
+    pairs = n * (n - 1)
+    at = {float(c): k for k, c in enumerate(checkpoints)}
+    rec = np.array([at[float(c)] for c in record_times])
+    cols = snaps[rec].copy()
+    cols[1:, 5] = np.diff(G[rec]) / (np.diff(record_times) * pairs)    # time-averaged per interval
+    bidx = np.array([at[float(c)] for c in batch_times])
+    batch_means = np.diff(G[bidx]) / (np.diff(batch_times) * pairs)
+    return GossipLearningRun(
+        {name: cols[:, c] for c, name in enumerate(COLUMNS)},
+        float(batch_means.mean()), float(batch_means.std(ddof=1) / math.sqrt(batches)),
+        int(blocks), int(gossips),
+        {"n": n, "gossip_rate": lam, "local_steps": K, "lr": lr, "shift": shift,
+         "mean_block": mean_block, "block_rate": 1 / (shift + mean_block), "mode": mode,
+         "duration": duration, "seed": seed, "objective": objective.name,
+         "topology": "complete" if complete else "graph"})
+
+
+@numba.njit(**NUMBA_JIT)
+def _peer(n, indptr, indices, complete, i, u):
+    if complete:
+        j = min(int(u * (n - 1)), n - 2)
+        return j if j < i else j + 1
+    deg = indptr[i + 1] - indptr[i]
+    return indices[indptr[i] + min(int(u * deg), deg - 1)]
+
+
+@numba.njit(**NUMBA_JIT)
+def _snapshot(f_args, X, V, t, row):
+    """One record: time, loss gaps, grad norm, consensus, -, current max staleness."""
+    kind, hdiag, centers, noise_std, features, labels, reg, batch, f_star = f_args
+    n, d = X.shape
+    xbar = np.zeros(d)
+    for i in range(n):
+        xbar += X[i]
+    xbar /= n
+    g = np.empty(d)
+    user = 0.0
+    for i in range(n):
+        user += full_loss_grad(kind, hdiag, centers, noise_std, features, labels, reg, batch, X[i], g)
+    loss = full_loss_grad(kind, hdiag, centers, noise_std, features, labels, reg, batch, xbar, g)
+    gamma = 0.0
+    for i in range(n):
+        for c in range(d):
+            gamma += (X[i, c] - xbar[c]) ** 2
+    worst = 0
+    for i in range(n):
+        for j in range(n):
+            worst = max(worst, V[i, i] - V[j, i])
+    row[0] = t
+    row[1] = loss - f_star
+    row[2] = user / n - f_star
+    row[3] = np.dot(g, g)
+    row[4] = gamma
+    row[6] = worst
+
+
+@numba.njit(**NUMBA_JIT)
+def _block_time(seed, n, i, j, shift, mean_block):
+    return shift - mean_block * np.log(crng.uniform(seed, crng.COMPUTE, j * n + i))
+
+
+@numba.njit(**NUMBA_JIT)
+def _local_steps(f_args, seed, i, first, K, lr, x, g):
+    kind, hdiag, centers, noise_std, features, labels, reg, batch, f_star = f_args
+    for s in range(K):
+        stochastic_grad(kind, hdiag, centers, noise_std, features, labels, reg, batch, seed,
+                        i, first + s, x, g)
+        for c in range(x.shape[0]):
+            x[c] -= lr * g[c]
+
+
+@numba.njit(**NUMBA_DRIVER)
+def _run_numba(f_args, n, K, lr, shift, mean_block, lam, indptr, indices, complete, exchange, seed,
+               checkpoints, x0):
+    """Event loop; pair_sum = sum over ordered pairs of staleness, kept incrementally."""
+    d = x0.shape[0]
+    X = np.empty((n, d))
+    for i in range(n):
+        X[i] = x0
+    V = np.zeros((n, n), dtype=np.int64)
+    g = np.empty(d)
+    blocks_done = np.zeros(n, dtype=np.int64)
+    times = np.empty(n)
+    ids = np.empty(n, dtype=np.int64)
+    size = 0
+    for i in range(n):
+        size = _heap_push(times, ids, size, _block_time(seed, n, i, 0, shift, mean_block), i)
+    snaps = np.zeros((checkpoints.shape[0], len(COLUMNS)))
+    G = np.zeros(checkpoints.shape[0])
+    end = checkpoints[-1]
+    pair_sum, integral, t = 0, 0.0, 0.0
+    cp, e, gossips, total_blocks = 0, 0, 0, 0
+    next_gossip = -np.log(crng.uniform(seed, crng.GOSSIP, 0)) / (n * lam)
+    while True:
+        t_next = min(next_gossip, times[0], end)
+        while cp < checkpoints.shape[0] and checkpoints[cp] <= t_next:
+            G[cp] = integral + pair_sum * (checkpoints[cp] - t)
+            _snapshot(f_args, X, V, checkpoints[cp], snaps[cp])
+            cp += 1
+        integral += pair_sum * (t_next - t)
+        t = t_next
+        if t >= end:
+            return snaps, G, total_blocks, gossips
+        if times[0] <= next_gossip:
+            tb, i, size = _heap_pop(times, ids, size)
+            _local_steps(f_args, seed, i, blocks_done[i] * K, K, lr, X[i], g)
+            V[i, i] += 1
+            pair_sum += n - 1
+            blocks_done[i] += 1
+            total_blocks += 1
+            size = _heap_push(times, ids, size,
+                              tb + _block_time(seed, n, i, blocks_done[i], shift, mean_block), i)
+        else:
+            i = min(int(crng.uniform(seed, crng.GOSSIP, 3 * e + 1) * n), n - 1)
+            j = _peer(n, indptr, indices, complete, i, crng.uniform(seed, crng.GOSSIP, 3 * e + 2))
+            for c in range(d):
+                g[c] = (X[i, c] + X[j, c]) / 2
+            X[j] = g
+            for k in range(n):
+                if V[i, k] > V[j, k]:
+                    pair_sum -= V[i, k] - V[j, k]
+                    V[j, k] = V[i, k]
+            if exchange:
+                X[i] = g
+                for k in range(n):
+                    if V[j, k] > V[i, k]:
+                        pair_sum -= V[j, k] - V[i, k]
+                        V[i, k] = V[j, k]
+            gossips += 1
+            e += 1
+            next_gossip += -np.log(crng.uniform(seed, crng.GOSSIP, 3 * e)) / (n * lam)
+
+
+def _run_reference(f_args, n, K, lr, shift, mean_block, lam, indptr, indices, complete, exchange,
+                   seed, checkpoints, x0):
+    """Plain loop: staleness recomputed from the whole version matrix at every event."""
+    import heapq
+
+    u = lambda stream, c: float(crng.uniform_np(seed, stream, np.array([c]))[0])  # noqa: E731
+    block = lambda i, j: shift - mean_block * math.log(u(crng.COMPUTE, j * n + i))  # noqa: E731
+    d = x0.shape[0]
+    X = np.tile(x0, (n, 1))
+    V = np.zeros((n, n), dtype=np.int64)
+    g = np.empty(d)
+    done = [0] * n
+    heap = [(block(i, 0), i) for i in range(n)]
+    heapq.heapify(heap)
+    snaps = np.zeros((checkpoints.size, len(COLUMNS)))
+    G = np.zeros(checkpoints.size)
+    integral, t, cp, e, gossips, blocks = 0.0, 0.0, 0, 0, 0, 0
+    next_gossip = -math.log(u(crng.GOSSIP, 0)) / (n * lam)
+    while True:
+        t_next = min(next_gossip, heap[0][0], checkpoints[-1])
+        staleness = float((np.diag(V)[None, :] - V).sum())
+        while cp < checkpoints.size and checkpoints[cp] <= t_next:
+            G[cp] = integral + staleness * (checkpoints[cp] - t)
+            _snapshot(f_args, X, V, checkpoints[cp], snaps[cp])
+            cp += 1
+        integral += staleness * (t_next - t)
+        t = t_next
+        if t >= checkpoints[-1]:
+            return snaps, G, blocks, gossips
+        if heap[0][0] <= next_gossip:
+            tb, i = heapq.heappop(heap)
+            for s in range(K):
+                stochastic_grad(f_args[0], *f_args[1:8], seed, i, done[i] * K + s, X[i], g)
+                X[i] -= lr * g
+            V[i, i] += 1
+            done[i] += 1
+            blocks += 1
+            heapq.heappush(heap, (tb + block(i, done[i]), i))
+        else:
+            i = min(int(u(crng.GOSSIP, 3 * e + 1) * n), n - 1)
+            j = int(_peer(n, indptr, indices, complete, i, u(crng.GOSSIP, 3 * e + 2)))
+            avg = (X[i] + X[j]) / 2
+            merged = np.maximum(V[i], V[j])
+            X[j], V[j] = avg, merged
+            if exchange:
+                X[i], V[i] = avg, merged
+            gossips += 1
+            e += 1
+            next_gossip += -math.log(u(crng.GOSSIP, 3 * e)) / (n * lam)
