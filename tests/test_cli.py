@@ -88,11 +88,12 @@ def test_verify_quick_json(tmp_path, capsys):
 
 
 def test_verify_exits_1_when_a_check_fails(monkeypatch, capsys):
-    from mixlab.validation import checks, engine_checks, foundation
+    from mixlab.validation import age_checks, checks, engine_checks, foundation
 
     broken = checks.Check("broken", "1 <= 0", "none", "<=", 0, lambda: (1.0, 0.0))
     monkeypatch.setattr(foundation, "foundation_checks", lambda size: [broken])
     monkeypatch.setattr(engine_checks, "engine_checks", lambda size: [])
+    monkeypatch.setattr(age_checks, "age_checks", lambda size: [])
     assert main(["verify", "--quick"]) == 1
     assert "FAIL" in capsys.readouterr().out
 
