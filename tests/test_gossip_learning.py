@@ -69,3 +69,22 @@ def test_compiled_loop_matches_reference(mode, graph):
 def test_bad_gossip_learning_input(call, match):
     with pytest.raises(ParameterError, match=match):
         call(quadratic(3, 2, seed=0))
+
+
+def test_heterogeneous_capacities_lie_between_lambda_max_and_lambda_min():
+    n = 10
+    lam = np.linspace(0.5, 2.0, n)
+    run = simulate_gossip_learning(quadratic(n, 2, seed=6), duration=2000, gossip_rate=lam, seed=7)
+    low, high = va.user_staleness_complete(n, lam.max(), 1.0), va.user_staleness_complete(n, lam.min(), 1.0)
+    assert low + 4 * run.staleness_stderr < run.staleness < high - 4 * run.staleness_stderr
+
+
+def test_per_user_block_parameters():
+    f = quadratic(4, 2, seed=8)
+    run = simulate_gossip_learning(f, duration=500, shift=[0, 0, 0, 0.5], mean_block=[0.5, 0.5, 0.5, 1.5], seed=9)
+    assert run.params["block_rate"] == [2.0, 2.0, 2.0, 0.5]
+    assert run.blocks == pytest.approx(500 * 6.5, rel=0.1)
+    with pytest.raises(ParameterError, match=r"gossip rate must be a number or one value per user \(n = 4\)"):
+        simulate_gossip_learning(f, duration=1, gossip_rate=[1.0, 2.0])
+    with pytest.raises(ParameterError, match=r"gossip rate must be > 0, got 0.0"):
+        simulate_gossip_learning(f, duration=1, gossip_rate=[1.0, 0.0, 1.0, 1.0])

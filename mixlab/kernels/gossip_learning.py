@@ -1,20 +1,24 @@
 """Asynchronous gossip learning (Mitra & Ulukus, arXiv 2404.19749): no synchronization.
 
-User i repeats blocks: a block lasts ``shift`` + Exp(``mean_block``) (block j of
-user i uses draw j n + i of stream COMPUTE); when it ends, the user applies K
+User i repeats blocks: a block lasts c_i + Exp with mean 1/mu_i (``shift`` and
+``mean_block``, scalars or per-user arrays; block j of user i uses draw j n + i
+of stream COMPUTE); when it ends, the user applies K
 local SGD steps to its current model (gradient draws keyed (i, j K + s), as in
 the optimizer engine) and increments its own version counter V[i, i]. The
 model and versions are then those the user publishes. Independently, every
 user gossips at Poisson rate ``gossip_rate`` to a uniformly random neighbour
 (event e: draws 3e, 3e+1, 3e+2 of stream GOSSIP for time, sender, receiver).
 Push: the receiver j averages x_j <- (x_j + x_i)/2 and takes V[j] <- max(V[j],
-V[i]) componentwise; exchange: both sides do it. Staleness of i's model at j
-is S_i^j = V[i, i] - V[j, i].
+V[i]) componentwise; exchange: both sides do it. User i gossips at its own
+capacity lambda_i (``gossip_rate``, scalar or per-user): the sender of a
+gossip event is drawn with probability lambda_i / sum lambda. Staleness of
+i's model at j is S_i^j = V[i, i] - V[j, i].
 
 Measured: f(xbar) - f*, the users' mean loss gap, ||grad f(xbar)||^2, Gamma, and
 the staleness averaged over ordered pairs, time-averaged with batch means
 after ``warmup``. Theory (complete graph, push): (u/lambda) H_{n-1} with u =
-1/(shift + mean_block), the block rate (mixlab.theory.version_age).
+1/(shift + mean_block), the block rate (mixlab.theory.version_age); with
+heterogeneous capacities it lies between the values at lambda_max and lambda_min.
 """
 
 from __future__ import annotations
@@ -29,6 +33,7 @@ from mixlab.errors import ParameterError
 from mixlab.kernels import counter_rng as crng
 from mixlab.kernels.config import NUMBA_DRIVER, NUMBA_JIT
 from mixlab.kernels.engine_numba import _heap_pop, _heap_push
+from mixlab.kernels.gossip_mc import _pick
 from mixlab.kernels.objectives import full_loss_grad, stochastic_grad
 from mixlab.validate import require_choice, require_int, require_real
 
@@ -50,9 +55,19 @@ class GossipLearningRun:
         return self.columns[name]
 
 
-def simulate_gossip_learning(objective, *, duration: float, gossip_rate: float = 1.0,
-                             local_steps: int = 1, lr: float = 0.05, shift: float = 0.2,
-                             mean_block: float = 0.8, neighbors=None, mode: str = "push",
+def _per_user(name: str, value, n: int, *, positive: bool) -> np.ndarray:
+    a = np.broadcast_to(np.asarray(value, dtype=np.float64), (n,)).copy() if np.ndim(value) == 0 \
+        else np.asarray(value, dtype=np.float64)
+    if a.shape != (n,):
+        raise ParameterError(f"{name} must be a number or one value per user (n = {n}), got shape {a.shape}")
+    for v in a:
+        require_real(name, v, low=0, low_open=positive)
+    return a
+
+
+def simulate_gossip_learning(objective, *, duration: float, gossip_rate=1.0,
+                             local_steps: int = 1, lr: float = 0.05, shift=0.2,
+                             mean_block=0.8, neighbors=None, mode: str = "push",
                              record_every: float | None = None, warmup: float = 0.2,
                              batches: int = 10, seed: int = 0, x0=None,
                              backend: str = "numba") -> GossipLearningRun:
@@ -64,11 +79,11 @@ def simulate_gossip_learning(objective, *, duration: float, gossip_rate: float =
     if n < 2:
         raise ParameterError(f"gossip learning needs n >= 2 users, got {n}")
     duration = require_real("duration", duration, low=0, low_open=True)
-    lam = require_real("gossip rate", gossip_rate, low=0, low_open=True)
+    lam = _per_user("gossip rate", gossip_rate, n, positive=True)
     K = require_int("local steps K", local_steps, minimum=1)
     lr = require_real("step size", lr, low=0, low_open=True)
-    shift = require_real("block shift c", shift, low=0)
-    mean_block = require_real("mean block time 1/mu", mean_block, low=0, low_open=True)
+    shift = _per_user("block shift c", shift, n, positive=False)
+    mean_block = _per_user("mean block time 1/mu", mean_block, n, positive=True)
     batches = require_int("batches", batches, minimum=2)
     warm = duration * require_real("warmup", warmup, low=0, high=1, high_open=True)
     every = duration / 50 if record_every is None else require_real("record_every", record_every,
@@ -87,8 +102,8 @@ def simulate_gossip_learning(objective, *, duration: float, gossip_rate: float =
     checkpoints = np.unique(np.r_[record_times, batch_times])
     f_args = (objective.kind, *objective.kernel_args(), float(objective.f_star or 0.0))
     core = _run_numba if backend == "numba" else _run_reference
-    snaps, G, blocks, gossips = core(f_args, n, K, lr, shift, mean_block, lam, indptr, indices,
-                                     complete, mode == "exchange", seed, checkpoints, x0)
+    snaps, G, blocks, gossips = core(f_args, n, K, lr, shift, mean_block, np.cumsum(lam), indptr,
+                                     indices, complete, mode == "exchange", seed, checkpoints, x0)
     pairs = n * (n - 1)
     at = {float(c): k for k, c in enumerate(checkpoints)}
     rec = np.array([at[float(c)] for c in record_times])
@@ -100,8 +115,8 @@ def simulate_gossip_learning(objective, *, duration: float, gossip_rate: float =
         {name: cols[:, c] for c, name in enumerate(COLUMNS)},
         float(batch_means.mean()), float(batch_means.std(ddof=1) / math.sqrt(batches)),
         int(blocks), int(gossips),
-        {"n": n, "gossip_rate": lam, "local_steps": K, "lr": lr, "shift": shift,
-         "mean_block": mean_block, "block_rate": 1 / (shift + mean_block), "mode": mode,
+        {"n": n, "gossip_rate": lam.tolist(), "local_steps": K, "lr": lr, "shift": shift.tolist(),
+         "mean_block": mean_block.tolist(), "block_rate": (1 / (shift + mean_block)).tolist(), "mode": mode,
          "duration": duration, "seed": seed, "objective": objective.name,
          "topology": "complete" if complete else "graph"})
 
@@ -147,7 +162,7 @@ def _snapshot(f_args, X, V, t, row):
 
 @numba.njit(**NUMBA_JIT)
 def _block_time(seed, n, i, j, shift, mean_block):
-    return shift - mean_block * np.log(crng.uniform(seed, crng.COMPUTE, j * n + i))
+    return shift[i] - mean_block[i] * np.log(crng.uniform(seed, crng.COMPUTE, j * n + i))
 
 
 @numba.njit(**NUMBA_JIT)
@@ -161,8 +176,8 @@ def _local_steps(f_args, seed, i, first, K, lr, x, g):
 
 
 @numba.njit(**NUMBA_DRIVER)
-def _run_numba(f_args, n, K, lr, shift, mean_block, lam, indptr, indices, complete, exchange, seed,
-               checkpoints, x0):
+def _run_numba(f_args, n, K, lr, shift, mean_block, lam_cum, indptr, indices, complete, exchange,
+               seed, checkpoints, x0):
     """Event loop; pair_sum = sum over ordered pairs of staleness, kept incrementally."""
     d = x0.shape[0]
     X = np.empty((n, d))
@@ -181,7 +196,8 @@ def _run_numba(f_args, n, K, lr, shift, mean_block, lam, indptr, indices, comple
     end = checkpoints[-1]
     pair_sum, integral, t = 0, 0.0, 0.0
     cp, e, gossips, total_blocks = 0, 0, 0, 0
-    next_gossip = -np.log(crng.uniform(seed, crng.GOSSIP, 0)) / (n * lam)
+    total_rate = lam_cum[-1]
+    next_gossip = -np.log(crng.uniform(seed, crng.GOSSIP, 0)) / total_rate
     while True:
         t_next = min(next_gossip, times[0], end)
         while cp < checkpoints.shape[0] and checkpoints[cp] <= t_next:
@@ -202,7 +218,7 @@ def _run_numba(f_args, n, K, lr, shift, mean_block, lam, indptr, indices, comple
             size = _heap_push(times, ids, size,
                               tb + _block_time(seed, n, i, blocks_done[i], shift, mean_block), i)
         else:
-            i = min(int(crng.uniform(seed, crng.GOSSIP, 3 * e + 1) * n), n - 1)
+            i = _pick(lam_cum, crng.uniform(seed, crng.GOSSIP, 3 * e + 1))
             j = _peer(n, indptr, indices, complete, i, crng.uniform(seed, crng.GOSSIP, 3 * e + 2))
             for c in range(d):
                 g[c] = (X[i, c] + X[j, c]) / 2
@@ -219,16 +235,16 @@ def _run_numba(f_args, n, K, lr, shift, mean_block, lam, indptr, indices, comple
                         V[i, k] = V[j, k]
             gossips += 1
             e += 1
-            next_gossip += -np.log(crng.uniform(seed, crng.GOSSIP, 3 * e)) / (n * lam)
+            next_gossip += -np.log(crng.uniform(seed, crng.GOSSIP, 3 * e)) / total_rate
 
 
-def _run_reference(f_args, n, K, lr, shift, mean_block, lam, indptr, indices, complete, exchange,
+def _run_reference(f_args, n, K, lr, shift, mean_block, lam_cum, indptr, indices, complete, exchange,
                    seed, checkpoints, x0):
     """Plain loop: staleness recomputed from the whole version matrix at every event."""
     import heapq
 
     u = lambda stream, c: float(crng.uniform_np(seed, stream, np.array([c]))[0])  # noqa: E731
-    block = lambda i, j: shift - mean_block * math.log(u(crng.COMPUTE, j * n + i))  # noqa: E731
+    block = lambda i, j: shift[i] - mean_block[i] * math.log(u(crng.COMPUTE, j * n + i))  # noqa: E731
     d = x0.shape[0]
     X = np.tile(x0, (n, 1))
     V = np.zeros((n, n), dtype=np.int64)
@@ -239,7 +255,7 @@ def _run_reference(f_args, n, K, lr, shift, mean_block, lam, indptr, indices, co
     snaps = np.zeros((checkpoints.size, len(COLUMNS)))
     G = np.zeros(checkpoints.size)
     integral, t, cp, e, gossips, blocks = 0.0, 0.0, 0, 0, 0, 0
-    next_gossip = -math.log(u(crng.GOSSIP, 0)) / (n * lam)
+    next_gossip = -math.log(u(crng.GOSSIP, 0)) / lam_cum[-1]
     while True:
         t_next = min(next_gossip, heap[0][0], checkpoints[-1])
         staleness = float((np.diag(V)[None, :] - V).sum())
@@ -261,7 +277,7 @@ def _run_reference(f_args, n, K, lr, shift, mean_block, lam, indptr, indices, co
             blocks += 1
             heapq.heappush(heap, (tb + block(i, done[i]), i))
         else:
-            i = min(int(u(crng.GOSSIP, 3 * e + 1) * n), n - 1)
+            i = int(_pick(lam_cum, u(crng.GOSSIP, 3 * e + 1)))
             j = int(_peer(n, indptr, indices, complete, i, u(crng.GOSSIP, 3 * e + 2)))
             avg = (X[i] + X[j]) / 2
             merged = np.maximum(V[i], V[j])
@@ -270,4 +286,4 @@ def _run_reference(f_args, n, K, lr, shift, mean_block, lam, indptr, indices, co
                 X[i], V[i] = avg, merged
             gossips += 1
             e += 1
-            next_gossip += -math.log(u(crng.GOSSIP, 3 * e)) / (n * lam)
+            next_gossip += -math.log(u(crng.GOSSIP, 3 * e)) / lam_cum[-1]
