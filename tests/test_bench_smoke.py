@@ -17,3 +17,19 @@ def test_mixing_benchmark_runs_and_reports_every_ratio():
                                                    "speedup_vs_dense"}
     assert set(r["sparse_mixing"]) == {"ring", "exponential"}
     assert all(v > 0 for v in r["group_averaging"]["gbps"].values())
+
+
+def run_bench(module, *args):
+    proc = subprocess.run([sys.executable, "-m", module, *args, "--json"], cwd=ROOT,
+                          capture_output=True, text=True, check=True)
+    return json.loads(proc.stdout)
+
+
+def test_engine_benchmark_runs():
+    r = run_bench("bench.engine", "--n", "16", "--d", "4", "--steps", "6")
+    assert r["n"] == 16 and {"wagma", "dpsgd"} <= set(r["algorithms"])
+
+
+def test_gossip_benchmark_runs():
+    r = run_bench("bench.gossip", "--events", "20000", "--n-max", "8")
+    assert r["monte_carlo"]["runs"] and r["exact_solver"]

@@ -71,6 +71,21 @@ def test_compiled_loop_matches_reference_loop(complete, mode, shift):
     assert a.sim_time == b.sim_time
 
 
+def test_short_runs_warn_that_the_estimate_may_not_be_stationary():
+    with pytest.warns(UserWarning, match=r"pushes per node after warm-up; the estimate may not be stationary"):
+        simulate_age(GossipTopology.complete_graph(1000, 1.0, 1.0), events=10_000)
+
+
+def test_alias_table_draws_with_the_given_weights():
+    from mixlab.kernels.gossip_mc import _pick_alias, alias_table
+
+    w = np.array([0.5, 3.0, 1.0, 0.0, 2.5])
+    prob, alias = alias_table(w)
+    u = (np.arange(200_000) + 0.5) / 200_000                  # a fine grid of uniforms
+    counts = np.bincount([_pick_alias(prob, alias, x) for x in u], minlength=5)
+    np.testing.assert_allclose(counts / u.size, w / w.sum(), atol=1e-4)
+
+
 def test_same_seed_same_estimate():
     top = GossipTopology.complete_graph(20, 1.0, 1.0)
     a, b = simulate_age(top, events=10_000, seed=5), simulate_age(top, events=10_000, seed=5)

@@ -55,8 +55,10 @@ def test_compiled_subset_recursion_matches_reference(n, seed, le):
     rng = np.random.default_rng(seed)
     R = rng.random((n + 1, n + 1)) * (rng.random((n + 1, n + 1)) < 0.6)
     R[:, 0] = 0
-    R[0, 1] = 1.0                                   # node 1 reachable, the rest may be sparse
+    R[0, 1] = 1.0                                   # node 1 reachable from the source
     R[1:, 1:][np.diag_indices(n)] = 0
+    if n > 1:
+        R[1:, 1:] += 0.3 * np.roll(np.eye(n), 1, axis=1)   # a cycle: every node reachable
     np.testing.assert_allclose(subset_ages_numba(R, le)[1:], subset_ages_reference(R, le)[1:], rtol=1e-12)
 
 

@@ -22,6 +22,7 @@ compiled loop and the reference loop follow the same path.
 from __future__ import annotations
 
 import math
+import warnings
 from dataclasses import dataclass
 
 import numba
@@ -112,8 +113,14 @@ def simulate_age(topology: GossipTopology, *, update_rate: float = 1.0, renewal_
     agent = topology.agent_rates()
     if agent.sum() <= 0:
         raise ParameterError("no agent gossips: every push rate is 0")
+    per_node = (events - warm) / topology.n
+    if per_node < 50:
+        warnings.warn(f"{events} events give {per_node:.0f} pushes per node after warm-up; the "
+                      "estimate may not be stationary (use >= 50 per node)", stacklevel=2)
+    prob, alias = alias_table(agent)
     args = (topology.n, topology.complete, topology.indptr, topology.indices, topology.rates,
-            topology.source_is_user, np.cumsum(agent), shift, 1 / le - shift, mode == "exchange",
+            topology.source_rate, topology.node_rate, topology.source_is_user, prob, alias,
+            agent.sum(), shift, 1 / le - shift, mode == "exchange",
             warm, (events - warm) // batches, batches, seed)
     core = _simulate_numba if backend == "numba" else _simulate_reference
     batch_means, t_end = core(*args)                         # (batches, n)
@@ -122,6 +129,42 @@ def simulate_age(topology: GossipTopology, *, update_rate: float = 1.0, renewal_
     avg = batch_means.mean(axis=1)
     return AgeEstimate(mean, stderr, float(avg.mean()), float(avg.std(ddof=1) / math.sqrt(batches)),
                        events, float(t_end))
+
+
+def alias_table(weights: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Walker's alias table (Vose's construction): draw index k = floor(u K), keep it
+    if the fractional part of u K is below prob[k], else take alias[k]."""
+    K = weights.size
+    scaled = weights * K / weights.sum()
+    prob, alias = np.ones(K), np.arange(K, dtype=np.int64)
+    small = [k for k in range(K) if scaled[k] < 1.0]
+    large = [k for k in range(K) if scaled[k] >= 1.0]
+    while small and large:
+        s, l = small.pop(), large.pop()
+        prob[s], alias[s] = scaled[s], l
+        scaled[l] -= 1.0 - scaled[s]
+        (small if scaled[l] < 1.0 else large).append(l)
+    return prob, alias
+
+
+@numba.njit(**NUMBA_JIT)
+def _pick_alias(prob, alias, u):
+    x = u * prob.shape[0]
+    k = min(int(x), prob.shape[0] - 1)
+    return k if x - k < prob[k] else alias[k]
+
+
+@numba.njit(**NUMBA_JIT)
+def _pusher(complete, source_rate, node_rate, n, prob, alias, u):
+    """The agent that pushes: on the implicit complete graph the source with
+    probability source_rate / total, else a uniform node (one uniform, O(1)); on
+    an explicit graph Walker's alias table over the agents' total rates."""
+    if complete:
+        x = u * (source_rate + n * node_rate)
+        if x < source_rate:
+            return 0
+        return 1 + min(int((x - source_rate) / node_rate), n - 1)
+    return _pick_alias(prob, alias, u)
 
 
 @numba.njit(**NUMBA_JIT)
@@ -163,10 +206,9 @@ def _target(n, complete, indptr, indices, rates, source_is_user, i, u):
 
 
 @numba.njit(**NUMBA_JIT)
-def _simulate_numba(n, complete, indptr, indices, rates, source_is_user, cum, shift, mean_interval,
-                    exchange, warm, per_batch, batches, seed):
+def _simulate_numba(n, complete, indptr, indices, rates, source_rate, node_rate, source_is_user,
+                    prob, alias, total, shift, mean_interval, exchange, warm, per_batch, batches, seed):
     """Event loop with lazy age integrals: O(1) per event, O(n) per batch boundary."""
-    total = cum[-1]
     ver = np.zeros(n + 1, dtype=np.int64)           # ver[0] unused: the source holds N
     last = np.zeros(n + 1)
     acc = np.zeros(n + 1)                           # integral of ver_j since the batch began
@@ -199,7 +241,8 @@ def _simulate_numba(n, complete, indptr, indices, rates, source_is_user, cum, sh
             renewals += 1
             next_update += shift - mean_interval * np.log(crng.uniform(seed, crng.UPDATE, renewals))
         t = t_next
-        i = _pick(cum, crng.uniform(seed, crng.GOSSIP, 3 * e + 1))
+        i = _pusher(complete, source_rate, node_rate, n, prob, alias,
+                    crng.uniform(seed, crng.GOSSIP, 3 * e + 1))
         j = _target(n, complete, indptr, indices, rates, source_is_user, i,
                     crng.uniform(seed, crng.GOSSIP, 3 * e + 2))
         vi = N if i == 0 else ver[i]
@@ -218,8 +261,9 @@ def _simulate_numba(n, complete, indptr, indices, rates, source_is_user, cum, sh
         e += 1
 
 
-def _simulate_reference(n, complete, indptr, indices, rates, source_is_user, cum, shift,
-                        mean_interval, exchange, warm, per_batch, batches, seed):
+def _simulate_reference(n, complete, indptr, indices, rates, source_rate, node_rate, source_is_user,
+                        prob, alias, total, shift, mean_interval, exchange, warm, per_batch, batches,
+                        seed):
     """Plain reference: every node's age integral is advanced at every time point
     (O(n) per event), with the same draws."""
     u = lambda stream, c: float(crng.uniform_np(seed, stream, np.array([c]))[0])  # noqa: E731
@@ -243,14 +287,14 @@ def _simulate_reference(n, complete, indptr, indices, rates, source_is_user, cum
             b += 1
             if b == batches:
                 return out, t
-        t_next = t - math.log(u(crng.GOSSIP, 3 * e)) / cum[-1]
+        t_next = t - math.log(u(crng.GOSSIP, 3 * e)) / total
         while next_update <= t_next:
             advance(next_update)
             N += 1
             renewals += 1
             next_update += shift - mean_interval * math.log(u(crng.UPDATE, renewals))
         advance(t_next)
-        i = int(_pick(cum, u(crng.GOSSIP, 3 * e + 1)))
+        i = int(_pusher(complete, source_rate, node_rate, n, prob, alias, u(crng.GOSSIP, 3 * e + 1)))
         j = int(_target(n, complete, indptr, indices, rates, source_is_user, i, u(crng.GOSSIP, 3 * e + 2)))
         pusher = N if i == 0 else ver[i]
         receiver = N if j == 0 else ver[j]
