@@ -1,5 +1,6 @@
 import json
 import math
+import re
 import subprocess
 import sys
 
@@ -11,6 +12,17 @@ from mixlab.cli import main
 MIXING_KEYS = {"n", "topology", "weights", "rho", "spectral_gap", "beta", "symmetric",
                "doubly_stochastic"}
 SCHEDULE_KEYS = {"n", "group_size", "period", "period_rho", "steps_to_exact_average"}
+
+
+def assert_cli_error(argv, match, cwd=None):
+    """The command exits 2 with one line on stderr matching ``match``, no traceback."""
+    proc = subprocess.run([sys.executable, "-m", "mixlab.cli", *argv], capture_output=True, text=True,
+                          cwd=cwd)
+    assert proc.returncode == 2, proc.stderr
+    assert proc.stdout == ""
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1 and "Traceback" not in proc.stderr
+    assert re.search(match, lines[0]), lines[0]
 
 
 def run_json(capsys, *argv):
@@ -68,12 +80,7 @@ def test_schedule_json(capsys, kind, rule, expected):
     ([], "the following arguments are required: command"),
 ])
 def test_bad_arguments_exit_2_with_one_line(argv, match):
-    proc = subprocess.run([sys.executable, "-m", "mixlab.cli", *argv], capture_output=True, text=True)
-    assert proc.returncode == 2
-    assert proc.stdout == ""
-    lines = proc.stderr.strip().splitlines()
-    assert len(lines) == 1 and "Traceback" not in proc.stderr
-    assert __import__("re").search(match, lines[0]), lines[0]
+    assert_cli_error(argv, match)
 
 
 def test_verify_quick_json(tmp_path, capsys):
@@ -148,12 +155,7 @@ def test_run_table(capsys):
     (["run", "--algorithm", "nope", "--objective", "quadratic", "--workers", "4", "--steps", "2"], "invalid choice: 'nope'"),
 ])
 def test_run_bad_arguments_exit_2(argv, match, tmp_path):
-    proc = subprocess.run([sys.executable, "-m", "mixlab.cli", *argv], capture_output=True, text=True,
-                          cwd=tmp_path)
-    assert proc.returncode == 2, proc.stderr
-    lines = proc.stderr.strip().splitlines()
-    assert len(lines) == 1 and "Traceback" not in proc.stderr
-    assert __import__("re").search(match, lines[0]), lines[0]
+    assert_cli_error(argv, match, cwd=tmp_path)
 
 
 def test_trajectory_json_round_trip(tmp_path):

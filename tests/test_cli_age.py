@@ -1,4 +1,3 @@
-import json
 import subprocess
 import sys
 
@@ -8,7 +7,7 @@ import pytest
 from mixlab.cli import main
 from mixlab.theory import version_age as va
 
-from test_cli import run_json
+from test_cli import assert_cli_error, run_json
 from test_version_age import complete_rates
 
 
@@ -61,12 +60,7 @@ def test_capacity_json(capsys):
     (["capacity", "-n", "1"], "n must be >= 2, got 1"),
 ])
 def test_age_bad_arguments_exit_2(argv, match, tmp_path):
-    proc = subprocess.run([sys.executable, "-m", "mixlab.cli", *argv], capture_output=True, text=True,
-                          cwd=tmp_path)
-    assert proc.returncode == 2, proc.stderr
-    lines = proc.stderr.strip().splitlines()
-    assert len(lines) == 1 and "Traceback" not in proc.stderr
-    assert __import__("re").search(match, lines[0]), lines[0]
+    assert_cli_error(argv, match, cwd=tmp_path)
 
 
 def test_age_unreachable_node_in_rates_file(tmp_path):

@@ -15,7 +15,7 @@ import scipy.sparse as sp
 from mixlab.errors import MatrixError, ParameterError
 from mixlab.kernels.arrays import check_models, check_out, is_device_array
 from mixlab.kernels.backends import check_backend, cuda_cores
-from mixlab.kernels.config import CPU_COLUMN_BLOCK, NUMBA_PARALLEL
+from mixlab.kernels.config import CPU_COLUMN_BLOCK, NUMBA_JIT, NUMBA_PARALLEL
 from mixlab.validate import require_finite
 
 
@@ -88,18 +88,24 @@ def dense_mix_reference(W, X, out):
     np.matmul(W, X, out=out)
 
 
+@numba.njit(**NUMBA_JIT)
+def _row_block(task, n, d):
+    """Task -> (row i, columns c0:c1): column block outermost, so consecutive tasks
+    are consecutive rows of one block and reuse the cached panel X[:, c0:c1]."""
+    b = task // n
+    c0 = b * CPU_COLUMN_BLOCK
+    return task - b * n, c0, min(c0 + CPU_COLUMN_BLOCK, d)
+
+
 @numba.njit(**NUMBA_PARALLEL)
 def sparse_mix_numba(indptr, indices, data, X, out):
-    """Numba core: (column block, row) tasks in parallel, column block outermost
-    so that consecutive rows reuse the cached panel X[:, block] (graphs with
-    far-apart neighbours, e.g. exponential); 0-based slices so loops vectorize."""
+    """Numba core: (column block, row) tasks in parallel (graphs with far-apart
+    neighbours, e.g. exponential, reuse the cached panel); 0-based slices so
+    loops vectorize."""
     n, d = X.shape
     blocks = (d + CPU_COLUMN_BLOCK - 1) // CPU_COLUMN_BLOCK
     for task in numba.prange(blocks * n):
-        b = task // n
-        i = task - b * n
-        c0 = b * CPU_COLUMN_BLOCK
-        c1 = min(c0 + CPU_COLUMN_BLOCK, d)
+        i, c0, c1 = _row_block(task, n, d)
         dst = out[i, c0:c1]
         dst[:] = 0
         for k in range(indptr[i], indptr[i + 1]):
@@ -116,10 +122,7 @@ def dense_mix_numba(W, X, out):
     n, d = X.shape
     blocks = (d + CPU_COLUMN_BLOCK - 1) // CPU_COLUMN_BLOCK
     for task in numba.prange(blocks * n):
-        b = task // n
-        i = task - b * n
-        c0 = b * CPU_COLUMN_BLOCK
-        c1 = min(c0 + CPU_COLUMN_BLOCK, d)
+        i, c0, c1 = _row_block(task, n, d)
         dst = out[i, c0:c1]
         dst[:] = 0
         for j in range(n):
