@@ -27,6 +27,7 @@ from mixlab.theory.weights import RULES as WEIGHT_RULES
 from mixlab.theory.weights import mixing_matrix
 
 TIME_VARYING = ("one_peer_exponential",)
+OPTIMAL_RULES = ("fmmc", "fdla")
 TOPOLOGIES = (*graphs.FAMILIES, *TIME_VARYING)
 #: Accuracy of the reported epsilon-mixing time.
 MIXING_EPS = 1e-6
@@ -65,9 +66,16 @@ def cmd_mixing(args) -> int:
         if args.topology == "erdos_renyi":
             params["p"] = args.p
         G = graphs.make_graph(args.topology, args.n, seed=args.seed, **params)
-        W = mixing_matrix(G, args.weights)
         weights = args.weights
         extra = {"edges": G.number_of_edges()}
+        if weights in OPTIMAL_RULES:
+            from mixlab.proofs.optimal_weights import optimal_weights
+
+            opt = optimal_weights(G, weights)
+            W = opt.W
+            extra.update(certified_gap=opt.gap, solver=opt.solver)
+        else:
+            W = mixing_matrix(G, weights)
     s = spectral.spectral_summary(W)
     out = {"n": args.n, "topology": args.topology, "weights": weights,
            "rho": s.rho, "spectral_gap": s.spectral_gap, "beta": s.beta,
@@ -240,7 +248,8 @@ def build_parser() -> ArgumentParser:
     p = sub.add_parser("mixing", help="spectral summary of a topology's mixing matrix")
     p.add_argument("--topology", required=True, choices=TOPOLOGIES)
     p.add_argument("-n", type=_positive_int, required=True, help="number of workers")
-    p.add_argument("--weights", default="metropolis", choices=WEIGHT_RULES)
+    p.add_argument("--weights", default="metropolis", choices=(*WEIGHT_RULES, *OPTIMAL_RULES),
+                   help="weight rule; fmmc/fdla solve an SDP (certified)")
     p.add_argument("--degree", type=_positive_int, default=3, help="degree (random_regular)")
     p.add_argument("--p", type=_probability, default=None, help="edge probability (erdos_renyi)")
     p.add_argument("--seed", type=int, default=0, help="seed of random topologies")
