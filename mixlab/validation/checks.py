@@ -15,12 +15,14 @@ RELATIONS = ("<=", "==", ">=")
 
 @dataclass(frozen=True)
 class CheckResult:
+    """One verdict; ``bound`` is None when the statement does not apply."""
+
     id: str
     theorem: str
     source: str
     parameters: dict
     measured: float
-    bound: float
+    bound: float | None
     relation: str
     tolerance: float
     verdict: str
@@ -28,8 +30,8 @@ class CheckResult:
 
     @property
     def ratio(self) -> float | None:
-        """measured / bound (None when the bound is 0)."""
-        return None if self.bound == 0 else self.measured / self.bound
+        """measured / bound (None when the bound is 0 or absent)."""
+        return None if not self.bound else self.measured / self.bound
 
     def as_dict(self) -> dict:
         return {**asdict(self), "ratio": self.ratio}
@@ -66,3 +68,39 @@ class Check:
         return CheckResult(self.id, self.theorem, self.source, self.parameters,
                            float(measured), float(bound), self.relation, self.tolerance,
                            judge(float(measured), float(bound), self.relation, self.tolerance))
+
+
+RELATION_OF_KIND = {"upper": "<=", "lower": ">=", "equality": "==", "equality_in_expectation": "=="}
+
+
+@dataclass(frozen=True)
+class TheoremCheck:
+    """A :class:`mixlab.theory.theorems.Theorem` held against a fresh measurement.
+
+    ``run(**parameters)`` returns (measured, theorem parameters, tolerance); a
+    failed assumption gives the verdict ``not_applicable``, never a pass.
+    """
+
+    id: str
+    theorem: object
+    run: Callable[..., tuple[float, dict, float]]
+    parameters: dict = field(default_factory=dict)
+
+    def __call__(self) -> CheckResult:
+        from mixlab.theory.theorems import AssumptionError
+
+        thm = self.theorem
+        relation = RELATION_OF_KIND[thm.kind]
+        measured, tparams, tol = self.run(**self.parameters)
+        params = {**self.parameters, **{k: v for k, v in tparams.items() if _plain(v)}}
+        try:
+            v = thm.check(measured, tolerance=tol, **tparams)
+        except AssumptionError as exc:
+            return CheckResult(self.id, thm.statement, thm.source, params, float(measured), None,
+                               relation, tol, "not_applicable", str(exc))
+        return CheckResult(self.id, thm.statement, thm.source, params, v.measured, v.bound,
+                           relation, tol, v.verdict)
+
+
+def _plain(value) -> bool:
+    return isinstance(value, (int, float, str, bool)) or value is None

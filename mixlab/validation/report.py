@@ -25,8 +25,8 @@ def run_checks(checks: Sequence[Check], *, progress: bool = True) -> list[CheckR
 
 def format_table(results: Sequence[CheckResult]) -> str:
     rows = [("check", "measured", "rel", "bound/expected", "verdict")]
-    rows += [(r.id, f"{r.measured:.6g}", r.relation, f"{r.bound:.6g}", r.verdict.upper())
-             for r in results]
+    rows += [(r.id, f"{r.measured:.6g}", r.relation, "-" if r.bound is None else f"{r.bound:.6g}",
+              r.verdict.upper()) for r in results]
     widths = [max(len(row[c]) for row in rows) for c in range(5)]
     lines = ["  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip() for row in rows]
     lines.insert(1, "  ".join("-" * w for w in widths))

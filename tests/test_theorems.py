@@ -1,0 +1,84 @@
+import math
+
+import numpy as np
+import pytest
+
+from mixlab.proofs import derivations
+from mixlab.theory import theorems as thm
+from mixlab.validation.checks import TheoremCheck
+from mixlab.validation import foundation
+
+
+def test_every_theorem_has_a_source_statement_and_known_kind():
+    for t in thm.THEOREMS.values():
+        assert t.source and t.statement and t.kind in thm.KINDS
+        if "derived in mixlab" in t.source:
+            assert "mixlab.proofs" in t.source
+
+
+@pytest.mark.parametrize("name", ["telescoping", "random_group_factor", "self_weighted_period"])
+def test_derivations_hold(name):
+    assert getattr(derivations, name)() is True
+
+
+def test_contraction_holds_on_its_run_and_refuses_a_non_doubly_stochastic_matrix():
+    measured, params, tol = foundation.contraction_ratio("ring", 64, 2, 200, 0)
+    assert thm.CONSENSUS_CONTRACTION.check(measured, tolerance=tol, **params).verdict == "pass"
+    with pytest.raises(thm.AssumptionError, match=r"assumption 'doubly stochastic W' fails: W is not doubly stochastic"):
+        thm.CONSENSUS_CONTRACTION.check(measured, **{**params, "doubly_stochastic": False})
+
+
+def test_a_broken_run_fails_the_check():
+    """A wrong rho (the square of the true one) makes the tight contraction bound fail."""
+    measured, params, tol = foundation.contraction_ratio("exponential", 64, 2, 200, 1)
+    wrong = {**params, "rho": params["rho"] ** 2}
+    assert thm.CONSENSUS_CONTRACTION.check(measured, tolerance=tol, **wrong).verdict == "fail"
+
+
+def test_equalities_are_tight_on_their_runs():
+    steps, params, tol = foundation.butterfly_steps(64, 4, 4, 0)
+    assert thm.BUTTERFLY_EXACT.check(steps, tolerance=tol, **params).verdict == "pass"
+    assert thm.BUTTERFLY_EXACT.check(steps - 1, tolerance=tol, **params).verdict == "fail"
+    mean, params, tol = foundation.random_group_factor(64, 8, 2000, 3)
+    assert thm.RANDOM_GROUPS.check(mean, tolerance=tol, **params).verdict == "pass"
+    assert thm.RANDOM_GROUPS.check(mean, tolerance=tol, **{**params, "S": 4}).verdict == "fail"
+
+
+def test_user_staleness_bound_value():
+    assert thm.USER_STALENESS.evaluate(u=2.0, lam=4.0, n=5) == pytest.approx(0.5 * (1 + 1/2 + 1/3 + 1/4))
+
+
+@pytest.mark.parametrize("theorem,params,match", [
+    (thm.BUTTERFLY_EXACT, {"n": 48, "S": 4}, r"n = 48 is not a power of S = 4"),
+    (thm.RANDOM_GROUPS, {"n": 10, "S": 4, "initial": 1.0}, r"S = 4 does not divide n = 10"),
+    (thm.PAIRWISE_GOSSIP, {"rho": 1.0, "t": 3, "initial": 1.0}, r"lambda_2\(E W\) = 1.0 >= 1"),
+    (thm.USER_STALENESS, {"u": 1, "lam": 1, "n": 1}, r"n = 1 < 2"),
+    (thm.CONSENSUS_CONTRACTION, {"rho": 0.5}, r"assumption 'doubly stochastic W' needs parameter 'doubly_stochastic'"),
+    (thm.USER_STALENESS, {"u": 1, "n": 5}, r"the bound needs parameters \['lam'\]"),
+])
+def test_assumptions_refuse(theorem, params, match):
+    with pytest.raises(thm.AssumptionError, match=match):
+        theorem.evaluate(**params)
+
+
+def test_theorem_check_reports_not_applicable_never_pass():
+    check = TheoremCheck("bad", thm.BUTTERFLY_EXACT, lambda: (3, {"n": 48, "S": 4}, 0.0))
+    result = check()
+    assert result.verdict == "not_applicable" and result.bound is None
+    assert "not a power of S" in result.note
+
+
+def test_verify_exits_nonzero_on_not_applicable(monkeypatch, capsys, tmp_path):
+    import json
+
+    from mixlab.cli import main
+    from mixlab.validation import age_checks, engine_checks
+
+    check = TheoremCheck("bad", thm.BUTTERFLY_EXACT, lambda: (3, {"n": 48, "S": 4}, 0.0))
+    monkeypatch.setattr(foundation, "foundation_checks", lambda size: [check])
+    monkeypatch.setattr(engine_checks, "engine_checks", lambda size: [])
+    monkeypatch.setattr(age_checks, "age_checks", lambda size: [])
+    assert main(["verify", "--quick", "--json", str(tmp_path / "v.json")]) == 1
+    out = json.loads((tmp_path / "v.json").read_text())
+    assert out["checks"][0]["verdict"] == "not_applicable" and out["checks"][0]["bound"] is None
+    assert "NOT_APPLICABLE" in capsys.readouterr().out
