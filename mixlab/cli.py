@@ -106,13 +106,16 @@ def cmd_verify(args) -> int:
     from mixlab.validation.age_checks import age_checks
     from mixlab.validation.engine_checks import engine_checks
     from mixlab.validation.foundation import foundation_checks
-    from mixlab.validation.report import format_table, run_checks, write_json
+    from mixlab.validation.report import format_table, run_checks, write_json, write_report
 
     size = "quick" if args.quick else "full" if args.full else "default"
     results = run_checks(foundation_checks(size) + engine_checks(size) + age_checks(size))
     print(format_table(results))
     if args.json:
         write_json(args.json, results)
+    if args.report:
+        path = write_report(args.report, results)
+        print(f"report: {path}", file=sys.stderr)
     return 0 if all(r.verdict == "pass" for r in results) else 1
 
 
@@ -270,6 +273,7 @@ def build_parser() -> ArgumentParser:
     size.add_argument("--quick", action="store_true", help="small sizes")
     size.add_argument("--full", action="store_true", help="large sizes")
     p.add_argument("--json", metavar="PATH", help="write the results as JSON")
+    p.add_argument("--report", metavar="DIR", help="write report.md and PNG figures into DIR")
     p.set_defaults(func=cmd_verify)
     return parser
 

@@ -168,3 +168,15 @@ def test_trajectory_json_round_trip(tmp_path):
     for m in tr.columns:
         np.testing.assert_array_equal(back[m], tr[m])
     assert back.params == json.loads(json.dumps(tr.params)) and back.constants == tr.constants
+
+
+def test_verify_report_writes_markdown_and_figures(tmp_path, capsys):
+    assert main(["verify", "--quick", "--report", str(tmp_path / "rep")]) == 0
+    report = (tmp_path / "rep" / "report.md").read_text()
+    assert report.startswith("# mixlab verify:") and "| butterfly-exact-64-8 |" in report
+    for name in ("contraction.png", "version_age.png", "consensus.png", "staleness.png"):
+        data = (tmp_path / "rep" / name).read_bytes()
+        assert data[:8] == b"\x89PNG\r\n\x1a\n" and f"]({name})" in report
+    header = capsys.readouterr().out.splitlines()[0]
+    for column in ("check", "source", "parameters", "measured", "bound", "ratio", "verdict"):
+        assert column in header

@@ -1,0 +1,112 @@
+"""Figures of the verification report (matplotlib, Agg backend, written atomically).
+
+- contraction.png: Gamma_t of repeated mixing against the bound rho^(2t) Gamma_0;
+- version_age.png: exact version age vs n (complete graph, ring) with the
+  ln n + gamma and sqrt(pi n / 2) curves and Monte Carlo points;
+- consensus.png: consensus distance per algorithm on one problem;
+- staleness.png: WAGMA-SGD's per-iteration staleness under stragglers.
+"""
+
+from __future__ import annotations
+
+import io
+import math
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+
+from mixlab.io import atomic_write_bytes  # noqa: E402
+from mixlab.kernels.gossip_mc import GossipTopology, simulate_age  # noqa: E402
+from mixlab.kernels.mixing import sparse_mix  # noqa: E402
+from mixlab.kernels.objectives import quadratic  # noqa: E402
+from mixlab.kernels.timing import TimingModel  # noqa: E402
+from mixlab.theory import graphs, spectral  # noqa: E402
+from mixlab.theory import version_age as va  # noqa: E402
+from mixlab.theory.weights import mixing_matrix  # noqa: E402
+from mixlab.validation.runner import run  # noqa: E402
+
+
+def _save(fig, path: Path) -> Path:
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=110, bbox_inches="tight")
+    plt.close(fig)
+    return atomic_write_bytes(path, buf.getvalue())
+
+
+def contraction_figure(path: Path, n: int = 64, steps: int = 60) -> Path:
+    fig, ax = plt.subplots(figsize=(6, 4))
+    rng = np.random.default_rng(0)
+    for family in ("ring", "torus", "exponential"):
+        W = mixing_matrix(graphs.make_graph(family, n), "metropolis", sparse=True)
+        r = spectral.rho(W)
+        X = rng.standard_normal((n, 4))
+        gamma = [float(((X - X.mean(axis=0)) ** 2).sum())]
+        for _ in range(steps):
+            X = sparse_mix(W, X)
+            gamma.append(float(((X - X.mean(axis=0)) ** 2).sum()))
+        t = np.arange(steps + 1)
+        line, = ax.semilogy(t, gamma, label=f"{family}: measured")
+        ax.semilogy(t, gamma[0] * r ** (2 * t), "--", color=line.get_color(), label=f"{family}: bound rho^2t")
+    ax.set(xlabel="mixing steps t", ylabel="consensus distance Gamma", title=f"Contraction, n = {n}")
+    ax.legend(fontsize=7)
+    return _save(fig, path)
+
+
+def version_age_figure(path: Path) -> Path:
+    ns = np.unique(np.logspace(1, 5, 25).astype(int))
+    complete = [va.complete_graph_age(int(k)) for k in ns]
+    ring = [va.ring_age(int(k)) for k in ns]
+    fig, ax = plt.subplots(figsize=(6, 4))
+    ax.loglog(ns, complete, "o-", ms=3, label="complete graph (exact)")
+    ax.loglog(ns, np.log(ns) + va.EULER_GAMMA, "--", label="ln n + gamma")
+    ax.loglog(ns, ring, "s-", ms=3, label="ring (exact)")
+    ax.loglog(ns, np.sqrt(np.pi * ns / 2), "--", label="sqrt(pi n / 2)")
+    small = [10, 30, 100]
+    mc = [simulate_age(GossipTopology.complete_graph(k, 1.0, 1.0), events=200 * k * 20, seed=1) for k in small]
+    ax.errorbar(small, [e.node_average for e in mc], yerr=[4 * e.node_average_stderr for e in mc],
+                fmt="k.", label="Monte Carlo (4 s.e.)")
+    ax.set(xlabel="n", ylabel="mean version age", title="Version age of gossip (lambda_e = lambda = 1)")
+    ax.legend(fontsize=7)
+    return _save(fig, path)
+
+
+def consensus_figure(path: Path, n: int = 64, steps: int = 200) -> Path:
+    """Gamma/n per iteration; values below 1e-6 (allreduce is exactly 0, local SGD
+    after each average) sit on the axis floor."""
+    fig, ax = plt.subplots(figsize=(6, 4))
+    specs = {"allreduce": {}, "local_sgd": {"local_steps": 8}, "dpsgd": {"topology": "ring"},
+             "sgp": {}, "adpsgd": {"topology": "ring"}, "wagma": {"group_size": 4, "sync_period": 8}}
+    for name, kw in specs.items():
+        tr = run(name, "quadratic", workers=n, steps=steps, dim=8, lr=0.1, record_every=1, **kw)
+        ax.semilogy(tr["step"][1:], np.maximum(tr["consensus_normalized"][1:], 1e-6), label=name)
+    ax.set_ylim(5e-7, None)
+    ax.set(xlabel="iteration", ylabel="Gamma / n (floor 1e-6)",
+           title=f"Consensus distance, quadratic, n = {n}")
+    ax.legend(fontsize=7)
+    return _save(fig, path)
+
+
+def staleness_figure(path: Path, n: int = 64, steps: int = 400) -> Path:
+    timing = TimingModel(stragglers=2, slowdown=5.0)
+    tr = run("wagma", "quadratic", workers=n, steps=steps, group_size=4, sync_period=8, timing=timing,
+             record_every=1)
+    fig, ax = plt.subplots(figsize=(6, 4))
+    values = tr["staleness_max"][1:]
+    ax.hist(values, bins=np.arange(values.max() + 2) - 0.5, rwidth=0.8)
+    ax.axvline(8, color="r", ls="--", label="tau = 8 (bound)")
+    ax.set(xlabel="max staleness in an iteration", ylabel="iterations",
+           title="WAGMA-SGD, 2 random 5x stragglers per iteration")
+    ax.legend()
+    return _save(fig, path)
+
+
+FIGURES = {"contraction.png": contraction_figure, "version_age.png": version_age_figure,
+           "consensus.png": consensus_figure, "staleness.png": staleness_figure}
+
+
+def write_figures(directory: Path) -> list[Path]:
+    return [make(Path(directory) / name) for name, make in FIGURES.items()]
