@@ -16,7 +16,8 @@ def test_every_theorem_has_a_source_statement_and_known_kind():
             assert "mixlab.proofs" in t.source
 
 
-@pytest.mark.parametrize("name", ["telescoping", "random_group_factor", "self_weighted_period"])
+@pytest.mark.parametrize("name", ["telescoping", "random_group_factor", "self_weighted_period",
+                                  "second_moment_recursion"])
 def test_derivations_hold(name):
     assert getattr(derivations, name)() is True
 

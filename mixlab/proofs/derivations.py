@@ -7,6 +7,10 @@ naming the identity that failed.
   round of uniformly random groups with the group mean.
 - :func:`self_weighted_period`: each self-weighted butterfly phase has
   eigenvalues 1 and 1/(S+1), so the period contracts by exactly 1/(S+1).
+- :func:`second_moment_recursion`: x' = A x + b + xi (xi independent, mean 0,
+  covariance Q) has E x' = A m + b and Cov x' = A P A^T + Q, and the expected
+  quadratic error of the average splits into bias and variance
+  (mixlab.theory.second_moment).
 """
 
 from __future__ import annotations
@@ -59,4 +63,30 @@ def self_weighted_period() -> bool:
     S, v = sp.symbols("S v", positive=True)
     _zero((S * v + v) / (S + 1) - v, "W v = v when P v = v")
     _zero((S * 0 + v) / (S + 1) - v / (S + 1), "W v = v/(S+1) when P v = 0")
+    return True
+
+
+def second_moment_recursion() -> bool:
+    """Checked with symbolic 2 x 2 matrices and a symbolic Gaussian-free argument:
+    expectations are linear, E[xi] = 0 and E[x xi^T] = 0 (independence)."""
+    A = sp.Matrix(2, 2, sp.symbols("a0:4"))
+    b = sp.Matrix(sp.symbols("b0:2"))
+    m = sp.Matrix(sp.symbols("m0:2"))
+    P = sp.Matrix(2, 2, sp.symbols("p0:4"))
+    P = (P + P.T) / 2
+    Q = sp.Matrix(2, 2, sp.symbols("q0:4"))
+    Q = (Q + Q.T) / 2
+    second = P + m * m.T                                   # E[x x^T]
+    # E[x' x'^T] = A E[x x^T] A^T + A m b^T + b m^T A^T + b b^T + Q
+    e_next = A * second * A.T + A * m * b.T + b * m.T * A.T + b * b.T + Q
+    mean_next = A * m + b
+    for i in range(2):
+        for j in range(2):
+            _zero(e_next[i, j] - mean_next[i] * mean_next[j] - (A * P * A.T + Q)[i, j],
+                  f"Cov x' [{i},{j}] = (A P A^T + Q)[{i},{j}]")
+    h, xs = sp.symbols("h x_star", positive=True)
+    ones = sp.Matrix([sp.Rational(1, 2), sp.Rational(1, 2)])
+    e_sq = (ones.T * second * ones)[0] - 2 * xs * (ones.T * m)[0] + xs**2     # E[(xbar - x*)^2]
+    split = ((ones.T * m)[0] - xs) ** 2 + (ones.T * P * ones)[0]
+    _zero(h / 2 * (e_sq - split), "E[(xbar - x*)^2] = (mean - x*)^2 + Var(xbar)")
     return True

@@ -170,6 +170,18 @@ USER_STALENESS = Theorem(
     "equality_in_expectation", True, u / lam * sp.harmonic(n - 1),
     (Assumption("n >= 2", lambda p: p["n"] >= 2, "n = {n} < 2"),))
 
-THEOREMS = {thm.id: thm for thm in (CONSENSUS_CONTRACTION, PERIOD_CONTRACTION, BUTTERFLY_EXACT,
+predicted = sp.Symbol("predicted", real=True)
+
+QUADRATIC_SECOND_MOMENT = Theorem(
+    "quadratic-second-moment", "Exact expected error of decentralized SGD on a quadratic",
+    r"E[f(\bar x_T)] - f^* = \tfrac12 \sum_k h_k E[(\bar x_{T,k} - x^*_k)^2]"
+    r"\ \text{from } m' = A m + b,\ P' = A P A^\top + Q",
+    "derived in mixlab (proof: mixlab.proofs.derivations.second_moment_recursion; "
+    "solver: mixlab.theory.second_moment)",
+    "equality_in_expectation", True, predicted,
+    (Assumption("no momentum", lambda p: p.get("momentum", 0.0) == 0.0,
+                "momentum = {momentum} (the recursion covers plain SGD steps)"),))
+
+THEOREMS = {thm.id: thm for thm in (QUADRATIC_SECOND_MOMENT, CONSENSUS_CONTRACTION, PERIOD_CONTRACTION, BUTTERFLY_EXACT,
                                      SELF_WEIGHTED_PERIOD, RANDOM_GROUPS, PAIRWISE_GOSSIP,
                                      USER_STALENESS)}

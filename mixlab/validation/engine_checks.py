@@ -14,7 +14,8 @@ from mixlab.kernels.algorithms import AllreduceSGD
 from mixlab.kernels.engine import simulate
 from mixlab.kernels.objectives import least_squares, quadratic
 from mixlab.kernels.timing import TimingModel
-from mixlab.validation.checks import Check
+from mixlab.theory import theorems as thm
+from mixlab.validation.checks import Check, TheoremCheck
 from mixlab.validation.runner import build_algorithm
 
 WAGMA_SOURCE = "Li et al., WAGMA-SGD, IEEE TPDS 2021"
@@ -77,10 +78,46 @@ def persistent_pace(n: int, steps: int, tau: int) -> tuple[float, float]:
     return pace / 5.0, 1.0
 
 
+def step_matrices(alg, n: int, steps: int) -> tuple[list, str]:
+    """(W_0, ..., W_{steps-1}, update order) of a synchronous run without stragglers:
+    allreduce is J with ATC; WAGMA's global steps (t mod tau = tau - 1) are J."""
+    from mixlab.theory.groups import group_matrix
+
+    J = np.full((n, n), 1.0 / n)
+    if isinstance(alg, AllreduceSGD):
+        return [J] * steps, "atc"
+    if hasattr(alg, "groups"):
+        phases = [group_matrix(g, n, alg.rule) for g in alg.groups]
+        tau = alg.sync_period
+        return [J if t % tau == tau - 1 else phases[t % len(phases)] for t in range(steps)], alg.order
+    return [alg.mixing[t % len(alg.mixing)] for t in range(steps)], alg.order
+
+
+def second_moment(algorithm: str, n: int, steps: int, runs: int, **kw):
+    """Mean final loss gap over independent runs (quadratic, additive noise) against
+    the exact second-moment prediction; tolerance 4 standard errors."""
+    from mixlab.theory.second_moment import predict
+
+    f = quadratic(n, 4, zeta2=1.0, sigma2=0.5, seed=3)
+    alg = build_algorithm(algorithm, n, **kw)
+    mats, order = step_matrices(alg, n, steps)
+    finals = np.array([simulate(f, alg, steps, lr=0.3, seed=s, record_every=steps)["loss_gap"][-1]
+                       for s in range(runs)])
+    exact = predict(f.hdiag, f.centers, f.noise_std, np.zeros(4), mats, order, np.full(steps, 0.3))
+    se = finals.std(ddof=1) / np.sqrt(runs)
+    return float(finals.mean()), {"predicted": float(exact["loss_gap"][-1]), "momentum": alg.momentum}, 4 * se
+
+
 def engine_checks(size: str = "default") -> list[Check]:
     n = {"quick": 64, "default": 256, "full": 1024}[size]
     steps = {"quick": 200, "default": 400, "full": 1000}[size]
+    runs = {"quick": 100, "default": 400, "full": 2000}[size]
     return [
+        TheoremCheck("second-moment-dpsgd-ring", thm.QUADRATIC_SECOND_MOMENT, second_moment,
+                     {"algorithm": "dpsgd", "n": 16, "steps": 40, "runs": runs, "topology": "ring"}),
+        TheoremCheck("second-moment-wagma", thm.QUADRATIC_SECOND_MOMENT, second_moment,
+                     {"algorithm": "wagma", "n": 16, "steps": 40, "runs": runs, "group_size": 4,
+                      "sync_period": 5}),
         Check("wagma-atc-equals-allreduce", "WAGMA(S = n, ATC) = allreduce SGD (relative difference)",
               "DESIGN.md: update orders", "<=", 0, atc_wagma_equals_allreduce, {"n": 16, "steps": 50}),
         Check("engines-agree", "numba engine = NumPy reference engine (relative difference)",
