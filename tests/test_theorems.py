@@ -17,7 +17,7 @@ def test_every_theorem_has_a_source_statement_and_known_kind():
 
 
 @pytest.mark.parametrize("name", ["telescoping", "random_group_factor", "self_weighted_period",
-                                  "second_moment_recursion"])
+                                  "second_moment_recursion", "ring_spectrum"])
 def test_derivations_hold(name):
     assert getattr(derivations, name)() is True
 

@@ -7,6 +7,8 @@ naming the identity that failed.
   round of uniformly random groups with the group mean.
 - :func:`self_weighted_period`: each self-weighted butterfly phase has
   eigenvalues 1 and 1/(S+1), so the period contracts by exactly 1/(S+1).
+- :func:`ring_spectrum`: the Metropolis ring (1/3 to itself and each
+  neighbour) has eigenvectors (w^{jk})_j and eigenvalues 1/3 + 2/3 cos(2 pi k/n).
 - :func:`second_moment_recursion`: x' = A x + b + xi (xi independent, mean 0,
   covariance Q) has E x' = A m + b and Cov x' = A P A^T + Q, and the expected
   quadratic error of the average splits into bias and variance
@@ -89,4 +91,15 @@ def second_moment_recursion() -> bool:
     e_sq = (ones.T * second * ones)[0] - 2 * xs * (ones.T * m)[0] + xs**2     # E[(xbar - x*)^2]
     split = ((ones.T * m)[0] - xs) ** 2 + (ones.T * P * ones)[0]
     _zero(h / 2 * (e_sq - split), "E[(xbar - x*)^2] = (mean - x*)^2 + Var(xbar)")
+    return True
+
+
+def ring_spectrum() -> bool:
+    """(W v)_j = (v_{j-1} + v_j + v_{j+1}) / 3 with v_j = exp(i j theta), theta = 2 pi k / n:
+    W v = (1/3 + 2/3 cos theta) v, for every j (the ring closes since n theta = 2 pi k)."""
+    j, theta = sp.symbols("j theta", real=True)
+    v = lambda q: sp.exp(sp.I * q * theta)  # noqa: E731
+    lhs = (v(j - 1) + v(j) + v(j + 1)) / 3
+    _zero(sp.expand_complex(lhs - (sp.Rational(1, 3) + sp.Rational(2, 3) * sp.cos(theta)) * v(j)),
+          "Metropolis ring eigenpair")
     return True
