@@ -17,7 +17,7 @@ def test_every_theorem_has_a_source_statement_and_known_kind():
 
 
 @pytest.mark.parametrize("name", ["telescoping", "random_group_factor", "self_weighted_period",
-                                  "second_moment_recursion", "ring_spectrum"])
+                                  "second_moment_recursion", "ring_spectrum", "wagma_consensus"])
 def test_derivations_hold(name):
     assert getattr(derivations, name)() is True
 
@@ -83,3 +83,20 @@ def test_verify_exits_nonzero_on_not_applicable(monkeypatch, capsys, tmp_path):
     out = json.loads((tmp_path / "v.json").read_text())
     assert out["checks"][0]["verdict"] == "not_applicable" and out["checks"][0]["bound"] is None
     assert "NOT_APPLICABLE" in capsys.readouterr().out
+
+
+def test_wagma_consensus_bound_holds_and_refuses_where_it_does_not_apply():
+    from mixlab.kernels.timing import TimingModel
+    from mixlab.validation.engine_checks import wagma_consensus
+
+    measured, params, tol = wagma_consensus(16, 40, 60, group_size=4, sync_period=4)
+    verdict = thm.WAGMA_CONSENSUS.check(measured, tolerance=tol, **params)
+    assert verdict.verdict == "pass" and 0 < measured < verdict.bound
+    # understating the noise (a broken claim) makes the bound fail
+    assert thm.WAGMA_CONSENSUS.check(measured, tolerance=tol, **{**params, "sigma2": 1e-3, "zeta2": 1e-3}).verdict == "fail"
+    # logistic regression: heterogeneity known only at x*
+    _, params, _ = wagma_consensus(16, 5, 3, objective="logistic", group_size=4, sync_period=4)
+    with pytest.raises(thm.AssumptionError, match="heterogeneity at x\\* only"):
+        thm.WAGMA_CONSENSUS.evaluate(**params)
+    with pytest.raises(thm.AssumptionError, match="step size small enough"):
+        thm.WAGMA_CONSENSUS.evaluate(**{**params, "zeta2_uniform": True, "sigma2_uniform": True, "eta": 2.0})

@@ -80,10 +80,18 @@ class Objective:
         return self.kind != GEMAN_MCCLURE
 
     def constants(self) -> dict:
-        """The constants a theorem check needs, and how they were obtained."""
+        """The constants a theorem check needs, and how they were obtained.
+
+        ``zeta2_uniform`` / ``sigma2_uniform``: the value bounds the heterogeneity /
+        gradient variance at every x (common-Hessian quadratics and least
+        squares have x-independent heterogeneity; additive noise has uniform
+        variance; the robust loss has uniform bounds), not only at x*.
+        """
         return {"L": self.L, "mu": self.mu, "zeta2": self.zeta2, "sigma2": self.sigma2,
                 "f_star": self.f_star, "convex": self.convex,
-                "constants_kind": self.constants_kind}
+                "constants_kind": self.constants_kind,
+                "zeta2_uniform": self.kind != LOGISTIC,
+                "sigma2_uniform": self.kind in (QUADRATIC, GEMAN_MCCLURE)}
 
     def kernel_args(self) -> tuple:
         """Arguments of the compiled gradient / loss functions, after ``kind``."""

@@ -7,6 +7,7 @@ naming the identity that failed.
   round of uniformly random groups with the group mean.
 - :func:`self_weighted_period`: each self-weighted butterfly phase has
   eigenvalues 1 and 1/(S+1), so the period contracts by exactly 1/(S+1).
+- :func:`wagma_consensus`: the bound of mixlab.theory.theorems.WAGMA_CONSENSUS.
 - :func:`ring_spectrum`: the Metropolis ring (1/3 to itself and each
   neighbour) has eigenvectors (w^{jk})_j and eigenvalues 1/3 + 2/3 cos(2 pi k/n).
 - :func:`second_moment_recursion`: x' = A x + b + xi (xi independent, mean 0,
@@ -102,4 +103,40 @@ def ring_spectrum() -> bool:
     lhs = (v(j - 1) + v(j) + v(j + 1)) / 3
     _zero(sp.expand_complex(lhs - (sp.Rational(1, 3) + sp.Rational(2, 3) * sp.cos(theta)) * v(j)),
           "Metropolis ring eigenpair")
+    return True
+
+
+def wagma_consensus() -> bool:
+    """E Gamma_t <= B for WAGMA-SGD (CTA, synchronous, no momentum), L-smooth f_i,
+    uniform heterogeneity zeta2 and gradient variance sigma2.
+
+    With Y = (I - J) X and (I - J) W_t = (W_t - J)(I - J), a group step gives
+    Y' = (W_t - J) Y - eta (I - J)(grad F(X) - grad F(Xbar)) - eta (I - J) grad F(Xbar) - eta (I - J) Xi,
+    so with ||W_t - J|| <= 1, L-smoothness (row-wise), ||(I - J) grad F(Xbar)||^2 <= n zeta2,
+    zero-mean independent noise (E||(I - J) Xi||^2 <= n sigma2) and
+    (a + b)^2 <= (1 + eps) a^2 + (1 + 1/eps) b^2 (checked below):
+        e' <= (1 + eps)(1 + eta L)^2 e + c,     c = (1 + 1/eps) eta^2 n zeta2 + eta^2 n sigma2;
+    a global step (W = J) gives e' <= (1 + eps)(eta L)^2 e + c. If e <= B at a
+    global step, after the next global step and tau - 1 group steps
+        e <= q^(tau-1) ((1 + eps) eta^2 L^2 B + c) + c (q^(tau-1) - 1)/(q - 1),
+    and B is the fixed point of that map (checked below); e_0 = 0 starts below B,
+    so by induction every e_t <= B. eps = 1/tau."""
+    a, b, eps = sp.symbols("a b epsilon", positive=True)
+    _zero(((1 + eps) * a**2 + (1 + 1 / eps) * b**2 - (a + b) ** 2)
+          - (sp.sqrt(eps) * a - b / sp.sqrt(eps)) ** 2, "(a+b)^2 <= (1+eps)a^2 + (1+1/eps)b^2")
+    q, c, r, B, k = sp.symbols("q c r B k", positive=True)                # r = (1+eps)(eta L)^2
+    # growth over k group steps from e: q^k e + c (q^k - 1)/(q - 1)
+    e = sp.Symbol("e", positive=True)
+    _zero(q * (q**k * e + c * (q**k - 1) / (q - 1)) + c - (q ** (k + 1) * e + c * (q ** (k + 1) - 1) / (q - 1)),
+          "k-step growth formula")
+    after_period = q ** (k) * (r * B + c) + c * (q**k - 1) / (q - 1)       # k = tau - 1 group steps
+    fixed = c * (q**k + (q**k - 1) / (q - 1)) / (1 - q**k * r)
+    _zero(after_period.subs(B, fixed) - fixed, "B is the fixed point of the period map")
+    from mixlab.theory.theorems import WAGMA_CONSENSUS_BOUND, eta, L, n, sigma2, tau, zeta2
+
+    tq = (1 + 1 / tau) * (1 + eta * L) ** 2
+    tc = (1 + tau) * eta**2 * n * zeta2 + eta**2 * n * sigma2
+    tr = (1 + 1 / tau) * (eta * L) ** 2
+    _zero(WAGMA_CONSENSUS_BOUND - fixed.subs({q: tq, c: tc, r: tr, k: tau - 1}),
+          "the theorem's bound is this fixed point with eps = 1/tau")
     return True

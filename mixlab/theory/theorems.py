@@ -182,6 +182,39 @@ QUADRATIC_SECOND_MOMENT = Theorem(
     (Assumption("no momentum", lambda p: p.get("momentum", 0.0) == 0.0,
                 "momentum = {momentum} (the recursion covers plain SGD steps)"),))
 
-THEOREMS = {thm.id: thm for thm in (QUADRATIC_SECOND_MOMENT, CONSENSUS_CONTRACTION, PERIOD_CONTRACTION, BUTTERFLY_EXACT,
+eta, L, zeta2, sigma2, tau = sp.symbols("eta L zeta2 sigma2 tau", positive=True)
+_eps = 1 / tau
+_q = (1 + _eps) * (1 + eta * L) ** 2                       # growth factor of a group step
+_c = (1 + 1 / _eps) * eta**2 * n * zeta2 + eta**2 * n * sigma2
+_reset = (1 + _eps) * (eta * L) ** 2                         # factor of the global step
+WAGMA_CONSENSUS_BOUND = _c * (_q ** (tau - 1) + (_q ** (tau - 1) - 1) / (_q - 1)) \
+    / (1 - _q ** (tau - 1) * _reset)
+
+
+def _wagma_condition(p: dict) -> bool:
+    e, lip, t = p["eta"], p["L"], p["tau"]
+    q = (1 + 1 / t) * (1 + e * lip) ** 2
+    return q ** (t - 1) * (1 + 1 / t) * (e * lip) ** 2 < 1
+
+
+WAGMA_CONSENSUS = Theorem(
+    "wagma-consensus", "Expected consensus distance of WAGMA-SGD under periodic global averaging",
+    r"E\,\Gamma_t \le \frac{c\,(q^{\tau-1} + \frac{q^{\tau-1}-1}{q-1})}{1 - q^{\tau-1}(1+\tfrac1\tau)\eta^2L^2},\ "
+    r"q = (1+\tfrac1\tau)(1+\eta L)^2,\ c = (1+\tau)\eta^2 n\zeta^2 + \eta^2 n\sigma^2",
+    "derived in mixlab (proof: mixlab.proofs.derivations.wagma_consensus); setting of Li et al., "
+    "WAGMA-SGD, IEEE TPDS 2021",
+    "upper", False, WAGMA_CONSENSUS_BOUND,
+    (Assumption("combine-then-adapt", lambda p: p["order"] == "cta", "order = {order}"),
+     Assumption("no momentum", lambda p: p["momentum"] == 0.0, "momentum = {momentum}"),
+     Assumption("no stale contributions", lambda p: p["staleness_max"] == 0,
+                "the run had stale contributions (max staleness {staleness_max})"),
+     Assumption("uniform heterogeneity bound", lambda p: bool(p["zeta2_uniform"]),
+                "zeta2 bounds the heterogeneity at x* only, not at every x"),
+     Assumption("uniform variance bound", lambda p: bool(p["sigma2_uniform"]),
+                "sigma2 bounds the gradient variance at x* only, not at every x"),
+     Assumption("step size small enough", _wagma_condition,
+                "(1+1/tau) (eta L)^2 q^(tau-1) >= 1 at eta = {eta}, L = {L}, tau = {tau}")))
+
+THEOREMS = {thm.id: thm for thm in (QUADRATIC_SECOND_MOMENT, WAGMA_CONSENSUS, CONSENSUS_CONTRACTION, PERIOD_CONTRACTION, BUTTERFLY_EXACT,
                                      SELF_WEIGHTED_PERIOD, RANDOM_GROUPS, PAIRWISE_GOSSIP,
                                      USER_STALENESS)}
