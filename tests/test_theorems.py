@@ -51,6 +51,7 @@ def test_user_staleness_bound_value():
 
 @pytest.mark.parametrize("theorem,params,match", [
     (thm.BUTTERFLY_EXACT, {"n": 48, "S": 4}, r"n = 48 is not a power of S = 4"),
+    (thm.BUTTERFLY_EXACT, {"n": 8, "S": 1}, r"n = 8 is not a power of S = 1"),
     (thm.RANDOM_GROUPS, {"n": 10, "S": 4, "initial": 1.0}, r"S = 4 does not divide n = 10"),
     (thm.PAIRWISE_GOSSIP, {"rho": 1.0, "t": 3, "initial": 1.0}, r"lambda_2\(E W\) = 1.0 >= 1"),
     (thm.USER_STALENESS, {"u": 1, "lam": 1, "n": 1}, r"n = 1 < 2"),
@@ -100,3 +101,10 @@ def test_wagma_consensus_bound_holds_and_refuses_where_it_does_not_apply():
         thm.WAGMA_CONSENSUS.evaluate(**params)
     with pytest.raises(thm.AssumptionError, match="step size small enough"):
         thm.WAGMA_CONSENSUS.evaluate(**{**params, "zeta2_uniform": True, "sigma2_uniform": True, "eta": 2.0})
+
+
+def test_a_theorem_of_unknown_kind_is_refused():
+    from mixlab.errors import ParameterError
+
+    with pytest.raises(ParameterError, match=r"unknown theorem kind 'approx'"):
+        thm.Theorem("x", "x", "x", "x", "approx", True, thm.rho)
