@@ -12,7 +12,8 @@ N, D, T, R = 16, 4, 30, 300
 
 
 @pytest.mark.parametrize("name,kw", [("dpsgd", {"topology": "ring"}), ("dpsgd", {"topology": "ring", "order": "atc"}),
-                                     ("allreduce", {}), ("wagma", {"group_size": 4, "sync_period": 3})])
+                                     ("allreduce", {}), ("local_sgd", {"local_steps": 4}),
+                                     ("wagma", {"group_size": 4, "sync_period": 3})])
 def test_prediction_matches_the_average_of_independent_runs(name, kw):
     f = quadratic(N, D, zeta2=1.0, sigma2=0.5, seed=3)
     alg = build_algorithm(name, N, **kw)

@@ -1,5 +1,6 @@
 """Checks of the optimizer engine: equivalences between algorithms, WAGMA-SGD's
-wait avoidance under stragglers, and agreement of the two engines.
+wait avoidance under stragglers, agreement of the two engines, the exact
+second-moment prediction on quadratics and the derived WAGMA consensus bound.
 
 Sources: the ATC equivalences and the bounded staleness follow from the
 algorithm definitions (DESIGN.md); the straggler experiment mirrors WAGMA-SGD's
@@ -10,7 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from mixlab.kernels.algorithms import AllreduceSGD
+from mixlab.kernels.algorithms import AllreduceSGD, LocalSGD
 from mixlab.kernels.engine import simulate
 from mixlab.kernels.objectives import least_squares, quadratic
 from mixlab.kernels.timing import TimingModel
@@ -80,12 +81,16 @@ def persistent_pace(n: int, steps: int, tau: int) -> tuple[float, float]:
 
 def step_matrices(alg, n: int, steps: int) -> tuple[list, str]:
     """(W_0, ..., W_{steps-1}, update order) of a synchronous run without stragglers:
-    allreduce is J with ATC; WAGMA's global steps (t mod tau = tau - 1) are J."""
+    allreduce is J with ATC; local SGD is J after every H-th step and I otherwise,
+    with ATC; WAGMA's global steps (t mod tau = tau - 1) are J."""
     from mixlab.theory.groups import group_matrix
 
     J = np.full((n, n), 1.0 / n)
     if isinstance(alg, AllreduceSGD):
         return [J] * steps, "atc"
+    if isinstance(alg, LocalSGD):
+        H = alg.local_steps
+        return [J if (t + 1) % H == 0 else np.eye(n) for t in range(steps)], "atc"
     if hasattr(alg, "groups"):
         phases = [group_matrix(g, n, alg.rule) for g in alg.groups]
         tau = alg.sync_period
@@ -136,6 +141,8 @@ def engine_checks(size: str = "default") -> list[Check]:
                      {"algorithm": "dpsgd", "n": 16, "steps": 40, "runs": runs, "topology": "ring"}),
         TheoremCheck("wagma-consensus-bound", thm.WAGMA_CONSENSUS, wagma_consensus,
                      {"n": 16, "steps": 60, "runs": runs // 2, "group_size": 4, "sync_period": 4}),
+        TheoremCheck("second-moment-local-sgd", thm.QUADRATIC_SECOND_MOMENT, second_moment,
+                     {"algorithm": "local_sgd", "n": 16, "steps": 40, "runs": runs, "local_steps": 5}),
         TheoremCheck("second-moment-wagma", thm.QUADRATIC_SECOND_MOMENT, second_moment,
                      {"algorithm": "wagma", "n": 16, "steps": 40, "runs": runs, "group_size": 4,
                       "sync_period": 5}),
