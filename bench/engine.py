@@ -28,15 +28,14 @@ for smaller runs (n a power of 4), ``--json`` for one JSON object instead of the
 
 from __future__ import annotations
 
-import argparse
-import json
 import math
 import os
-import time
 
 import numba
 import numpy as np
 
+from bench import common
+from bench.common import best_of
 from mixlab.kernels.engine import simulate
 from mixlab.kernels.objectives import least_squares
 from mixlab.theory.graphs import make_graph
@@ -57,14 +56,6 @@ ALGORITHMS = {
 }
 
 
-def best_of(fn, repeats: int) -> float:
-    """Seconds of the fastest of ``repeats`` calls of ``fn()`` (the caller warms up)."""
-    times = []
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t0)
-    return min(times)
 
 
 def engine_run(objective, algorithm, steps: int, engine: str):
@@ -105,10 +96,10 @@ def bench_algorithm(name: str, objective, steps: dict) -> dict:
         np.testing.assert_allclose(check["numba"][column], ref, rtol=1e-10, atol=1e-12)
     mixing = dense_mixing(name, n)
     seconds = {
-        "numba": best_of(lambda: engine_run(objective, alg, steps["numba"], "numba"), NUMBA_REPEATS),
+        "numba": best_of(lambda: engine_run(objective, alg, steps["numba"], "numba"), NUMBA_REPEATS)[0],
         "reference": best_of(lambda: engine_run(objective, alg, steps["reference"], "reference"),
-                             REFERENCE_REPEATS),
-        "naive": best_of(lambda: naive_run(objective, mixing, steps["naive"]), NAIVE_REPEATS),
+                             REFERENCE_REPEATS)[0],
+        "naive": best_of(lambda: naive_run(objective, mixing, steps["naive"]), NAIVE_REPEATS)[0],
     }
     rates = {k: n * steps[k] / s for k, s in seconds.items()}
     ratios = {"numba_vs_reference": rates["numba"] / rates["reference"],
@@ -164,22 +155,17 @@ def print_table(r: dict) -> None:
 
 
 def main(argv=None) -> None:
-    parser = argparse.ArgumentParser(prog="python -m bench.engine", description=__doc__.split("\n")[0])
+    parser = common.parser("engine", __doc__)
     parser.add_argument("--n", type=int, default=1024,
                         help=f"workers (a power of {S}, for WAGMA's butterfly groups)")
     parser.add_argument("--d", type=int, default=256, help="parameters per worker (>= 2)")
     parser.add_argument("--steps", type=int, default=500, help="iterations of the numba engine")
-    parser.add_argument("--json", action="store_true", help="print one JSON object instead of a table")
     args = parser.parse_args(argv)
     if args.n < S or S ** round(math.log(args.n, S)) != args.n:
         parser.error(f"--n must be a power of {S} (>= {S}), got {args.n}")
     if args.d < 2 or args.steps < 1:
         parser.error("--d must be >= 2 and --steps >= 1")
-    results = run(args.n, args.d, args.steps)
-    if args.json:
-        print(json.dumps(results, indent=2))
-    else:
-        print_table(results)
+    common.emit(run(args.n, args.d, args.steps), args.json, print_table)
 
 
 if __name__ == "__main__":

@@ -30,17 +30,16 @@ JSON object instead of the table.
 
 from __future__ import annotations
 
-import argparse
-import json
 import math
 import os
 import random
-import time
 import warnings
 
 import numba
 import numpy as np
 
+from bench import common
+from bench.common import best_of
 from mixlab.kernels.gossip_mc import GossipTopology, simulate_age
 from mixlab.kernels.version_age_exact import MAX_NODES, node_ages
 from mixlab.theory.version_age import (EULER_GAMMA, complete_graph_age, harmonic, ring_age,
@@ -57,14 +56,6 @@ SYMMETRIC_N = 10**6
 TARGETS = {"events_per_s": 2e7, "compiled_vs_python": 50.0}
 
 
-def best_of(fn, repeats: int):
-    """(seconds of the fastest of ``repeats`` calls of ``fn()``, its result); the caller warms up."""
-    times = []
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        result = fn()
-        times.append(time.perf_counter() - t0)
-    return min(times), result
 
 
 def complete_rates(n: int) -> np.ndarray:
@@ -270,22 +261,17 @@ def count(text: str) -> int:
 
 
 def main(argv=None) -> None:
-    parser = argparse.ArgumentParser(prog="python -m bench.gossip", description=__doc__.split("\n")[0])
+    parser = common.parser("gossip", __doc__)
     parser.add_argument("--events", type=count, default=2 * 10**7,
                         help="events of each timed compiled Monte Carlo run (e.g. 2e7)")
     parser.add_argument("--n-max", type=int, default=MAX_NODES,
                         help=f"largest n of the general exact solver (runs n-4, n-2, n; <= {MAX_NODES})")
-    parser.add_argument("--json", action="store_true", help="print one JSON object instead of a table")
     args = parser.parse_args(argv)
     if args.events < WARM_EVENTS:
         parser.error(f"--events must be >= {WARM_EVENTS}")
     if not 6 <= args.n_max <= MAX_NODES:
         parser.error(f"--n-max must be in [6, {MAX_NODES}]")
-    results = run(args.events, args.n_max)
-    if args.json:
-        print(json.dumps(results, indent=2))
-    else:
-        print_table(results)
+    common.emit(run(args.events, args.n_max), args.json, print_table)
 
 
 if __name__ == "__main__":

@@ -27,15 +27,14 @@ runs, ``--json`` for one JSON object instead of the table.
 
 from __future__ import annotations
 
-import argparse
-import json
 import math
 import os
-import time
 
 import numba
 import numpy as np
 
+from bench import common
+from bench.common import best_of
 from mixlab.kernels.group_averaging import group_average_numba, group_average_reference
 from mixlab.kernels.mixing import sparse_mix_numba, sparse_mix_reference
 from mixlab.theory.graphs import make_graph
@@ -49,15 +48,6 @@ FAST_REPEATS, SLOW_REPEATS, DENSE_REPEATS = 10, 5, 3
 TARGETS = {"numba_vs_copyto": 0.85, "speedup_vs_reference": 1.3, "speedup_vs_dense": 20.0}
 
 
-def best_of(fn, repeats: int) -> float:
-    """Seconds of the fastest of ``repeats`` calls of ``fn()``, after one warm-up call."""
-    fn()
-    times = []
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t0)
-    return min(times)
 
 
 def gbps(nbytes: int, seconds: float) -> float:
@@ -82,11 +72,11 @@ def bench_group_averaging(X: np.ndarray) -> dict:
     Y = np.empty_like(X)
     W = group_matrix(groups, n, "mean", sparse=False)
     seconds = {
-        "np_copyto": best_of(lambda: np.copyto(Y, X), FAST_REPEATS),
-        "parallel_copy": best_of(lambda: parallel_copy(Y, X), FAST_REPEATS),
-        "numba": best_of(lambda: group_average_numba(A, *core_args), FAST_REPEATS),
-        "reference": best_of(lambda: group_average_reference(B, *core_args), SLOW_REPEATS),
-        "dense_matmul": best_of(lambda: W @ X, DENSE_REPEATS),
+        "np_copyto": best_of(lambda: np.copyto(Y, X), FAST_REPEATS, warm_up=True)[0],
+        "parallel_copy": best_of(lambda: parallel_copy(Y, X), FAST_REPEATS, warm_up=True)[0],
+        "numba": best_of(lambda: group_average_numba(A, *core_args), FAST_REPEATS, warm_up=True)[0],
+        "reference": best_of(lambda: group_average_reference(B, *core_args), SLOW_REPEATS, warm_up=True)[0],
+        "dense_matmul": best_of(lambda: W @ X, DENSE_REPEATS, warm_up=True)[0],
     }
     rates = {k: gbps(2 * X.nbytes, t) for k, t in seconds.items()}
     ratios = {
@@ -116,9 +106,9 @@ def bench_sparse_mixing(X: np.ndarray, copy_rates: dict) -> dict:
         sparse_mix_reference(*csr, X, ref_out)
         np.testing.assert_allclose(out, ref_out, rtol=1e-12, atol=1e-12)
         seconds = {
-            "numba": best_of(lambda: sparse_mix_numba(*csr, X, out), FAST_REPEATS),
-            "scipy_csr": best_of(lambda: W @ X, SLOW_REPEATS),
-            "reference": best_of(lambda: sparse_mix_reference(*csr, X, ref_out), SLOW_REPEATS),
+            "numba": best_of(lambda: sparse_mix_numba(*csr, X, out), FAST_REPEATS, warm_up=True)[0],
+            "scipy_csr": best_of(lambda: W @ X, SLOW_REPEATS, warm_up=True)[0],
+            "reference": best_of(lambda: sparse_mix_reference(*csr, X, ref_out), SLOW_REPEATS, warm_up=True)[0],
         }
         rates = {k: gbps(X.nbytes + out.nbytes, t) for k, t in seconds.items()}
         results[name] = {
@@ -150,7 +140,7 @@ def print_table(r: dict) -> None:
           f"n = {r['n']}, d = {r['d']}, {r['dtype']} ({r['model_stack_mib']:.1f} MiB per stack)")
     print(f"\n1. Group averaging, S = {S}, rule 'mean', in place; bytes = 2 * X.nbytes.")
     print(f"   Groups: {g['groups']}, a random partition into {g['n_groups']} groups of {S},")
-    print(f"   standing in for one phase of the WAGMA butterfly schedule, which needs n to be a")
+    print("   standing in for one phase of the WAGMA butterfly schedule, which needs n to be a")
     print(f"   power of {S} (n = {r['n']} {'is' if g['butterfly_possible'] else 'is not'}).")
     print(f"   Timed: {g['kernel_timed']}.\n")
     labels = {
@@ -190,18 +180,13 @@ def print_table(r: dict) -> None:
 
 
 def main(argv=None) -> None:
-    parser = argparse.ArgumentParser(prog="python -m bench.mixing", description=__doc__.split("\n")[0])
+    parser = common.parser("mixing", __doc__)
     parser.add_argument("--n", type=int, default=1024, help=f"workers (a multiple of {S})")
     parser.add_argument("--d", type=int, default=8192, help="parameters per worker")
-    parser.add_argument("--json", action="store_true", help="print one JSON object instead of a table")
     args = parser.parse_args(argv)
     if args.n < S or args.n % S or args.d < 1:
         parser.error(f"--n must be a positive multiple of {S} and --d positive")
-    results = run(args.n, args.d)
-    if args.json:
-        print(json.dumps(results, indent=2))
-    else:
-        print_table(results)
+    common.emit(run(args.n, args.d), args.json, print_table)
 
 
 if __name__ == "__main__":

@@ -4,7 +4,6 @@ import sys
 import numpy as np
 import pytest
 
-from mixlab.cli import main
 from mixlab.theory import version_age as va
 
 from test_cli import assert_cli_error, run_json

@@ -1,6 +1,4 @@
-import math
 
-import numpy as np
 import pytest
 
 from mixlab.proofs import derivations
@@ -87,7 +85,6 @@ def test_verify_exits_nonzero_on_not_applicable(monkeypatch, capsys, tmp_path):
 
 
 def test_wagma_consensus_bound_holds_and_refuses_where_it_does_not_apply():
-    from mixlab.kernels.timing import TimingModel
     from mixlab.validation.engine_checks import wagma_consensus
 
     measured, params, tol = wagma_consensus(16, 40, 60, group_size=4, sync_period=4)

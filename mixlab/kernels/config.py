@@ -13,11 +13,11 @@ import os
 
 NUMBA_JIT = {"cache": True, "nogil": True}
 #: Only for stochastic gradients (a dot product and an axpy per sample): LLVM may
-#: reorder the reduction and fuse multiply-adds to vectorize them, 2.3x faster
-#: here. The
-#: rounding changes by ~1e-16 relative and stays deterministic for a compiled
-#: function; no NaN/inf assumptions are made. Averaging and mixing kernels,
-#: whose outputs are held against exact identities, never use it.
+#: reorder the reduction and fuse multiply-adds to vectorize them (the engine's
+#: speed in bench/engine.py depends on it). Rounding changes at the last-bit
+#: level (the engines still agree to 1e-10) and stays deterministic for a
+#: compiled function; no NaN/inf assumptions are made. Averaging and mixing
+#: kernels, whose outputs are held against exact identities, never use it.
 NUMBA_REDUCTION = {**NUMBA_JIT, "fastmath": {"reassoc", "contract"}}
 NUMBA_PARALLEL = {**NUMBA_JIT, "parallel": True}
 #: Engine driver loops: they report progress through ``numba.objmode``, which needs the GIL.

@@ -17,7 +17,7 @@ from mixlab.kernels.algorithms import ADPSGD, SGP, WAGMA, AllreduceSGD, DPSGD, L
 from mixlab.kernels.config import NUMBA_DRIVER, NUMBA_JIT, NUMBA_PARALLEL
 from mixlab.kernels.mixing import sparse_mix_numba
 from mixlab.kernels.objectives import full_loss_grad, stochastic_grad
-from mixlab.kernels.timing import compute_time, straggler_mask
+from mixlab.kernels.timing import allreduce_cost, compute_time, straggler_mask
 from mixlab.kernels.trajectory import COLUMNS
 
 ALLREDUCE, LOCAL, DPSGD_CODE, SGP_CODE, WAGMA_CODE = 0, 1, 2, 3, 4
@@ -61,13 +61,6 @@ def run_numba(objective, alg, steps, lr, timing, seed, record_every, x0) -> dict
                   getattr(alg, "sync_period", 1), getattr(alg, "rule", "mean") == "self_weighted",
                   getattr(alg, "wait_avoiding", True), lr, steps, record_every, x0, n, out)
     return {name: out[:, c].copy() for c, name in enumerate(COLUMNS)}
-
-
-@numba.njit(**NUMBA_JIT)
-def _allreduce_cost(m, d, alpha, beta, w):
-    if m <= 1:
-        return 0.0
-    return 2 * math.ceil(math.log2(m)) * alpha + 2 * (m - 1) / m * d * w * beta
 
 
 @numba.njit(**NUMBA_JIT)
@@ -254,7 +247,7 @@ def _wagma_groups(groups, t, tau, hist, arr, a, D, eta, cta, self_weighted, wait
                   alpha, beta, wbytes, X, clocks, back):
     m, S = groups.shape
     d = X.shape[1]
-    cost = _allreduce_cost(S, d, alpha, beta, wbytes)
+    cost = allreduce_cost(S, d, alpha, beta, wbytes)
     slot = t % tau
     for g in numba.prange(m):
         first, last = np.inf, -np.inf

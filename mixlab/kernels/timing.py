@@ -76,7 +76,7 @@ class TimingModel:
                 self.persistent, self.slowdown, self.delay)
 
     def allreduce_cost(self, m: int, d: int) -> float:
-        return allreduce_cost(m, d, self.alpha, self.beta, self.word_bytes)
+        return float(allreduce_cost(m, d, self.alpha, self.beta, self.word_bytes))
 
     def message_cost(self, d: int) -> float:
         return self.alpha + d * self.word_bytes * self.beta
@@ -116,8 +116,10 @@ class TimingModel:
         return t
 
 
-def allreduce_cost(m: int, d: int, alpha: float, beta: float, word_bytes: int) -> float:
-    """2 ceil(log2 m) alpha + 2 (m - 1)/m d w beta (0 for m = 1)."""
+@numba.njit(**NUMBA_JIT)
+def allreduce_cost(m, d, alpha, beta, word_bytes):
+    """2 ceil(log2 m) alpha + 2 (m - 1)/m d w beta (0 for m = 1); compiled, so the
+    engines call the same function."""
     if m <= 1:
         return 0.0
     return 2 * math.ceil(math.log2(m)) * alpha + 2 * (m - 1) / m * d * word_bytes * beta

@@ -8,9 +8,8 @@ also needs W >= 0 (w >= 0 and sum_{e at i} w_e <= 1), FDLA does not.
 
 Structure: the variables are the m edge weights and the constraints the two
 LMIs -s I <= W - J <= s I, W sparse and affine in w (max-eigenvalue form). (A
-version projected onto the complement of 1 made every matrix dense and
-stalled the solvers: 290 s and a Clarabel failure on a 100-node ring, against
-~4 s with SCS here.)
+version projected onto the complement of 1 makes every matrix dense, which
+slows SCS and made Clarabel fail.)
 
 Certificate, re-checked without trusting the solver: W is rebuilt from w;
 symmetry, stochasticity, support and (FMMC) nonnegativity are measured; rho(W)
@@ -39,9 +38,9 @@ PROBLEMS = ("fmmc", "fdla")
 GAP_TOL = 1e-4
 #: Largest FDLA edge stationarity residual accepted.
 STATIONARITY_TOL = 1e-5
-#: Solver accuracy asked for unless the caller says otherwise: SCS's default
-#: (1e-4) leaves certified gaps near 2e-4 on a 100-node ring; 1e-7 certifies
-#: to ~3e-6 in ~5 s.
+#: Solver accuracy asked for unless the caller says otherwise: at SCS's default
+#: (1e-4) a 100-node ring's answer can miss GAP_TOL; at 1e-7 it certifies
+#: (tests/test_optimal_weights.py).
 DEFAULT_OPTIONS = {"SCS": {"eps_abs": 1e-7, "eps_rel": 1e-7}}
 
 

@@ -10,7 +10,6 @@
 from __future__ import annotations
 
 import io
-import math
 from pathlib import Path
 
 import matplotlib
@@ -22,7 +21,6 @@ import numpy as np  # noqa: E402
 from mixlab.io import atomic_write_bytes  # noqa: E402
 from mixlab.kernels.gossip_mc import GossipTopology, simulate_age  # noqa: E402
 from mixlab.kernels.mixing import sparse_mix  # noqa: E402
-from mixlab.kernels.objectives import quadratic  # noqa: E402
 from mixlab.kernels.timing import TimingModel  # noqa: E402
 from mixlab.theory import graphs, spectral  # noqa: E402
 from mixlab.theory import version_age as va  # noqa: E402

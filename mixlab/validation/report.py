@@ -5,8 +5,9 @@ from __future__ import annotations
 import sys
 import time
 from collections.abc import Sequence
+from pathlib import Path
 
-from mixlab.io import atomic_write_json
+from mixlab.io import atomic_write_bytes, atomic_write_json
 from mixlab.validation.checks import Check, CheckResult
 
 
@@ -49,10 +50,6 @@ def format_table(results: Sequence[CheckResult]) -> str:
 def write_report(directory, results: Sequence[CheckResult], *, figures: bool = True) -> Path:
     """``directory``/report.md (every check with statement, source, parameters,
     measured, bound, ratio, verdict) and the PNG figures beside it."""
-    from pathlib import Path
-
-    from mixlab.io import atomic_write_bytes
-
     directory = Path(directory)
     images = []
     if figures:
