@@ -104,12 +104,14 @@ def cmd_schedule(args) -> int:
 
 def cmd_verify(args) -> int:
     from mixlab.validation.age_checks import age_checks
+    from mixlab.validation.convergence_checks import convergence_checks
     from mixlab.validation.engine_checks import engine_checks
     from mixlab.validation.foundation import foundation_checks
     from mixlab.validation.report import format_table, run_checks, write_json, write_report
 
     size = "quick" if args.quick else "full" if args.full else "default"
-    results = run_checks(foundation_checks(size) + engine_checks(size) + age_checks(size))
+    results = run_checks(foundation_checks(size) + engine_checks(size) + convergence_checks(size)
+                         + age_checks(size))
     print(format_table(results))
     if args.json:
         write_json(args.json, results)

@@ -8,14 +8,16 @@ from mixlab.validation import foundation
 
 
 def test_every_theorem_has_a_source_statement_and_known_kind():
-    for t in thm.THEOREMS.values():
+    for t in thm.all_theorems().values():
         assert t.source and t.statement and t.kind in thm.KINDS
         if "derived in mixlab" in t.source:
             assert "mixlab.proofs" in t.source
 
 
 @pytest.mark.parametrize("name", ["telescoping", "random_group_factor", "self_weighted_period",
-                                  "second_moment_recursion", "ring_spectrum", "wagma_consensus"])
+                                  "second_moment_recursion", "ring_spectrum", "wagma_consensus",
+                                  "averaged_strongly_convex", "averaged_nonconvex", "dpsgd_consensus",
+                                  "local_sgd_consensus", "async_nonconvex", "wagma_stale_window"])
 def test_derivations_hold(name):
     assert getattr(derivations, name)() is True
 
@@ -72,32 +74,17 @@ def test_verify_exits_nonzero_on_not_applicable(monkeypatch, capsys, tmp_path):
     import json
 
     from mixlab.cli import main
-    from mixlab.validation import age_checks, engine_checks
+    from mixlab.validation import age_checks, convergence_checks, engine_checks
 
     check = TheoremCheck("bad", thm.BUTTERFLY_EXACT, lambda: (3, {"n": 48, "S": 4}, 0.0))
     monkeypatch.setattr(foundation, "foundation_checks", lambda size: [check])
     monkeypatch.setattr(engine_checks, "engine_checks", lambda size: [])
+    monkeypatch.setattr(convergence_checks, "convergence_checks", lambda size: [])
     monkeypatch.setattr(age_checks, "age_checks", lambda size: [])
     assert main(["verify", "--quick", "--json", str(tmp_path / "v.json")]) == 1
     out = json.loads((tmp_path / "v.json").read_text())
     assert out["checks"][0]["verdict"] == "not_applicable" and out["checks"][0]["bound"] is None
     assert "NOT_APPLICABLE" in capsys.readouterr().out
-
-
-def test_wagma_consensus_bound_holds_and_refuses_where_it_does_not_apply():
-    from mixlab.validation.engine_checks import wagma_consensus
-
-    measured, params, tol = wagma_consensus(16, 40, 60, group_size=4, sync_period=4)
-    verdict = thm.WAGMA_CONSENSUS.check(measured, tolerance=tol, **params)
-    assert verdict.verdict == "pass" and 0 < measured < verdict.bound
-    # understating the noise (a broken claim) makes the bound fail
-    assert thm.WAGMA_CONSENSUS.check(measured, tolerance=tol, **{**params, "sigma2": 1e-3, "zeta2": 1e-3}).verdict == "fail"
-    # logistic regression: heterogeneity known only at x*
-    _, params, _ = wagma_consensus(16, 5, 3, objective="logistic", group_size=4, sync_period=4)
-    with pytest.raises(thm.AssumptionError, match="heterogeneity at x\\* only"):
-        thm.WAGMA_CONSENSUS.evaluate(**params)
-    with pytest.raises(thm.AssumptionError, match="step size small enough"):
-        thm.WAGMA_CONSENSUS.evaluate(**{**params, "zeta2_uniform": True, "sigma2_uniform": True, "eta": 2.0})
 
 
 def test_a_theorem_of_unknown_kind_is_refused():

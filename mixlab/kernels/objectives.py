@@ -86,9 +86,17 @@ class Objective:
         gradient variance at every x (common-Hessian quadratics and least
         squares have x-independent heterogeneity; additive noise has uniform
         variance; the robust loss has uniform bounds), not only at x*.
+        ``each_strongly_convex``: every f_i (not only f) is mu-strongly convex
+        (common Hessian, shared features, or the ridge term). ``grad_bound``: a
+        G with ||g|| <= G for every stochastic gradient at every x (the robust
+        loss: sup|phi'| max_j ||a_j||), None where gradients are unbounded.
         """
+        grad_bound = None
+        if self.kind == GEMAN_MCCLURE:
+            grad_bound = float(GM_MAX_SLOPE * np.linalg.norm(self.features, axis=1).max())
         return {"L": self.L, "mu": self.mu, "zeta2": self.zeta2, "sigma2": self.sigma2,
                 "f_star": self.f_star, "convex": self.convex,
+                "each_strongly_convex": self.convex and self.mu > 0, "grad_bound": grad_bound,
                 "constants_kind": self.constants_kind,
                 "zeta2_uniform": self.kind != LOGISTIC,
                 "sigma2_uniform": self.kind in (QUADRATIC, GEMAN_MCCLURE)}

@@ -211,6 +211,12 @@ WAGMA_CONSENSUS = Theorem(
      Assumption("step size small enough", _wagma_condition,
                 "(1+1/tau) (eta L)^2 q^(tau-1) >= 1 at eta = {eta}, L = {L}, tau = {tau}")))
 
-THEOREMS = {thm.id: thm for thm in (QUADRATIC_SECOND_MOMENT, WAGMA_CONSENSUS, CONSENSUS_CONTRACTION, PERIOD_CONTRACTION, BUTTERFLY_EXACT,
-                                     SELF_WEIGHTED_PERIOD, RANDOM_GROUPS, PAIRWISE_GOSSIP,
-                                     USER_STALENESS)}
+_BASE = (CONSENSUS_CONTRACTION, PERIOD_CONTRACTION, BUTTERFLY_EXACT, SELF_WEIGHTED_PERIOD, RANDOM_GROUPS,
+         PAIRWISE_GOSSIP, USER_STALENESS, QUADRATIC_SECOND_MOMENT, WAGMA_CONSENSUS)
+
+
+def all_theorems() -> dict[str, Theorem]:
+    """Every theorem mixlab knows, by id (this module's and mixlab.theory.convergence's)."""
+    from mixlab.theory.convergence import CONVERGENCE_THEOREMS
+
+    return {t.id: t for t in (*_BASE, *CONVERGENCE_THEOREMS)}
