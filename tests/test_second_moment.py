@@ -47,3 +47,14 @@ def test_theorem_check_passes_and_a_wrong_prediction_fails():
                                              momentum=0.0).verdict == "fail"
     with pytest.raises(thm.AssumptionError, match="momentum = 0.9"):
         thm.QUADRATIC_SECOND_MOMENT.check(measured, predicted=0.0, momentum=0.9)
+
+
+def test_consensus_check_tells_topologies_apart():
+    measured, params, tol = second_moment("dpsgd", 16, 30, 200, metric="consensus", topology="ring")
+    assert thm.QUADRATIC_SECOND_MOMENT.check(measured, tolerance=tol, **params).verdict == "pass"
+    f = quadratic(16, 4, zeta2=1.0, sigma2=0.5, seed=3)
+    wrong = predict(f.hdiag, f.centers, f.noise_std, np.zeros(4),
+                    step_matrices(build_algorithm("dpsgd", 16, topology="torus"), 16, 30)[0], "cta",
+                    np.full(30, 0.3))
+    assert thm.QUADRATIC_SECOND_MOMENT.check(measured, tolerance=tol, predicted=float(wrong["consensus"][-1]),
+                                             momentum=0.0).verdict == "fail"

@@ -169,8 +169,9 @@ USER_STALENESS = Theorem(
 predicted = sp.Symbol("predicted", real=True)
 
 QUADRATIC_SECOND_MOMENT = Theorem(
-    "quadratic-second-moment", "Exact expected error of decentralized SGD on a quadratic",
-    r"E[f(\bar x_T)] - f^* = \tfrac12 \sum_k h_k E[(\bar x_{T,k} - x^*_k)^2]"
+    "quadratic-second-moment", "Exact expected error and consensus of decentralized SGD on a quadratic",
+    r"E[f(\bar x_T)] - f^* = \tfrac12 \sum_k h_k E[(\bar x_{T,k} - x^*_k)^2],\ "
+    r"E\,\Gamma_T = \sum_k \operatorname{tr}((I-J)(P_k + m_k m_k^\top))"
     r"\ \text{from } m' = A m + b,\ P' = A P A^\top + Q",
     "derived in mixlab (proof: mixlab.proofs.derivations.second_moment_recursion; "
     "solver: mixlab.theory.second_moment)",

@@ -87,6 +87,18 @@ def averaged_model(algorithm: str, regime: str, n: int, steps: int, runs: int, l
     return float(values.mean()), params, 4 * float(values.std(ddof=1) / np.sqrt(runs))
 
 
+def at_minimizing_step(algorithm: str, regime: str, n: int, steps: int, runs: int, **kw):
+    """averaged_model at the step size that minimizes the theorem's own bound
+    (mixlab.theory.step_size), found from the run's constants before running."""
+    from mixlab.theory.step_size import minimizing_step_size
+
+    thm = THEOREM_OF[algorithm, regime]
+    probe = averaged_model(algorithm, regime, n, steps, 2, 1e-3, **kw)[1]
+    best = minimizing_step_size(thm, **{k: v for k, v in probe.items() if k != "eta"})
+    measured, params, tol = averaged_model(algorithm, regime, n, steps, runs, best.eta, **kw)
+    return measured, {**params, "eta_max": best.eta_max}, tol
+
+
 def delayed_sgd(objective, steps: int, runs: int, lr: float, tau: int, seed: int = 0):
     """Asynchronous (parameter-server) SGD with staleness <= tau, ``runs`` independent runs at once:
     x_{t+1} = x_t - lr g_t, g_t the minibatch gradient of a uniformly random worker's f_i at
@@ -170,6 +182,8 @@ def convergence_checks(size: str = "default") -> list[Check]:
             thm = THEOREM_OF[algorithm, regime]
             checks.append(TheoremCheck(f"{thm.id}", thm, averaged_model,
                                        {"algorithm": algorithm, "regime": regime, **common, **kw}))
+    checks.append(TheoremCheck("dpsgd-nonconvex-minimizing-step", cv.DPSGD_NONCONVEX, at_minimizing_step,
+                               {"algorithm": "dpsgd", "regime": "nc", **common, "topology": "ring"}))
     checks.append(TheoremCheck("async-sgd-nonconvex", cv.ASYNC_SGD_NONCONVEX, async_sgd,
                                {"n": 8, "steps": steps, "runs": runs, "lr": 0.05, "tau": 4}))
     for rule, thm in (("mean", cv.WAGMA_STALE_MEAN), ("self_weighted", cv.WAGMA_STALE_SELF_WEIGHTED)):
