@@ -160,3 +160,39 @@ ring = [[Fraction(1, 3) if (j - i) % 8 in (0, 1, 7) else Fraction(0) for j in ra
 cert = certify_contraction(ring, rational_upper_bound(1 / 3 + 2 / 3 * np.cos(2 * np.pi / 8)))
 print("exact certificate for the ring of 8 verifies:", cert.verify(), "with rho_hat =", cert.rho_hat)
 assert cert.verify() and opt.gap < 1e-4
+
+# %% [markdown]
+# ## 6. Convergence theorems against runs, and the step size that minimizes a bound
+#
+# mixlab derives its convergence bounds itself (every algebraic step is checked
+# by SymPy in `mixlab.proofs.derivations`). A consensus bound B on
+# E Gamma_t = E sum_i ||x_i - x-bar||^2 turns into a rate for the averaged model;
+# for D-PSGD on a ring, B depends on rho, eta, L, zeta^2 and sigma^2. Below:
+# the measured consensus of 40 runs against B, and the nonconvex rate as a
+# function of eta with the minimizing eta that `minimizing_step_size` finds
+# inside the range the theorem admits (rho + eta L < 1).
+
+# %%
+from mixlab.theory import convergence as cv
+from mixlab.theory.step_size import minimizing_step_size
+from mixlab.validation import convergence_checks as cc
+
+_, trs, params = cc.measured_runs("dpsgd", "nc", 8, 200, 40, 0.05, topology="ring")
+gamma = np.mean([tr["consensus"] for tr in trs], axis=0)
+B = cv.DPSGD_CONSENSUS.evaluate(**params)
+f0 = float(trs[0]["loss_gap"][0])
+fixed = {k: v for k, v in params.items() if k != "eta"}
+best = minimizing_step_size(cv.DPSGD_NONCONVEX, **fixed, f0=f0)
+etas = np.linspace(0.002, 0.99 * best.eta_max, 200)
+fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(11, 4))
+ax1.semilogy(gamma[1:], label="measured E Gamma_t (40 runs)")
+ax1.axhline(B, ls="--", color="k", label="derived bound B")
+ax1.set(xlabel="iteration", title="D-PSGD, robust regression, ring of 8")
+ax1.legend()
+ax2.semilogy(etas, [cv.DPSGD_NONCONVEX.evaluate(**fixed, f0=f0, eta=e) for e in etas])
+ax2.axvline(best.eta, ls="--", color="r", label=f"eta* = {best.eta:.4f}")
+ax2.set(xlabel="eta", ylabel="bound on (1/T) sum E||grad f||^2", title="Nonconvex rate vs step size")
+ax2.legend()
+print(f"max measured E Gamma = {gamma.max():.4f} <= B = {B:.4f}; eta* = {best.eta:.4f} "
+      f"(admissible up to {best.eta_max:.4f}), bound there {best.bound:.4f}")
+assert gamma.max() <= B and best.eta < best.eta_max

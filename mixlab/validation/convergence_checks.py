@@ -25,6 +25,7 @@ from mixlab.validation.checks import Check, TheoremCheck
 from mixlab.validation.runner import build_algorithm
 
 DIM = 4
+STRAGGLERS = TimingModel("exponential", stragglers=2, slowdown=5.0)
 CONSENSUS_THEOREM = {"dpsgd": cv.DPSGD_CONSENSUS, "local_sgd": cv.LOCAL_SGD_CONSENSUS,
                      "wagma": WAGMA_CONSENSUS}
 THEOREM_OF = {("dpsgd", "sc"): cv.DPSGD_STRONGLY_CONVEX, ("dpsgd", "nc"): cv.DPSGD_NONCONVEX,
@@ -53,7 +54,7 @@ def _algorithm_params(alg, n: int) -> dict:
     return p
 
 
-def _runs(algorithm: str, regime: str, n: int, steps: int, runs: int, lr: float, **kw):
+def measured_runs(algorithm: str, regime: str, n: int, steps: int, runs: int, lr: float, **kw):
     """Independent runs (seeds 0..runs-1) and the theorem parameters they share."""
     f = objective_for(regime, n)
     alg = build_algorithm(algorithm, n, **kw)
@@ -68,7 +69,7 @@ def _runs(algorithm: str, regime: str, n: int, steps: int, runs: int, lr: float,
 
 def consensus(algorithm: str, n: int, steps: int, runs: int, lr: float = 0.05, regime: str = "sc", **kw):
     """Max over steps of the mean consensus distance over runs, at 4 standard errors."""
-    _, trs, params = _runs(algorithm, regime, n, steps, runs, lr, **kw)
+    _, trs, params = measured_runs(algorithm, regime, n, steps, runs, lr, **kw)
     gamma = np.array([tr["consensus"] for tr in trs])
     mean, se = gamma.mean(axis=0), gamma.std(axis=0, ddof=1) / np.sqrt(runs)
     worst = int(mean.argmax())
@@ -78,7 +79,7 @@ def consensus(algorithm: str, n: int, steps: int, runs: int, lr: float = 0.05, r
 def averaged_model(algorithm: str, regime: str, n: int, steps: int, runs: int, lr: float, **kw):
     """Mean over runs of f(xbar_T) - f* ("sc") or of (1/T) sum_{t<T} ||grad f(xbar_t)||^2 ("nc"),
     the theorem's parameters, 4 standard errors."""
-    f, trs, params = _runs(algorithm, regime, n, steps, runs, lr, **kw)
+    f, trs, params = measured_runs(algorithm, regime, n, steps, runs, lr, **kw)
     values = np.array([tr["loss_gap"][-1] if regime == "sc" else tr["grad_norm_sq"][:-1].mean() for tr in trs])
     if regime == "sc":
         params["r0"] = float(np.sum(f.x_star**2))                     # x0 = 0
@@ -140,28 +141,48 @@ def async_sgd(n: int, steps: int, runs: int, lr: float, tau: int):
     return float(values.mean()), params, 4 * float(values.std(ddof=1) / np.sqrt(runs))
 
 
-def wagma_stale_window(n: int, steps: int, runs: int, lr: float, rule: str, group_size: int, sync_period: int):
-    """Worst step of WAGMA-SGD with 2 random 5x stragglers per iteration: the measured Gamma_{g+k}
-    at the step with the largest ratio to n (w_k sqrt(Gamma_g) + k eta G)^2, over all runs."""
+def _stale_setup(n, lr, rule, group_size, sync_period):
     f = objective_for("nc", n)
     alg = build_algorithm("wagma", n, group_size=group_size, sync_period=sync_period, rule=rule)
-    timing = TimingModel("exponential", stragglers=2, slowdown=5.0)
     theorem = cv.WAGMA_STALE_MEAN if rule == "mean" else cv.WAGMA_STALE_SELF_WEIGHTED
     c = f.constants()
     base = {"eta": lr, "n": n, "S": group_size, "tau": sync_period, "G": c["grad_bound"],
             "order": alg.order, "momentum": alg.momentum}
-    if c["grad_bound"] is None:
+    return f, alg, theorem, base
+
+
+def _stale_params(base: dict, gamma, state: int) -> dict:
+    """k and Gamma_g for the state after ``state`` iterations (global steps at t = tau - 1 mod tau;
+    before the first one the anchor is the common initial model, Gamma_0 = 0)."""
+    tau = base["tau"]
+    g = 0 if state < tau else state - 1 - (state - 1 - (tau - 1)) % tau
+    return {**base, "k": state - g, "gamma_g": float(gamma[g])}
+
+
+def stale_window_curve(n: int, steps: int, lr: float, rule: str, group_size: int, sync_period: int,
+                       seed: int = 0):
+    """(measured Gamma_t, bound) for t = 1..steps of one WAGMA run with 2 random 5x stragglers."""
+    f, alg, theorem, base = _stale_setup(n, lr, rule, group_size, sync_period)
+    tr = simulate(f, alg, steps, lr=lr, timing=STRAGGLERS, seed=seed, record_every=1)
+    gamma = tr["consensus"]
+    bounds = np.array([theorem.evaluate(**_stale_params(base, gamma, s)) for s in range(1, steps + 1)])
+    return gamma[1:], bounds
+
+
+def wagma_stale_window(n: int, steps: int, runs: int, lr: float, rule: str, group_size: int, sync_period: int):
+    """Worst step of WAGMA-SGD with 2 random 5x stragglers per iteration: the measured Gamma_{g+k}
+    at the step with the largest ratio to n (w_k sqrt(Gamma_g) + k eta G)^2, over all runs."""
+    f, alg, theorem, base = _stale_setup(n, lr, rule, group_size, sync_period)
+    if base["G"] is None:
         return 0.0, {**base, "k": 1, "gamma_g": 0.0}, 0.0
     worst, at, stale = -1.0, None, 0.0
     for s in range(runs):
-        tr = simulate(f, alg, steps, lr=lr, timing=timing, seed=s, record_every=1)
+        tr = simulate(f, alg, steps, lr=lr, timing=STRAGGLERS, seed=s, record_every=1)
         gamma = tr["consensus"]
         stale = max(stale, float(tr["staleness_max"].max()))
         for state in range(1, steps + 1):
-            g = 0 if state < sync_period else state - 1 - (state - 1 - (sync_period - 1)) % sync_period
-            p = {**base, "k": state - g, "gamma_g": float(gamma[g])}
-            bound = theorem.evaluate(**p)
-            ratio = gamma[state] / bound if bound > 0 else (np.inf if gamma[state] > 0 else 0.0)
+            p = _stale_params(base, gamma, state)
+            ratio = gamma[state] / theorem.evaluate(**p)
             if ratio > worst:
                 worst, at = ratio, (float(gamma[state]), p)
     return at[0], {**at[1], "staleness_max": stale}, 0.0

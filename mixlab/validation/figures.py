@@ -4,7 +4,9 @@
 - version_age.png: exact version age vs n (complete graph, ring) with the
   ln n + gamma and sqrt(pi n / 2) curves and Monte Carlo points;
 - consensus.png: consensus distance per algorithm on one problem;
-- staleness.png: WAGMA-SGD's per-iteration staleness under stragglers.
+- staleness.png: WAGMA-SGD's per-iteration staleness under stragglers;
+- consensus_bounds.png: mean consensus distance over iterations against the derived
+  bounds (D-PSGD, local SGD, WAGMA-SGD), and the stale-window bound per step.
 """
 
 from __future__ import annotations
@@ -102,8 +104,33 @@ def staleness_figure(path: Path, n: int = 64, steps: int = 400) -> Path:
     return _save(fig, path)
 
 
+def consensus_bounds_figure(path: Path, n: int = 8, steps: int = 60, runs: int = 50) -> Path:
+    from mixlab.validation import convergence_checks as cc
+
+    fig, (ax, ax2) = plt.subplots(1, 2, figsize=(11, 4))
+    specs = {"dpsgd": {"topology": "ring"}, "local_sgd": {"local_steps": 4},
+             "wagma": {"group_size": 2, "sync_period": 4}}
+    for name, kw in specs.items():
+        _, trs, params = cc.measured_runs(name, "sc", n, steps, runs, 0.05, **kw)
+        mean = np.mean([tr["consensus"] for tr in trs], axis=0)
+        line, = ax.plot(trs[0]["step"][1:], np.maximum(mean[1:], 1e-4), label=f"{name}: measured (mean of {runs})")
+        ax.axhline(cc.CONSENSUS_THEOREM[name].evaluate(**params), ls="--", color=line.get_color(),
+                   label=f"{name}: bound")
+    ax.set(yscale="log", ylim=(5e-5, None), xlabel="iteration", ylabel="E Gamma_t (floor 1e-4)",
+           title=f"Consensus vs derived bounds (quadratic, n = {n}, eta = 0.05)")
+    ax.legend(fontsize=7)
+    measured, bounds = cc.stale_window_curve(16, 48, 0.05, "mean", 4, 4, seed=0)
+    t = np.arange(1, len(measured) + 1)
+    ax2.semilogy(t, measured, label="measured Gamma_t")
+    ax2.semilogy(t, bounds, "--", label="n (w_k sqrt(Gamma_g) + k eta G)^2")
+    ax2.set(xlabel="iteration", ylabel="Gamma_t", title="WAGMA-SGD with stragglers: stale-window bound")
+    ax2.legend(fontsize=7)
+    return _save(fig, path)
+
+
 FIGURES = {"contraction.png": contraction_figure, "version_age.png": version_age_figure,
-           "consensus.png": consensus_figure, "staleness.png": staleness_figure}
+           "consensus.png": consensus_figure, "staleness.png": staleness_figure,
+           "consensus_bounds.png": consensus_bounds_figure}
 
 
 def write_figures(directory: Path) -> list[Path]:
