@@ -23,3 +23,9 @@ def test_readme_run_example(capsys, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     exec(compile(python_blocks()[1], "README.md", "exec"), {})
     assert 2.0 < float(capsys.readouterr().out) < 3.0 and (tmp_path / "wagma.npz").exists()
+
+
+def test_readme_step_size_example(capsys):
+    exec(compile(python_blocks()[2], "README.md", "exec"), {})
+    eta, bound, eta_max = map(float, capsys.readouterr().out.split())
+    assert 0 < eta < eta_max < 0.1 and bound > 0
