@@ -145,6 +145,7 @@ def test_same_seed_same_trajectory(name):
     (lambda: run(butterfly(8, 2)), r"inconsistent n: the problem has n = 16 workers, the groups cover 8"),
     (lambda: al.WAGMA(groups=np.zeros((1, 4, 4), np.int64), sync_period=0), r"sync period tau must be >= 1, got 0"),
     (lambda: al.LocalSGD(local_steps=0), r"local steps H must be >= 1, got 0"),
+    (lambda: al.LocalSGD(local_steps=2, order="cta"), r"local SGD is adapt-then-combine"),
     (lambda: al.AllreduceSGD(momentum=1.0), r"momentum must be < 1, got 1.0"),
     (lambda: al.DPSGD(mixing=(J,), order="tac"), r"unknown update order 'tac'; valid: cta, atc"),
     (lambda: al.SGP(mixing=(J,), order="cta"), r"SGP is adapt-then-combine"),

@@ -88,11 +88,15 @@ class AllreduceSGD(Algorithm):
 @dataclass(frozen=True, kw_only=True)
 class LocalSGD(Algorithm):
     local_steps: int = 1
+    order: str = "atc"
     name = "local_sgd"
 
     def __post_init__(self):
         super().__post_init__()
         require_int("local steps H", self.local_steps, minimum=1)
+        if self.order != "atc":
+            raise ParameterError("local SGD is adapt-then-combine (the average follows the local step); "
+                                 f"got order {self.order!r}")
 
     def params(self) -> dict:
         return {**super().params(), "local_steps": self.local_steps}

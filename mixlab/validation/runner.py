@@ -47,7 +47,7 @@ def build_algorithm(name: str, n: int, *, group_size: int | None = None, sync_pe
     if name == "allreduce":
         return al.AllreduceSGD(**common)
     if name == "local_sgd":
-        return al.LocalSGD(local_steps=local_steps, **common)
+        return al.LocalSGD(local_steps=local_steps, order=order or "atc", **common)
     if name == "wagma":
         if group_size is None:
             raise ParameterError("wagma needs a group size S (--group-size)")
