@@ -71,7 +71,7 @@ def cmd_mixing(args) -> int:
         if weights in OPTIMAL_RULES:
             from mixlab.proofs.optimal_weights import optimal_weights
 
-            opt = optimal_weights(G, weights)
+            opt = optimal_weights(G, weights, method=args.method)
             W = opt.W
             extra.update(certified_gap=opt.gap, solver=opt.solver)
         else:
@@ -255,6 +255,8 @@ def build_parser() -> ArgumentParser:
     p.add_argument("-n", type=_positive_int, required=True, help="number of workers")
     p.add_argument("--weights", default="metropolis", choices=(*WEIGHT_RULES, *OPTIMAL_RULES),
                    help="weight rule; fmmc/fdla solve an SDP (certified)")
+    p.add_argument("--method", default="sdp", choices=("sdp", "subgradient"),
+                   help="fmmc solver: the SDP, or the first-order method for large graphs")
     p.add_argument("--degree", type=_positive_int, default=3, help="degree (random_regular)")
     p.add_argument("--p", type=_probability, default=None, help="edge probability (erdos_renyi)")
     p.add_argument("--seed", type=int, default=0, help="seed of random topologies")

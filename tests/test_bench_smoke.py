@@ -33,3 +33,10 @@ def test_engine_benchmark_runs():
 def test_gossip_benchmark_runs():
     r = run_bench("bench.gossip", "--events", "20000", "--n-max", "8")
     assert r["monte_carlo"]["runs"] and r["exact_solver"]
+
+
+def test_fmmc_benchmark_runs():
+    r = run_bench("bench.fmmc", "--n", "36", "--iterations", "5", "--sdp-n", "8")
+    assert r["n"] == 36 and set(r["graphs"]) == {"ring", "random_4_regular", "erdos_renyi_6/n", "torus"}
+    assert all(g["rho_subgradient"] <= g["rho_metropolis"] + 1e-12 for g in r["graphs"].values())
+    assert r["sdp_ring"]["sdp_rho"] <= r["sdp_ring"]["subgradient_rho"] + 1e-6

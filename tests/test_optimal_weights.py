@@ -6,7 +6,7 @@ import pytest
 
 from mixlab.errors import ParameterError
 from mixlab.proofs.optimal_weights import SolverError, optimal_weights
-from mixlab.theory import spectral
+from mixlab.theory import graphs, spectral
 from mixlab.theory.mixing_matrix import check_mixing_matrix
 from mixlab.theory.weights import mixing_matrix
 
@@ -65,6 +65,14 @@ def test_mixing_cli_fmmc(capsys):
     assert out["weights"] == "fmmc" and out["certified_gap"] <= 1e-4
     assert out["rho"] == pytest.approx(spectral.rho(mixing_matrix(nx.cycle_graph(8), "best_constant")), abs=1e-5)
     assert out["symmetric"] and out["doubly_stochastic"]
+
+
+def test_mixing_cli_fmmc_subgradient(capsys):
+    out = run_json(capsys, "mixing", "--topology", "torus", "-n", "64", "--weights", "fmmc",
+                   "--method", "subgradient", "--json")
+    assert out["solver"] == "subgradient" and out["nonnegative"] and out["doubly_stochastic"]
+    assert out["rho"] < spectral.rho(mixing_matrix(graphs.torus(64), "metropolis"))
+    assert 0 <= out["certified_gap"]
 
 
 @pytest.mark.parametrize("call,exc,match", [

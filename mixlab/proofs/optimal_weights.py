@@ -19,10 +19,14 @@ feasibility: scaled so that no diagonal entry is negative): Z1, Z2 are projected
 to tr Z1 + tr Z2 = 1, and (FMMC) the node multipliers nu are raised until every
 edge's dual constraint holds, which makes tr Z1 - tr Z2 - sum nu a valid lower
 bound by weak duality. The certified gap is rho(W) minus that bound.
+
+For FMMC on graphs too large for the SDP, ``method="subgradient"`` runs the
+first-order method of :mod:`mixlab.proofs.fmmc_first_order`.
 """
 
 from __future__ import annotations
 
+import inspect
 import warnings
 from dataclasses import dataclass
 
@@ -34,6 +38,7 @@ from mixlab.theory.graphs import from_networkx
 from mixlab.validate import require_choice
 
 PROBLEMS = ("fmmc", "fdla")
+METHODS = ("sdp", "subgradient")
 #: Gap between rho(W) and the rebuilt dual bound above which the answer is refused.
 GAP_TOL = 1e-4
 #: Largest FDLA edge stationarity residual accepted.
@@ -66,12 +71,23 @@ class OptimalWeights:
         return self.rho - self.lower_bound
 
 
-def optimal_weights(G: nx.Graph, problem: str = "fmmc", *, solver: str = "SCS",
+def optimal_weights(G: nx.Graph, problem: str = "fmmc", *, method: str = "sdp", solver: str = "SCS",
                     solver_options: dict | None = None) -> OptimalWeights:
-    """Solve FMMC or FDLA on the connected graph G with the CVXPY ``solver``."""
+    """Solve FMMC or FDLA on the connected graph G.
+
+    ``method`` 'sdp' solves the SDP with the CVXPY ``solver`` and refuses an
+    answer whose certified gap exceeds GAP_TOL. 'subgradient' (FMMC only, for
+    graphs too large for the SDP) runs
+    :func:`mixlab.proofs.fmmc_first_order.fmmc_subgradient` with
+    ``solver_options`` as its keyword arguments; its certified gap is reported,
+    not bounded.
+    """
+    require_choice("method", method, METHODS)
+    require_choice("problem", problem, PROBLEMS)
+    if method == "subgradient":
+        return _subgradient(G, problem, solver_options or {})
     import cvxpy as cp
 
-    require_choice("problem", problem, PROBLEMS)
     G = from_networkx(G)
     n = G.number_of_nodes()
     edges = np.array(sorted(tuple(sorted(e)) for e in G.edges()), dtype=np.int64)
@@ -106,9 +122,7 @@ def optimal_weights(G: nx.Graph, problem: str = "fmmc", *, solver: str = "SCS",
                       stacklevel=2)
     weights = np.asarray(w.value, dtype=np.float64)
     if problem == "fmmc":                                   # repair solver noise: exactly feasible
-        weights = np.maximum(weights, 0.0)
-        use = np.abs(B) @ weights
-        weights = weights / np.maximum(1.0, np.maximum(use[edges[:, 0]], use[edges[:, 1]]))
+        weights = fmmc_feasible(weights, edges, n)
     W = np.eye(n) - (B * weights) @ B.T
     ev = np.linalg.eigvalsh(W - 1.0 / n)
     rho = float(np.abs(ev).max())
@@ -132,6 +146,28 @@ def optimal_weights(G: nx.Graph, problem: str = "fmmc", *, solver: str = "SCS",
         raise SolverError(f"{solver}'s {problem} answer is not certified: rho(W) = {rho:.9f} but the "
                           f"rebuilt dual bound is {bound:.9f} (gap {result.gap:.2e} > {GAP_TOL:g})")
     return result
+
+
+def _subgradient(G: nx.Graph, problem: str, options: dict) -> OptimalWeights:
+    from mixlab.proofs.fmmc_first_order import fmmc_subgradient
+
+    if problem != "fmmc":
+        raise ParameterError(f"the subgradient method solves fmmc only, got problem {problem!r}")
+    valid = [p.name for p in inspect.signature(fmmc_subgradient).parameters.values()
+             if p.kind is p.KEYWORD_ONLY]
+    unknown = sorted(set(options) - set(valid))
+    if unknown:
+        raise ParameterError(f"unknown subgradient option(s) {', '.join(unknown)}; valid: {', '.join(valid)}")
+    return fmmc_subgradient(G, **options)
+
+
+def fmmc_feasible(weights: np.ndarray, edges: np.ndarray, n: int) -> np.ndarray:
+    """Edge weights made FMMC-feasible: negative ones set to 0, then each edge divided
+    by the larger node sum sum_{e at i} w_e of its ends where that exceeds 1."""
+    weights = np.maximum(weights, 0.0)
+    use = (np.bincount(edges[:, 0], weights, minlength=n)
+           + np.bincount(edges[:, 1], weights, minlength=n))
+    return weights / np.maximum(1.0, np.maximum(use[edges[:, 0]], use[edges[:, 1]]))
 
 
 def _psd_part(Z) -> np.ndarray:
