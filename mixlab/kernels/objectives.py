@@ -151,15 +151,6 @@ class Objective:
         return np.einsum("rb,rbd->rd", r, A) / B + self.reg * X
 
 
-def _dloss_np(kind: int, z, y):
-    if kind == SQUARED:
-        return z - y
-    if kind == LOGISTIC:
-        return -y / (1.0 + np.exp(y * z))
-    r = z - y
-    return 2 * r / (1 + r * r) ** 2
-
-
 @numba.njit(**NUMBA_JIT)
 def _loss(kind, z, y):
     if kind == SQUARED:
@@ -179,6 +170,10 @@ def _dloss(kind, z, y):
         return -y / (1.0 + np.exp(y * z))
     r = z - y
     return 2 * r / (1 + r * r) ** 2
+
+
+#: The same formula, uncompiled: elementwise on arrays for the NumPy reference paths.
+_dloss_np = getattr(_dloss, "py_func", _dloss)   # plain function when NUMBA_DISABLE_JIT is set
 
 
 @numba.njit(**NUMBA_REDUCTION)

@@ -65,7 +65,8 @@ import scipy.sparse.linalg as spla
 from scipy.linalg import null_space
 from scipy.optimize import linprog
 
-from mixlab.proofs.optimal_weights import OptimalWeights, SolverError, fmmc_feasible
+from mixlab.proofs.optimal_weights import (OptimalWeights, SolverError, fmmc_dual_bound, fmmc_feasible,
+                                           node_sums, sorted_edges)
 from mixlab.seeding import Seed, as_generator
 from mixlab.theory import spectral
 from mixlab.theory.graphs import from_networkx
@@ -165,7 +166,7 @@ class _Chain:
 
     def __init__(self, G: nx.Graph):
         self.n = n = G.number_of_nodes()
-        self.edges = np.array(sorted(tuple(sorted(e)) for e in G.edges()), dtype=np.int64)
+        self.edges = sorted_edges(G)
         u, v = self.edges[:, 0], self.edges[:, 1]
         m = len(self.edges)
         rows, cols = np.r_[u, v, np.arange(n)], np.r_[v, u, np.arange(n)]
@@ -196,8 +197,7 @@ class _Chain:
         return self.W
 
     def node_sums(self, w: np.ndarray) -> np.ndarray:
-        u, v = self.edges[:, 0], self.edges[:, 1]
-        return np.bincount(u, w, minlength=self.n) + np.bincount(v, w, minlength=self.n)
+        return node_sums(w, self.edges, self.n)
 
     def extremes(self, w: np.ndarray, starts: np.ndarray):
         """(lambda_2, u, lambda_n, v) of W(w): extreme eigenvalues on the complement
@@ -303,7 +303,4 @@ def _lower_bound(chain: _Chain, W: sp.csr_matrix) -> float:
         return -np.inf
     p = np.maximum(res.x[:c], 0.0)
     p /= p.sum()
-    nu = np.maximum(res.x[c:], 0.0)
-    deficit = coupling @ p + nu[edges[:, 0]] + nu[edges[:, 1]]
-    nu += max(0.0, -float(deficit.min())) / 2                   # every edge constraint holds
-    return float(base @ p - nu.sum())
+    return fmmc_dual_bound(float(base @ p), coupling @ p, res.x[c:], edges)

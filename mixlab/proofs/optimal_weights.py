@@ -90,7 +90,7 @@ def optimal_weights(G: nx.Graph, problem: str = "fmmc", *, method: str = "sdp", 
 
     G = from_networkx(G)
     n = G.number_of_nodes()
-    edges = np.array(sorted(tuple(sorted(e)) for e in G.edges()), dtype=np.int64)
+    edges = sorted_edges(G)
     m = len(edges)
     B = np.zeros((n, m))
     B[edges[:, 0], np.arange(m)] = 1.0
@@ -161,13 +161,32 @@ def _subgradient(G: nx.Graph, problem: str, options: dict) -> OptimalWeights:
     return fmmc_subgradient(G, **options)
 
 
+def sorted_edges(G: nx.Graph) -> np.ndarray:
+    """(m, 2) int64: the edges (i, j), i < j, in lexicographic order (edge-weight order)."""
+    return np.array(sorted(tuple(sorted(e)) for e in G.edges()), dtype=np.int64).reshape(-1, 2)
+
+
+def node_sums(weights: np.ndarray, edges: np.ndarray, n: int) -> np.ndarray:
+    """sum_{e at i} w_e for every node i."""
+    return np.bincount(edges[:, 0], weights, minlength=n) + np.bincount(edges[:, 1], weights, minlength=n)
+
+
 def fmmc_feasible(weights: np.ndarray, edges: np.ndarray, n: int) -> np.ndarray:
     """Edge weights made FMMC-feasible: negative ones set to 0, then each edge divided
     by the larger node sum sum_{e at i} w_e of its ends where that exceeds 1."""
     weights = np.maximum(weights, 0.0)
-    use = (np.bincount(edges[:, 0], weights, minlength=n)
-           + np.bincount(edges[:, 1], weights, minlength=n))
+    use = node_sums(weights, edges, n)
     return weights / np.maximum(1.0, np.maximum(use[edges[:, 0]], use[edges[:, 1]]))
+
+
+def fmmc_dual_bound(base: float, coupling: np.ndarray, nu: np.ndarray, edges: np.ndarray) -> float:
+    """tr(D (I - J)) - sum nu after raising the node multipliers nu >= 0 until every edge's
+    dual constraint coupling_e + nu_i + nu_j >= 0 holds: a valid FMMC lower bound by weak
+    duality (D = Z1 - Z2 with PSD Z1, Z2 of total trace 1; coupling_e = b_e^T (Z2 - Z1) b_e)."""
+    nu = np.maximum(nu, 0.0)
+    deficit = coupling + nu[edges[:, 0]] + nu[edges[:, 1]]
+    nu = nu + max(0.0, -float(deficit.min())) / 2
+    return base - float(nu.sum())
 
 
 def _psd_part(Z) -> np.ndarray:
@@ -189,7 +208,4 @@ def _dual_bound(B, edges, n, weights, Z1, Z2, nu) -> tuple[float, float]:
     coupling = -np.einsum("ie,ij,je->e", B, D, B)                 # b_e^T (Z2 - Z1) b_e
     if nu is None:                                                # FDLA: Lagrangian at w
         return base + float(weights @ coupling), float(np.abs(coupling).max())
-    nu = np.maximum(np.asarray(nu, dtype=np.float64) / total, 0.0)
-    deficit = coupling + nu[edges[:, 0]] + nu[edges[:, 1]]
-    nu = nu + max(0.0, -float(deficit.min())) / 2                 # every edge constraint holds
-    return base - float(nu.sum()), 0.0
+    return fmmc_dual_bound(base, coupling, np.asarray(nu, dtype=np.float64) / total, edges), 0.0

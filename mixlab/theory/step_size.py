@@ -86,5 +86,5 @@ def minimizing_step_size(theorem: Theorem, upper: float = 1.0, **params) -> Step
     for i in np.flatnonzero((slopes[:-1] < 0) & (slopes[1:] >= 0)):
         x = brentq(lambda v: float(df(v)), grid[i], grid[i + 1], xtol=1e-15, rtol=1e-13)
         candidates.append((float(f(x)), x, True))
-    value, best, interior = min(candidates)
+    _, best, interior = min(candidates)
     return StepSize(float(best), float(theorem.evaluate(**{**params, "eta": best})), eta_max, interior)

@@ -40,9 +40,18 @@ def objective_for(regime: str, n: int, seed: int = 7):
     return make_objective("robust" if regime == "nc" else regime, n, d=DIM, seed=seed)
 
 
-def _algorithm_params(alg, n: int) -> dict:
-    """The algorithm's side of the theorem parameters."""
-    p = {"momentum": alg.momentum, "order": alg.order}
+def theorem_params(f, alg, steps: int, lr: float) -> dict:
+    """The parameters a convergence theorem needs, from the objective and the algorithm
+    (runs start at x0 = 0): constants, eta, T, n, r0 = ||x*||^2 where x* is known,
+    f0 = f(0) - f* (f(0) for the robust loss, whose infimum is >= 0), and the mixing's
+    rho, order and doubly stochasticity, H or tau where the algorithm has them."""
+    c = f.constants()
+    p = {"eta": lr, "T": steps, "n": f.n, "momentum": alg.momentum, "order": alg.order,
+         "f0": f.loss(np.zeros(f.d)) - (f.f_star or 0.0),
+         **{k: c[k] for k in ("L", "mu", "zeta2", "sigma2", "zeta2_uniform", "sigma2_uniform",
+                              "each_strongly_convex")}}
+    if f.x_star is not None:
+        p["r0"] = float(np.sum(f.x_star**2))
     if hasattr(alg, "mixing"):
         W = alg.mixing[0]
         p.update(rho=spectral.rho(W), atc=int(alg.order == "atc"),
@@ -59,10 +68,7 @@ def measured_runs(algorithm: str, regime: str, n: int, steps: int, runs: int, lr
     f = objective_for(regime, n)
     alg = build_algorithm(algorithm, n, **kw)
     trs = [simulate(f, alg, steps, lr=lr, seed=s, record_every=1) for s in range(runs)]
-    c = f.constants()
-    params = {"eta": lr, "T": steps, "n": n, **{k: c[k] for k in ("L", "mu", "zeta2", "sigma2", "zeta2_uniform",
-                                                                   "sigma2_uniform", "each_strongly_convex")},
-              **_algorithm_params(alg, n),
+    params = {**theorem_params(f, alg, steps, lr),
               "staleness_max": max(float(tr["staleness_max"].max()) for tr in trs)}
     return f, trs, params
 
@@ -79,12 +85,8 @@ def consensus(algorithm: str, n: int, steps: int, runs: int, lr: float = 0.05, r
 def averaged_model(algorithm: str, regime: str, n: int, steps: int, runs: int, lr: float, **kw):
     """Mean over runs of f(xbar_T) - f* ("sc") or of (1/T) sum_{t<T} ||grad f(xbar_t)||^2 ("nc"),
     the theorem's parameters, 4 standard errors."""
-    f, trs, params = measured_runs(algorithm, regime, n, steps, runs, lr, **kw)
+    _, trs, params = measured_runs(algorithm, regime, n, steps, runs, lr, **kw)
     values = np.array([tr["loss_gap"][-1] if regime == "sc" else tr["grad_norm_sq"][:-1].mean() for tr in trs])
-    if regime == "sc":
-        params["r0"] = float(np.sum(f.x_star**2))                     # x0 = 0
-    else:
-        params["f0"] = float(trs[0]["loss_gap"][0])                   # f(0) - inf f, inf f >= 0
     return float(values.mean()), params, 4 * float(values.std(ddof=1) / np.sqrt(runs))
 
 
@@ -94,8 +96,9 @@ def at_minimizing_step(algorithm: str, regime: str, n: int, steps: int, runs: in
     from mixlab.theory.step_size import minimizing_step_size
 
     thm = THEOREM_OF[algorithm, regime]
-    probe = averaged_model(algorithm, regime, n, steps, 2, 1e-3, **kw)[1]
-    best = minimizing_step_size(thm, **{k: v for k, v in probe.items() if k != "eta"})
+    fixed = theorem_params(objective_for(regime, n), build_algorithm(algorithm, n, **kw), steps, 0.0)
+    del fixed["eta"]
+    best = minimizing_step_size(thm, **fixed, staleness_max=0.0)
     measured, params, tol = averaged_model(algorithm, regime, n, steps, runs, best.eta, **kw)
     return measured, {**params, "eta_max": best.eta_max}, tol
 
