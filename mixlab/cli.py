@@ -132,7 +132,8 @@ def cmd_run(args) -> int:
                   lr_schedule=args.lr_schedule, seed=args.seed, engine=args.engine, timing=timing,
                   record_every=args.record_every, group_size=args.group_size,
                   sync_period=args.sync_period, topology=args.topology, rule=args.rule,
-                  order=args.order, momentum=args.momentum, local_steps=args.local_steps)
+                  activation=args.activation, order=args.order, momentum=args.momentum,
+                  local_steps=args.local_steps)
     show = sys.stderr.isatty() and not args.json
     if show:
         with reporting_to(stderr_bar()):
@@ -168,7 +169,8 @@ def cmd_age(args) -> int:
 def cmd_capacity(args) -> int:
     from mixlab.validation.age import capacity_report
 
-    _print(capacity_report(args.n, args.target, args.update_rate, args.mode), args.json)
+    _print(capacity_report(args.n, args.target, args.update_rate, args.mode, measure=args.measure,
+                           events=args.events, seed=args.seed), args.json)
     return 0
 
 
@@ -196,7 +198,7 @@ def build_parser() -> ArgumentParser:
     parser = ArgumentParser(prog="mixlab", description=__doc__.split("\n\n")[0])
     sub = parser.add_subparsers(dest="command", required=True, parser_class=ArgumentParser)
 
-    from mixlab.kernels.algorithms import ORDERS, SCHEDULES
+    from mixlab.kernels.algorithms import ACTIVATIONS, ORDERS, SCHEDULES
     from mixlab.kernels.objectives import OBJECTIVES
     from mixlab.kernels.timing import DISTRIBUTIONS
     from mixlab.validation.runner import ALGORITHMS
@@ -209,7 +211,9 @@ def build_parser() -> ArgumentParser:
     p.add_argument("--dim", type=_positive_int, default=16, help="model dimension d")
     p.add_argument("--group-size", type=_positive_int, default=None, help="WAGMA group size S")
     p.add_argument("--sync-period", type=_positive_int, default=8, help="WAGMA global average period tau")
-    p.add_argument("--rule", default="mean", choices=GROUP_RULES, help="WAGMA averaging rule")
+    p.add_argument("--rule", default="self_weighted", choices=GROUP_RULES, help="WAGMA averaging rule")
+    p.add_argument("--activation", default="global", choices=ACTIVATIONS,
+                   help="WAGMA wait-avoiding activation: first arrival anywhere, or per group")
     p.add_argument("--topology", default=None, choices=TOPOLOGIES, help="D-PSGD / AD-PSGD / SGP graph")
     p.add_argument("--local-steps", type=_positive_int, default=4, help="local SGD H")
     p.add_argument("--lr", type=float, default=0.1, help="step size eta")
@@ -247,6 +251,11 @@ def build_parser() -> ArgumentParser:
     p.add_argument("--target", type=float, default=1.0, help="mean staleness s*")
     p.add_argument("--update-rate", type=float, default=1.0, help="u, versions per unit time")
     p.add_argument("--mode", default="push", choices=("push", "exchange"))
+    p.add_argument("--measure", action="store_true",
+                   help="also measure the staleness at the thresholds by Monte Carlo")
+    p.add_argument("--events", type=_positive_int, default=None,
+                   help="Monte Carlo events per run (default: max(10^6, 300 n))")
+    p.add_argument("--seed", type=int, default=0)
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.set_defaults(func=cmd_capacity)
 

@@ -83,26 +83,66 @@ def test_bad_arguments_exit_2_with_one_line(argv, match):
     assert_cli_error(argv, match)
 
 
-def test_verify_quick_json(tmp_path, capsys):
+def test_verify_quick_json_and_report(tmp_path, capsys):
+    """The done criteria of verify: every check passes, none is weak; every bound check carries a
+    control that fails; no two controlled checks report the same measurement (identities, which
+    measure rounding, aside); the statistical
+    checks' false-alarm rates sum to at most 1e-3; the report and its figures are written."""
     path = tmp_path / "out" / "verify.json"
-    assert main(["verify", "--quick", "--json", str(path)]) == 0
+    assert main(["verify", "--quick", "--json", str(path), "--report", str(tmp_path / "rep")]) == 0
     report = json.loads(path.read_text())
-    assert report["passed"] is True and len(report["checks"]) >= 10
+    assert report["passed"] is True and len(report["checks"]) >= 40
+    controlled = []
     for check in report["checks"]:
-        assert {"id", "theorem", "source", "parameters", "measured", "bound", "verdict"} <= check.keys()
-        assert check["verdict"] == "pass"
-    assert "checks pass" in capsys.readouterr().out
+        assert {"id", "theorem", "source", "proof_label", "parameters", "measured", "bound", "verdict",
+                "control", "false_alarm"} <= check.keys()
+        assert check["verdict"] == "pass", check["id"]
+        if check["relation"] != "==":
+            assert check["control"] is not None, check["id"]
+        if check["control"] is not None:
+            assert check["control"]["verdict"] == "fail" and check["control"]["description"]
+            if abs(check["measured"]) > 1e-12:
+                controlled.append(float(f"{check['measured']:.12g}"))
+    assert len(controlled) == len(set(controlled)) >= 30
+    s = report["summary"]
+    assert s["weak"] == 0 and s["false_alarm_total"] <= 1e-3 and s["statistical"] >= 15
+    out = capsys.readouterr().out
+    assert "checks pass (0 weak" in out
+    for column in ("check", "source", "proof", "measured", "bound", "ratio", "control (must fail)", "verdict"):
+        assert column in out.splitlines()[0]
+    md = (tmp_path / "rep" / "report.md").read_text()
+    assert md.startswith("# mixlab verify:") and "| butterfly-exact-64-8 |" in md and "bookkeeping" in md
+    for name in ("contraction.png", "version_age.png", "consensus.png", "staleness.png", "consensus_bounds.png"):
+        data = (tmp_path / "rep" / name).read_bytes()
+        assert data[:8] == b"\x89PNG\r\n\x1a\n" and f"]({name})" in md
+
+
+def _only(monkeypatch, check):
+    from mixlab.validation import age_checks, convergence_checks, engine_checks, foundation
+
+    monkeypatch.setattr(foundation, "foundation_checks", lambda size: [check])
+    for module, name in ((engine_checks, "engine_checks"), (convergence_checks, "convergence_checks"),
+                         (age_checks, "age_checks")):
+        monkeypatch.setattr(module, name, lambda size: [])
 
 
 def test_verify_exits_1_when_a_check_fails(monkeypatch, capsys):
-    from mixlab.validation import age_checks, checks, engine_checks, foundation
+    from mixlab.validation import checks
 
-    broken = checks.Check("broken", "1 <= 0", "none", "<=", 0, lambda: (1.0, 0.0))
-    monkeypatch.setattr(foundation, "foundation_checks", lambda size: [broken])
-    monkeypatch.setattr(engine_checks, "engine_checks", lambda size: [])
-    monkeypatch.setattr(age_checks, "age_checks", lambda size: [])
+    _only(monkeypatch, checks.Check("broken", "1 <= 0", "none", "<=", 0, lambda: (1.0, 0.0),
+                                    control=checks.Control("c", lambda: (2.0, 0.0))))
     assert main(["verify", "--quick"]) == 1
     assert "FAIL" in capsys.readouterr().out
+
+
+def test_verify_exits_1_when_a_control_passes(monkeypatch, capsys):
+    from mixlab.validation import checks
+
+    _only(monkeypatch, checks.Check("toothless", "1 <= 2", "none", "<=", 0, lambda: (1.0, 2.0),
+                                    control=checks.Control("no teeth", lambda: (1.5, 2.0))))
+    assert main(["verify", "--quick"]) == 1
+    out = capsys.readouterr().out
+    assert "WEAK" in out and "PASSES" in out and "(1 weak" in out
 
 
 RUN = ["run", "--objective", "quadratic", "--workers", "16", "--steps", "40"]
@@ -136,6 +176,14 @@ def test_run_every_algorithm_and_save(tmp_path, capsys, algorithm, extra):
     assert out["final_loss_gap"] < out["history"]["loss_gap"][0]
 
 
+@pytest.mark.parametrize("extra,expected", [([], ("global", "self_weighted")),
+                                            (["--activation", "group", "--rule", "mean"], ("group", "mean"))])
+def test_run_wagma_activation_and_rule(capsys, extra, expected):
+    out = run_json(capsys, *RUN, "--algorithm", "wagma", "--group-size", "4", *extra, "--json",
+                   "--engine", "reference")
+    assert (out["params"]["activation"], out["params"]["rule"]) == expected
+
+
 def test_run_table(capsys):
     assert main([*RUN, "--algorithm", "allreduce"]) == 0
     text = capsys.readouterr().out
@@ -148,6 +196,8 @@ def test_run_table(capsys):
     (RUN + ["--algorithm", "dpsgd", "--lr", "0"], "step size must be > 0"),
     (RUN + ["--algorithm", "dpsgd", "--lr", "nan"], "step size must be finite, got nan"),
     (RUN + ["--algorithm", "wagma", "--group-size", "4", "--sync-period", "0"], "argument --sync-period: must be >= 1"),
+    (RUN + ["--algorithm", "wagma", "--group-size", "4", "--activation", "bogus"],
+     "argument --activation: invalid choice: 'bogus'"),
     (RUN + ["--algorithm", "allreduce", "--stragglers", "-1"], "stragglers must be >= 0, got -1"),
     (RUN + ["--algorithm", "allreduce", "--slowdown", "0.5"], "slowdown must be >= 1, got 0.5"),
     (RUN + ["--algorithm", "adpsgd", "--topology", "one_peer_exponential"], "adpsgd needs a static graph"),
@@ -170,13 +220,3 @@ def test_trajectory_json_round_trip(tmp_path):
     assert back.params == json.loads(json.dumps(tr.params)) and back.constants == tr.constants
 
 
-def test_verify_report_writes_markdown_and_figures(tmp_path, capsys):
-    assert main(["verify", "--quick", "--report", str(tmp_path / "rep")]) == 0
-    report = (tmp_path / "rep" / "report.md").read_text()
-    assert report.startswith("# mixlab verify:") and "| butterfly-exact-64-8 |" in report
-    for name in ("contraction.png", "version_age.png", "consensus.png", "staleness.png"):
-        data = (tmp_path / "rep" / name).read_bytes()
-        assert data[:8] == b"\x89PNG\r\n\x1a\n" and f"]({name})" in report
-    header = capsys.readouterr().out.splitlines()[0]
-    for column in ("check", "source", "parameters", "measured", "bound", "ratio", "verdict"):
-        assert column in header

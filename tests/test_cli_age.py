@@ -1,10 +1,13 @@
+import math
 import subprocess
 import sys
 
 import numpy as np
 import pytest
 
+from mixlab.errors import ParameterError
 from mixlab.theory import version_age as va
+from mixlab.validation.age import capacity_report
 
 from test_cli import assert_cli_error, run_json
 from test_version_age import complete_rates
@@ -43,10 +46,76 @@ def test_age_rates_file_gives_lists(tmp_path, capsys, suffix):
         assert abs(e - m) <= 4 * s
 
 
+CAPACITY_KEYS = ["n", "target", "update_rate", "mode", "uniform_lambda", "opportunistic_lambda", "ratio"]
+MEASURED_RUNS = ("uniform", "opportunistic", "opportunistic_at_uniform")
+Z = 4.5
+
+
 def test_capacity_json(capsys):
     out = run_json(capsys, "capacity", "-n", "1000", "--target", "2", "--json")
+    assert list(out) == CAPACITY_KEYS                      # without --measure: formulas only
     assert out["uniform_lambda"] == pytest.approx(va.harmonic(999) / 2)
     assert out["opportunistic_lambda"] == pytest.approx(999 / 2)
+
+
+@pytest.fixture(scope="module")
+def measured():
+    """capacity_report(n, s* = 1, measure=True), default events, seed 0."""
+    return {n: capacity_report(n, 1.0, measure=True) for n in (10, 100, 1000)}
+
+
+def assert_within(out, run, expected):
+    value, stderr = out[f"{run}_measured"], out[f"{run}_measured_stderr"]
+    assert abs(value - expected) <= Z * stderr, (run, value, expected, stderr)
+
+
+@pytest.mark.parametrize("n", [10, 1000])
+def test_capacity_thresholds_measured(measured, n):
+    out = measured[n]
+    assert_within(out, "uniform", 1.0)
+    assert_within(out, "opportunistic", 1.0)
+    assert out["opportunistic_at_uniform_predicted"] == pytest.approx((n - 1) / va.harmonic(n - 1))
+    assert_within(out, "opportunistic_at_uniform", out["opportunistic_at_uniform_predicted"])
+    if n == 1000:
+        assert out["opportunistic_at_uniform_measured"] > 3 * out["target"]
+
+
+def test_owner_only_staleness_at_the_uniform_threshold_grows_with_n(measured):
+    ratio = [measured[n]["opportunistic_at_uniform_measured"] / measured[n]["target"]
+             for n in (10, 100, 1000)]
+    assert ratio == sorted(ratio) and ratio[2] > 5 * ratio[1] > 25 * ratio[0]
+
+
+def test_capacity_measured_exchange_and_update_rate():
+    out = capacity_report(50, 1.5, update_rate=2.0, mode="exchange", measure=True, events=400_000, seed=1)
+    assert_within(out, "uniform", 1.5)                     # the threshold accounts for the halving
+    assert_within(out, "opportunistic", 1.5)
+    assert out["opportunistic_at_uniform_predicted"] == pytest.approx(2 * 1.5 * 49 / va.harmonic(49))
+    assert_within(out, "opportunistic_at_uniform", out["opportunistic_at_uniform_predicted"])
+
+
+def test_capacity_measured_is_reproducible():
+    runs = [capacity_report(100, 1.0, measure=True, events=200_000, seed=s) for s in (7, 7, 8)]
+    assert runs[0] == runs[1] != runs[2]
+
+
+def test_capacity_measure_json(capsys):
+    out = run_json(capsys, "capacity", "-n", "200", "--target", "2", "--measure", "--events", "300000",
+                   "--seed", "3", "--json")
+    measured = [f"{run}_measured{tail}" for run in MEASURED_RUNS for tail in ("", "_stderr")]
+    assert list(out) == CAPACITY_KEYS + ["measure_events", "measure_seed",
+                                         "opportunistic_at_uniform_predicted"] + measured
+    assert out["measure_events"] == 300_000 and out["measure_seed"] == 3
+    assert all(isinstance(v, (int, float)) and math.isfinite(v) for k, v in out.items() if k != "mode")
+    assert all(out[f"{run}_measured_stderr"] > 0 for run in MEASURED_RUNS)
+
+
+@pytest.mark.parametrize("kwargs,match", [({"events": 0}, "events must be >= 1, got 0"),
+                                          ({"events": 2.5}, "events must be an integer, got 2.5"),
+                                          ({"seed": -1}, "seed must be >= 0, got -1")])
+def test_capacity_bad_measure_arguments(kwargs, match):
+    with pytest.raises(ParameterError, match=match):
+        capacity_report(10, 1.0, measure=True, **kwargs)
 
 
 @pytest.mark.parametrize("argv,match", [
@@ -57,6 +126,7 @@ def test_capacity_json(capsys):
     (["age", "--rates", "rates.txt"], r"rate matrices are read from .npy or .csv"),
     (["capacity", "-n", "100", "--target", "0"], r"target staleness s\* must be > 0, got 0.0"),
     (["capacity", "-n", "1"], "n must be >= 2, got 1"),
+    (["capacity", "-n", "10", "--measure", "--events", "0"], "argument --events: must be >= 1, got 0"),
 ])
 def test_age_bad_arguments_exit_2(argv, match, tmp_path):
     assert_cli_error(argv, match, cwd=tmp_path)

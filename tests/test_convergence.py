@@ -1,47 +1,97 @@
-"""Convergence theorems: each holds on its own runs, refuses where an assumption
-fails, and fails when the run is misdescribed (a broken claim)."""
+"""Convergence theorems: each holds on its own runs, its control (a run with the
+theorem's mechanism broken, the claimed constants kept) fails, and it refuses
+where an assumption fails."""
 
 import numpy as np
 import pytest
+import sympy as sp
 
 from mixlab.theory import convergence as cv
-from mixlab.theory.theorems import WAGMA_CONSENSUS, AssumptionError
+from mixlab.theory import spectral
+from mixlab.theory.groups import ButterflyGroups
+from mixlab.theory.theorems import AssumptionError
 from mixlab.validation import convergence_checks as cc
-
-SMALL = {"n": 8, "steps": 120, "runs": 30}
-ALGORITHMS = {"dpsgd": {"lr": 0.05, "topology": "ring"},
-              "local_sgd": {"lr": 0.05, "local_steps": 4},
-              "wagma": {"lr": 0.05, "group_size": 2, "sync_period": 4}}
+from mixlab.validation.engine_checks import step_matrices
+from mixlab.validation.runner import build_algorithm
+from mixlab.validation.statistics import tolerance
 
 
-@pytest.mark.parametrize("algorithm", list(ALGORITHMS))
-def test_consensus_bound_holds_and_understated_noise_fails(algorithm):
-    thm = cc.CONSENSUS_THEOREM[algorithm]
-    measured, params, tol = cc.consensus(algorithm, 8, 40, 60, **ALGORITHMS[algorithm])
-    v = thm.check(measured, tolerance=tol, **params)
-    assert v.verdict == "pass" and 0 < measured < v.bound
-    assert thm.check(measured, tolerance=tol, **{**params, "sigma2": 1e-4, "zeta2": 1e-4}).verdict == "fail"
+def judged(theorem, run, **kw):
+    """(verdict of the run, verdict of its control) for a run function of convergence_checks."""
+    out = []
+    for control in (False, True):
+        measured, params = run(**kw, control=control)
+        value = getattr(measured, "value", measured)
+        tol = tolerance(measured, "<=") if hasattr(measured, "stderr") else 0.0
+        out.append(theorem.check(value, tolerance=tol, **params).verdict)
+    return tuple(out)
 
 
-def test_dpsgd_consensus_holds_for_atc_too():
-    measured, params, tol = cc.consensus("dpsgd", 8, 40, 60, lr=0.05, topology="ring", order="atc")
-    assert params["atc"] == 1
-    v = cv.DPSGD_CONSENSUS.check(measured, tolerance=tol, **params)
-    assert v.verdict == "pass"
-    # ATC's bound is the smaller one: the mixing also damps the fresh gradient step
-    assert v.bound < cv.DPSGD_CONSENSUS.evaluate(**{**params, "atc": 0})
+@pytest.mark.parametrize("setup,n", [("dpsgd", 8), ("one_peer", 16), ("local_sgd", 8), ("wagma", 16)])
+def test_consensus_bound_holds_and_its_no_communication_control_fails(setup, n):
+    assert judged(cc.SETUPS[setup][0], cc.consensus, setup=setup, n=n, steps=40, runs=30) == ("pass", "fail")
 
 
-@pytest.mark.parametrize("algorithm", list(ALGORITHMS))
-@pytest.mark.parametrize("regime", ["sc", "nc"])
-def test_averaged_model_rate_holds_and_a_broken_claim_fails(algorithm, regime):
-    thm = cc.THEOREM_OF[algorithm, regime]
-    measured, params, tol = cc.averaged_model(algorithm, regime, **SMALL, **ALGORITHMS[algorithm])
-    v = thm.check(measured, tolerance=tol, **params)
-    assert v.verdict == "pass" and 0 < measured < v.bound
-    # claiming a noise-free, homogeneous run that starts (almost) at the optimum
-    broken = {**params, "sigma2": 0.0, "zeta2": 0.0, "mu": 1.0, "r0": 1e-6, "f0": 1e-6}
-    assert thm.check(measured, tolerance=tol, **broken).verdict == "fail"
+def test_dpsgd_atc_bound_is_smaller():
+    _, params = cc.consensus("dpsgd", 8, 2, 2)
+    assert cv.DPSGD_CONSENSUS.evaluate(**{**params, "atc": 1}) < cv.DPSGD_CONSENSUS.evaluate(**params)
+
+
+def test_time_varying_mixing_uses_the_worst_matrix_and_is_not_applicable():
+    """The one-peer exponential graph's single matrices do not contract (rho = 1), so the
+    fixed-W bound refuses; the windowed bound applies to the schedule."""
+    _, params = cc.consensus("one_peer", 8, 2, 2)
+    assert params["rho"] == pytest.approx(1.0)
+    with pytest.raises(AssumptionError, match="does not contract fast enough"):
+        cv.DPSGD_CONSENSUS.evaluate(**params)
+    assert params["A1"] == pytest.approx(3.0) and np.isfinite(cv.WINDOWED_CONSENSUS.evaluate(**params))
+
+
+@pytest.mark.parametrize("rule", ["mean", "self_weighted"])
+@pytest.mark.parametrize("n,S,tau", [(16, 4, 8), (16, 2, 3), (27, 3, 7), (64, 4, 2)])
+def test_wagma_window_sums_match_the_schedule_matrices(rule, n, S, tau):
+    """The closed form of WAGMA_CONSENSUS equals the window sums of the run's own matrices."""
+    alg = build_algorithm("wagma", n, group_size=S, sync_period=tau, rule=rule)
+    mats, _ = step_matrices(alg, n, int(np.lcm(alg.groups.shape[0], tau)))
+    sums = spectral.window_sums(mats, "cta", 3 * tau + 4)
+    delta = sp.Rational(int(rule == "self_weighted"), S + 1)
+    closed = {s: float(cv.butterfly_window_sum(delta**p).subs({cv.phases: alg.groups.shape[0], cv.tau: tau}))
+              for s, p in (("A1", 1), ("A2", 2))}
+    assert sums.A1 == pytest.approx(closed["A1"], rel=1e-12)
+    assert sums.A2 == pytest.approx(closed["A2"], rel=1e-12)
+
+
+def test_wagma_bound_sees_the_groups():
+    """The bound depends on S, the phases and the rule, and grows when the groups shrink."""
+    assert {"S", "phases", "self_weighted", "tau"} <= {str(s) for s in cv.WAGMA_CONSENSUS.bound.free_symbols}
+    _, params = cc.consensus("wagma", 16, 2, 2)
+    mean = cv.WAGMA_CONSENSUS.evaluate(**{**params, "self_weighted": 0})
+    weighted = cv.WAGMA_CONSENSUS.evaluate(**params)
+    pairs = cv.WAGMA_CONSENSUS.evaluate(**{**params, "S": 2, "phases": 4})
+    assert mean < weighted < pairs
+
+
+@pytest.mark.parametrize("setup,n", [("dpsgd", 8), ("local_sgd", 8), ("wagma", 16)])
+@pytest.mark.parametrize("regime,start", [("sc", "optimum"), ("nc", "zero")])
+def test_rate_holds_and_fails_without_communication(setup, n, regime, start):
+    thm = cc.RATE_THEOREMS[setup, regime]
+    assert judged(thm, cc.rate, setup=setup, regime=regime, n=n, steps=3000, lr=0.01, start=start) \
+        == ("pass", "fail")
+
+
+def test_rates_measure_communication_on_the_heterogeneous_quadratic():
+    """With worker-specific Hessians the average model depends on the mixing: the ring and
+    no communication give different rates (on the common-Hessian quadratic they would not)."""
+    ring, _ = cc.rate("dpsgd", "sc", 8, 2000, 0.01)
+    alone, _ = cc.rate("dpsgd", "sc", 8, 2000, 0.01, control=True)
+    assert alone > 1000 * ring
+
+
+def test_path_heterogeneity_bounds_every_iterate():
+    """zeta2 along the path is the maximum over the averaged iterates, at least zeta2(x*)."""
+    f = cc.heterogeneous(8)
+    path_max = cc._path_zeta2("dpsgd", 8, 500, 0.01, "zero")
+    assert path_max >= f.zeta2_of(f.x_star) - 1e-12 and path_max >= f.zeta2_of(np.zeros(f.d)) - 1e-12
 
 
 @pytest.mark.parametrize("theorem,change,match", [
@@ -51,11 +101,17 @@ def test_averaged_model_rate_holds_and_a_broken_claim_fails(algorithm, regime):
     (cv.DPSGD_STRONGLY_CONVEX, {"each_strongly_convex": False}, r"not all mu-strongly convex"),
     (cv.LOCAL_SGD_NONCONVEX, {"momentum": 0.9}, r"momentum = 0.9"),
     (cv.LOCAL_SGD_STRONGLY_CONVEX, {"sigma2_uniform": False}, r"variance at x\* only"),
+    (cv.LOCAL_SGD_CONSENSUS, {"zeta2_uniform": False}, r"heterogeneity at x\* only"),
     (cv.WAGMA_NONCONVEX, {"staleness_max": 2.0}, r"stale contributions"),
     (cv.WAGMA_STRONGLY_CONVEX, {"eta": 2.0}, r"eta <= 1/\(4L\)"),
+    (cv.WAGMA_CONSENSUS, {"eta": 0.5}, r"too large for the schedule's window"),
+    (cv.WAGMA_CONSENSUS, {"phases": 3}, r"n = 16 is not S\^phases"),
+    (cv.WAGMA_CONSENSUS, {"order": "atc"}, r"order = atc"),
+    (cv.WINDOWED_CONSENSUS, {"A1": 30.0}, r"too large for the schedule's window"),
 ])
 def test_convergence_theorems_refuse_when_an_assumption_fails(theorem, change, match):
-    params = {"eta": 0.05, "L": 1.0, "mu": 0.1, "n": 8, "T": 100, "rho": 0.8, "atc": 0, "H": 4, "tau": 4,
+    params = {"eta": 0.05, "L": 1.0, "mu": 0.1, "n": 16, "T": 100, "rho": 0.8, "atc": 0, "H": 4, "tau": 8,
+              "S": 4, "phases": 2, "self_weighted": 1, "A1": 3.0, "A2": 3.0,
               "zeta2": 1.0, "sigma2": 1.0, "r0": 1.0, "f0": 1.0, "momentum": 0.0, "order": "cta",
               "staleness_max": 0.0, "doubly_stochastic": True, "zeta2_uniform": True, "sigma2_uniform": True,
               "each_strongly_convex": True}
@@ -64,19 +120,19 @@ def test_convergence_theorems_refuse_when_an_assumption_fails(theorem, change, m
         theorem.evaluate(**{**params, **change})
 
 
-def test_logistic_regression_is_not_applicable():
-    _, params, _ = cc.consensus("wagma", 8, 5, 3, regime="logistic", group_size=2, sync_period=4)
-    with pytest.raises(AssumptionError, match=r"heterogeneity at x\* only"):
-        WAGMA_CONSENSUS.evaluate(**params)
-    with pytest.raises(AssumptionError, match="step size small enough"):
-        WAGMA_CONSENSUS.evaluate(**{**params, "zeta2_uniform": True, "sigma2_uniform": True, "eta": 2.0})
+def test_path_heterogeneity_stands_in_for_a_uniform_bound():
+    params = {"eta": 0.05, "L": 1.0, "n": 8, "rho": 0.8, "atc": 0, "zeta2": 1.0, "sigma2": 0.0,
+              "momentum": 0.0, "doubly_stochastic": True, "zeta2_uniform": False, "sigma2_uniform": True}
+    with pytest.raises(AssumptionError, match="nor along the run's path"):
+        cv.DPSGD_CONSENSUS.evaluate(**params)
+    assert cv.DPSGD_CONSENSUS.evaluate(**params, zeta2_along_path=True) > 0
 
 
 def test_delayed_sgd_without_delay_is_plain_sgd():
-    f = cc.objective_for("nc", 4)
-    grad_sq, loss = cc.delayed_sgd(f, 20, 3, 0.1, tau=0, seed=5)
     from mixlab.kernels import counter_rng as crng
 
+    f = cc.noisy_quadratic(4)
+    grad_sq, loss = cc.delayed_sgd(f, 20, 3, 0.1, tau=0, seed=5)
     x = np.zeros((3, f.d))
     r = np.arange(3)
     for t in range(20):
@@ -86,50 +142,60 @@ def test_delayed_sgd_without_delay_is_plain_sgd():
     assert grad_sq[:, 20] == pytest.approx([np.sum(f.grad(xi) ** 2) for xi in x], rel=1e-12)
 
 
-def test_async_sgd_bound_holds_refuses_and_fails_when_broken():
-    measured, params, tol = cc.async_sgd(8, 120, 30, 0.05, 4)
+def test_async_sgd_bound_holds_and_fails_past_its_staleness():
     thm = cv.ASYNC_SGD_NONCONVEX
-    v = thm.check(measured, tolerance=tol, **params)
-    assert v.verdict == "pass" and 0 < measured < v.bound
-    assert thm.check(measured, tolerance=tol, **{**params, "sigma2": 0.0, "f0": 1e-6}).verdict == "fail"
+    measured, params = cc.async_sgd(8, 200, 30, 0.1, 4)
+    assert thm.check(measured.value, tolerance=tolerance(measured, "<="), **params).verdict == "pass"
+    broken, claimed = cc.async_sgd(8, 200, 30, 0.1, 24, claimed_tau=4)
+    assert claimed["tau"] == 4
+    assert thm.check(broken.value, tolerance=tolerance(broken, "<="), **claimed).verdict == "fail"
     with pytest.raises(AssumptionError, match=r"too large for staleness tau = 20"):
         thm.evaluate(**{**params, "tau": 20, "staleness_max": 4})
     with pytest.raises(AssumptionError, match=r"staleness 9 exceeds tau = 4"):
         thm.evaluate(**{**params, "staleness_max": 9})
-    # more staleness, larger bound
-    assert thm.evaluate(**{**params, "tau": 5}) > v.bound
 
 
-@pytest.mark.parametrize("rule", ["mean", "self_weighted"])
-def test_stale_window_bound_holds_on_every_step_with_stragglers(rule):
-    measured, params, tol = cc.wagma_stale_window(16, 40, 2, 0.05, rule, 4, 4)
-    thm = cv.WAGMA_STALE_MEAN if rule == "mean" else cv.WAGMA_STALE_SELF_WEIGHTED
+@pytest.mark.parametrize("activation,rule", list(cv.STALE_VARIANTS))
+def test_stale_window_bound_holds_on_every_step_and_fails_without_communication(activation, rule):
+    thm = cv.WAGMA_STALE[activation, rule]
+    kw = {"n": 16, "steps": 40, "runs": 2, "lr": 0.05, "activation": activation, "rule": rule,
+          "group_size": 4, "sync_period": 4}
+    measured, params = cc.wagma_stale_window(**kw)
     assert params["staleness_max"] >= 1                        # the runs had stale contributions
-    v = thm.check(measured, tolerance=tol, **params)
-    assert v.verdict == "pass" and measured > 0
-    # an understated gradient bound fails at the worst step
-    assert thm.check(measured, **{**params, "G": params["G"] / 30}).verdict == "fail"
+    assert thm.check(measured, **params).verdict == "pass"
+    measured, params = cc.wagma_stale_window(**kw, control=True)
+    assert thm.check(measured, **params).verdict == "fail"
 
 
-def test_stale_window_refuses_unbounded_gradients_and_steps_outside_a_period():
-    from mixlab.validation.checks import TheoremCheck
+def test_stale_window_refuses_the_other_variant_and_steps_outside_a_period():
+    from mixlab.validation.checks import Control, TheoremCheck
 
     params = {"eta": 0.1, "n": 8, "S": 2, "tau": 4, "G": 1.0, "k": 2, "gamma_g": 1.0, "order": "cta",
-              "momentum": 0.0}
-    assert cv.WAGMA_STALE_MEAN.evaluate(**params) == pytest.approx(8 * (0.5 + 0.2) ** 2)
-    assert cv.WAGMA_STALE_SELF_WEIGHTED.evaluate(**params) == pytest.approx(8 * ((1 - 2 / 3) + 0.2) ** 2)
+              "momentum": 0.0, "activation": "group", "rule": "mean"}
+    assert cv.WAGMA_STALE["group", "mean"].evaluate(**params) == pytest.approx(8 * (0.5 + 0.2) ** 2)
+    assert cv.WAGMA_STALE["group", "self_weighted"].evaluate(**{**params, "rule": "self_weighted"}) \
+        == pytest.approx(8 * ((1 - 2 / 3) + 0.2) ** 2)
+    assert cv.WAGMA_STALE["global", "self_weighted"].evaluate(
+        **{**params, "rule": "self_weighted", "activation": "global"}) == pytest.approx(8 * ((1 - 1 / 3) + 0.2) ** 2)
     with pytest.raises(AssumptionError, match="k = 5 is not within one period"):
-        cv.WAGMA_STALE_MEAN.evaluate(**{**params, "k": 5})
-    check = TheoremCheck("q", cv.WAGMA_STALE_MEAN,
-                         lambda: (0.0, {**params, "G": None}, 0.0))
+        cv.WAGMA_STALE["group", "mean"].evaluate(**{**params, "k": 5})
+    with pytest.raises(AssumptionError, match="the run uses group activation; this bound is for global"):
+        cv.WAGMA_STALE["global", "self_weighted"].evaluate(**{**params, "rule": "self_weighted"})
+    run = lambda: (0.0, {**params, "G": None})  # noqa: E731
+    check = TheoremCheck("q", cv.WAGMA_STALE["group", "mean"], run, control=Control("same", run))
     assert check().verdict == "not_applicable"
 
 
 def test_stale_weights_at_one_step_and_limit():
-    import sympy as sp
-
-    for rule in ("mean", "self_weighted"):
-        w = cv.stale_weight(rule)
+    for variant in cv.STALE_VARIANTS:
+        w = cv.stale_weight(*variant)
         assert w.subs({cv.S: 4, cv.k: 1}) == 0
         assert 0 < float(w.subs({cv.S: 4, cv.k: 6})) < 1
         assert sp.limit(w.subs(cv.S, 4), cv.k, sp.oo) == 1
+
+
+def test_butterfly_window_profile_is_a_power_of_the_period_contraction():
+    """c_l = delta^floor(l/k) for the self-weighted butterfly (k = 2 phases, delta = 1/5)."""
+    sched = ButterflyGroups(16, 4, "self_weighted")
+    sums = spectral.window_sums([sched.matrix(t) for t in range(2)], "cta", 8)
+    assert sums.profile == pytest.approx([0.2 ** (ell // 2) for ell in range(8)], abs=1e-12)

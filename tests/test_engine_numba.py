@@ -3,6 +3,7 @@
 import numpy as np
 import pytest
 
+from mixlab.kernels import algorithms as al
 from mixlab.kernels.engine import simulate
 from mixlab.kernels.objectives import least_squares, logistic, quadratic, robust
 from mixlab.kernels.timing import TimingModel
@@ -37,7 +38,7 @@ def test_numba_engine_matches_reference(name, timing):
 
 @pytest.mark.parametrize("objective", OBJECTIVES)
 def test_numba_engine_matches_reference_on_every_objective(objective):
-    compare(OBJECTIVES[objective](), butterfly(N, 4, "self_weighted", momentum=0.5, sync_period=3),
+    compare(OBJECTIVES[objective](), butterfly(N, 4, rule="self_weighted", momentum=0.5, sync_period=3),
             TIMINGS["stragglers"])
 
 
@@ -47,6 +48,16 @@ def test_numba_wagma_variants_match_reference(order, wait_avoiding):
     alg = butterfly(N, 2, order=order, wait_avoiding=wait_avoiding, sync_period=5, momentum=0.9)
     tr = compare(quadratic(N, 3, seed=2), alg, TimingModel("lognormal", sigma=1.0, alpha=0.01), steps=40)
     assert (tr["staleness_max"].max() > 0) == wait_avoiding
+
+
+@pytest.mark.parametrize("rule", ["mean", "self_weighted"])
+@pytest.mark.parametrize("activation", al.ACTIVATIONS)
+def test_numba_wagma_activations_match_reference(activation, rule):
+    """Exponential compute times, 2 random 5x stragglers: both variants see stale contributions."""
+    alg = butterfly(N, 2, rule=rule, activation=activation, sync_period=6)
+    timing = TimingModel("exponential", stragglers=2, slowdown=5.0, alpha=0.05)
+    tr = compare(quadratic(N, 3, seed=2), alg, timing, steps=40)
+    assert tr["staleness_max"].max() > 0
 
 
 def test_numba_engine_is_deterministic():

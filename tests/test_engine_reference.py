@@ -1,6 +1,8 @@
 """Equivalences, invariants and convergence of the algorithms (reference engine;
 the numba engine is held to the same trajectories in test_engine_numba.py)."""
 
+import math
+
 import networkx as nx
 import numpy as np
 import pytest
@@ -19,9 +21,10 @@ N, D, T = 16, 4, 40
 METRICS = ("loss_gap", "grad_norm_sq", "consensus", "sim_time")
 
 
-def butterfly(n, S, rule="mean", **kw):
-    sched = ButterflyGroups(n, S, rule)
-    return al.WAGMA(groups=np.stack([sched.groups(t) for t in range(sched.period)]), rule=rule, **kw)
+def butterfly(n, S, **kw):
+    """WAGMA on butterfly groups (the groups do not depend on the rule)."""
+    sched = ButterflyGroups(n, S)
+    return al.WAGMA(groups=np.stack([sched.groups(t) for t in range(sched.period)]), **kw)
 
 
 def run(alg, f=None, engine="reference", **kw):
@@ -40,14 +43,14 @@ J = np.full((N, N), 1 / N)
 @pytest.mark.parametrize("momentum", [0.0, 0.9])
 def test_atc_equivalences_with_allreduce(momentum):
     ref = run(al.AllreduceSGD(momentum=momentum))
-    assert_same(run(butterfly(N, N, order="atc", momentum=momentum, sync_period=1000)), ref)
+    assert_same(run(butterfly(N, N, rule="mean", order="atc", momentum=momentum, sync_period=1000)), ref)
     assert_same(run(al.DPSGD(mixing=(J,), order="atc", momentum=momentum)), ref)
     assert_same(run(al.LocalSGD(local_steps=1, momentum=momentum)), ref)
     assert_same(run(butterfly(N, 4, order="atc", momentum=momentum, sync_period=1)), ref)
 
 
 def test_cta_wagma_with_one_group_equals_dpsgd_with_J_not_allreduce():
-    a = run(butterfly(N, N, order="cta", sync_period=1000))
+    a = run(butterfly(N, N, rule="mean", order="cta", sync_period=1000))
     assert_same(a, run(al.DPSGD(mixing=(J,), order="cta")))
     with pytest.raises(AssertionError):
         assert_same(a, run(al.AllreduceSGD()))
@@ -64,22 +67,29 @@ def test_wagma_butterfly_equals_dpsgd_on_the_group_matrices_without_stragglers()
     sched = ButterflyGroups(N, 4, "self_weighted")
     mats = tuple(sched.matrix(t) for t in range(sched.period))
     for order in ("cta", "atc"):
-        a = run(butterfly(N, 4, "self_weighted", order=order, sync_period=1000))
+        a = run(butterfly(N, 4, rule="self_weighted", order=order, sync_period=1000))
         assert_same(a, run(al.DPSGD(mixing=mats, order=order)))
         assert a["staleness_max"].max() == 0
 
 
-def test_wait_avoidance_with_constant_times_is_synchronous_group_averaging():
+@pytest.mark.parametrize("activation", al.ACTIVATIONS)
+def test_wait_avoidance_with_constant_times_is_synchronous_group_averaging(activation):
+    """Everyone arrives together, so every contribution is fresh; global activation
+    only delays each group step by its broadcast, ceil(log2 n) alpha."""
     kw = {"order": "cta", "sync_period": 3, "rule": "self_weighted"}
-    a = run(butterfly(N, 4, **kw))
+    a = run(butterfly(N, 4, activation=activation, **kw))
     b = run(butterfly(N, 4, wait_avoiding=False, **kw))
-    assert_same(a, b, metrics=METRICS)
+    assert_same(a, b)
+    assert a["staleness_max"].max() == 0
+    group_steps = np.cumsum([0] + [t % 3 != 2 for t in range(T)])
+    broadcast = math.ceil(math.log2(N)) * TimingModel().alpha if activation == "global" else 0.0
+    np.testing.assert_allclose(a["sim_time"], b["sim_time"] + broadcast * group_steps, rtol=1e-12)
 
 
 def test_mixing_preserves_the_mean_of_models():
     f = quadratic(N, D, sigma2=0.0, zeta2=0.0, seed=1)   # all gradients equal at equal models
     x0 = np.arange(D, dtype=float)
-    for alg in (al.DPSGD(mixing=(mixing_matrix(ring(N)),)), butterfly(N, 4, "self_weighted", sync_period=5)):
+    for alg in (al.DPSGD(mixing=(mixing_matrix(ring(N)),)), butterfly(N, 4, rule="self_weighted", sync_period=5)):
         tr = simulate(f, alg, 1, lr=1e-300, engine="reference", x0=x0)
         assert tr["consensus"][-1] == pytest.approx(0, abs=1e-24)
 
@@ -144,6 +154,8 @@ def test_same_seed_same_trajectory(name):
     (lambda: run(al.DPSGD(mixing=(np.eye(8),))), r"inconsistent n: the problem has n = 16 workers, a mixing matrix has shape \(8, 8\)"),
     (lambda: run(butterfly(8, 2)), r"inconsistent n: the problem has n = 16 workers, the groups cover 8"),
     (lambda: al.WAGMA(groups=np.zeros((1, 4, 4), np.int64), sync_period=0), r"sync period tau must be >= 1, got 0"),
+    (lambda: al.WAGMA(groups=np.zeros((1, 4, 4), np.int64), activation="first"), r"unknown activation 'first'; valid: global, group"),
+    (lambda: al.WAGMA(groups=np.zeros((1, 4, 4), np.int64), rule="median"), r"unknown averaging rule 'median'; valid: mean, self_weighted"),
     (lambda: al.LocalSGD(local_steps=0), r"local steps H must be >= 1, got 0"),
     (lambda: al.LocalSGD(local_steps=2, order="cta"), r"local SGD is adapt-then-combine"),
     (lambda: al.AllreduceSGD(momentum=1.0), r"momentum must be < 1, got 1.0"),

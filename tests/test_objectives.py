@@ -13,7 +13,10 @@ BUILDERS = {
     "least_squares": lambda n, d, seed: ob.least_squares(n, d, zeta2=0.7, batch=4, seed=seed),
     "logistic": lambda n, d, seed: ob.logistic(n, d, samples=24, batch=4, seed=seed),
     "robust": lambda n, d, seed: ob.robust(n, d, samples=24, batch=4, seed=seed),
+    "heterogeneous_quadratic": lambda n, d, seed: ob.heterogeneous_quadratic(n, d, zeta2=0.7, sigma2=0.05,
+                                                                            seed=seed),
 }
+SAMPLE_BASED = ("least_squares", "logistic", "robust")
 
 
 def hessian_fd(f, x, eps=1e-5):
@@ -58,7 +61,7 @@ def test_stochastic_gradients_are_unbiased_with_the_stated_variance(name):
         assert var <= f.sigma2
 
 
-@pytest.mark.parametrize("name", ["quadratic", "least_squares", "logistic"])
+@pytest.mark.parametrize("name", ["quadratic", "least_squares", "logistic", "heterogeneous_quadratic"])
 def test_optimum_and_heterogeneity(name):
     f = BUILDERS[name](6, 5, 3)
     assert np.linalg.norm(f.grad(f.x_star)) < 1e-12
@@ -67,6 +70,51 @@ def test_optimum_and_heterogeneity(name):
     rng = np.random.default_rng(0)
     for _ in range(5):   # x* minimizes
         assert f.loss(f.x_star + 0.1 * rng.standard_normal(5)) > f.f_star
+
+
+@pytest.mark.parametrize("name", BUILDERS)
+def test_gradient_matches_finite_differences_of_the_loss(name):
+    """Central differences (h = 1e-5: truncation error of order h^2) at random points,
+    and grad f = mean of the local gradients."""
+    f = BUILDERS[name](5, 4, 7)
+    rng = np.random.default_rng(8)
+    eps = 1e-5
+    for _ in range(3):
+        x = 1.5 * rng.standard_normal(4)
+        fd = np.array([(f.loss(x + eps * e) - f.loss(x - eps * e)) / (2 * eps) for e in np.eye(4)])
+        g = f.grad(x)
+        assert np.linalg.norm(fd - g) <= 1e-6 * np.linalg.norm(g), name
+        np.testing.assert_allclose(f.local_grads(x).mean(axis=0), g, rtol=1e-12, atol=1e-15)
+
+
+@pytest.mark.parametrize("name", SAMPLE_BASED)
+def test_minibatch_gradients_average_to_the_local_gradients(name):
+    """Away from x*: the mean of K iterations of draws lies within 4.5 standard errors
+    of grad f_i (every worker, every coordinate)."""
+    f = BUILDERS[name](4, 3, 12)
+    X = np.random.default_rng(13).standard_normal((4, 3))
+    exact = np.stack([f.local_grads(x)[i] for i, x in enumerate(X)])
+    K = 3000
+    draws = np.stack([f.stochastic_grads(X, k, 9) for k in range(K)])
+    se = draws.std(axis=0, ddof=1) / math.sqrt(K)
+    assert (np.abs(draws.mean(axis=0) - exact) <= 4.5 * se + 1e-15).all()
+
+
+@pytest.mark.parametrize("make", [lambda: ob.least_squares(3, 1, mu=1.0, samples=1, batch=3, seed=1),
+                                  lambda: ob.logistic(3, 2, samples=1, batch=3, seed=1),
+                                  lambda: ob.robust(3, 2, samples=1, batch=3, seed=1)])
+def test_one_sample_makes_minibatch_gradients_exact(make):
+    """With m = 1 sample every draw picks it: stochastic = local gradient, exactly
+    (compiled and NumPy)."""
+    f = make()
+    X = np.random.default_rng(2).standard_normal((3, f.d))
+    exact = np.stack([f.local_grads(x)[i] for i, x in enumerate(X)])
+    out = np.empty(f.d)
+    for k in range(5):
+        np.testing.assert_allclose(f.stochastic_grads(X, k, 4), exact, rtol=1e-13, atol=1e-15)
+        for i in range(3):
+            ob.stochastic_grad(f.kind, *f.kernel_args(), 4, i, k, X[i], out)
+            np.testing.assert_allclose(out, exact[i], rtol=1e-13, atol=1e-15)
 
 
 def test_quadratic_and_least_squares_have_the_same_local_functions():
@@ -114,6 +162,10 @@ def test_same_seed_same_problem():
 @pytest.mark.parametrize("call,match", [
     (lambda: ob.quadratic(4, 3, mu=2.0), r"mu must be <= L; got mu = 2.0, L = 1.0"),
     (lambda: ob.quadratic(4, 1, mu=0.5), r"d = 1 needs mu = L"),
+    (lambda: ob.heterogeneous_quadratic(1, 1, mu=0.5), r"n = d = 1 needs mu = L"),
+    (lambda: ob.heterogeneous_quadratic(1, 3, zeta2=1.0), r"zeta2 = 1.0 > 0 needs n >= 2 workers"),
+    (lambda: ob.heterogeneous_quadratic(4, 3, sigma2=-1), r"sigma2 must be >= 0, got -1.0"),
+    (lambda: ob.logistic(4, 3).hessians, r"hessians need a quadratic objective; got 'logistic'"),
     (lambda: ob.quadratic(4, 3, L=0), r"L must be > 0"),
     (lambda: ob.quadratic(4, 3, zeta2=-1), r"zeta2 must be >= 0, got -1.0"),
     (lambda: ob.quadratic(1, 3, zeta2=1.0), r"zeta2 = 1.0 > 0 needs n >= 2 workers"),

@@ -27,6 +27,9 @@ from mixlab.errors import ParameterError
 from mixlab.validate import require_choice, require_int, require_real
 
 ORDERS = ("cta", "atc")
+#: WAGMA-SGD wait-avoiding activation: one broadcast from the first arrival anywhere
+#: (the reference code), or per group from its own first arrival.
+ACTIVATIONS = ("global", "group")
 SCHEDULES = ("constant", "cosine", "inverse_sqrt", "step")
 
 
@@ -143,18 +146,21 @@ class SGP(DPSGD):
 @dataclass(frozen=True, kw_only=True)
 class WAGMA(Algorithm):
     """groups: (k, n/S, S) int array, the groups of phase t mod k; sync_period tau >= 1:
-    iterations t with t mod tau = tau - 1 do a blocking global mean instead."""
+    iterations t with t mod tau = tau - 1 do a blocking global mean instead. The defaults
+    (``self_weighted`` rule, ``global`` activation) are those of the reference code."""
 
     groups: np.ndarray = field(default_factory=lambda: np.zeros((0, 0, 0), np.int64), repr=False)
     sync_period: int = 8
-    rule: str = "mean"
+    rule: str = "self_weighted"
     wait_avoiding: bool = True
+    activation: str = "global"
     name = "wagma"
 
     def __post_init__(self):
         super().__post_init__()
         require_int("sync period tau", self.sync_period, minimum=1)
         require_choice("averaging rule", self.rule, ("mean", "self_weighted"))
+        require_choice("activation", self.activation, ACTIVATIONS)
         g = np.asarray(self.groups)
         if g.ndim != 3 or g.shape[0] < 1:
             raise ParameterError(f"groups must be a (phases, n/S, S) array, got shape {g.shape}")
@@ -176,7 +182,7 @@ class WAGMA(Algorithm):
     def params(self) -> dict:
         return {**super().params(), "group_size": self.group_size, "sync_period": self.sync_period,
                 "rule": self.rule, "wait_avoiding": self.wait_avoiding,
-                "phases": self.groups.shape[0]}
+                "activation": self.activation, "phases": self.groups.shape[0]}
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -59,7 +59,8 @@ def run_numba(objective, alg, steps, lr, timing, seed, record_every, x0) -> dict
         _run_sync(f_args, t_args, costs, code, alg.momentum, alg.order == "cta",
                   getattr(alg, "local_steps", 1), indptr, indices, data, groups,
                   getattr(alg, "sync_period", 1), getattr(alg, "rule", "mean") == "self_weighted",
-                  getattr(alg, "wait_avoiding", True), lr, steps, record_every, x0, n, out)
+                  getattr(alg, "wait_avoiding", True), getattr(alg, "activation", "group") == "global",
+                  lr, steps, record_every, x0, n, out)
     return {name: out[:, c].copy() for c, name in enumerate(COLUMNS)}
 
 
@@ -130,7 +131,8 @@ def _neighbourhood_clocks(indptr, indices, a, cost, clocks):
 
 @numba.njit(**NUMBA_DRIVER)
 def _run_sync(f_args, t_args, costs, code, momentum, cta, local_steps, indptr, indices, data,
-              groups, tau, self_weighted, wait_avoiding, lr, steps, record_every, x0, n, out):
+              groups, tau, self_weighted, wait_avoiding, global_activation, lr, steps, record_every,
+              x0, n, out):
     d = x0.shape[0]
     seed = t_args[8]
     allreduce_n, message, alpha, beta, wbytes = costs
@@ -228,7 +230,8 @@ def _run_sync(f_args, t_args, costs, code, momentum, cta, local_steps, indptr, i
                 back[:] = 0
             else:
                 _wagma_groups(groups[t % groups.shape[0]], t, tau, hist, arr, a, D, eta, cta,
-                              self_weighted, wait_avoiding, alpha, beta, wbytes, X, clocks, back)
+                              self_weighted, wait_avoiding, global_activation, alpha, beta, wbytes,
+                              X, clocks, back)
             for i in range(n):
                 stale_max = max(stale_max, float(back[i]))
                 stale_sum += back[i]
@@ -244,19 +247,24 @@ def _run_sync(f_args, t_args, costs, code, momentum, cta, local_steps, indptr, i
 
 @numba.njit(**NUMBA_PARALLEL)
 def _wagma_groups(groups, t, tau, hist, arr, a, D, eta, cta, self_weighted, wait_avoiding,
-                  alpha, beta, wbytes, X, clocks, back):
+                  global_activation, alpha, beta, wbytes, X, clocks, back):
     m, S = groups.shape
     d = X.shape[1]
     cost = allreduce_cost(S, d, alpha, beta, wbytes)
     slot = t % tau
+    global_window = a.min() + math.ceil(math.log2(a.shape[0])) * alpha
     for g in numba.prange(m):
         first, last = np.inf, -np.inf
         for k in range(S):
             first = min(first, a[groups[g, k]])
             last = max(last, a[groups[g, k]])
         if wait_avoiding:
-            window = first + math.ceil(math.log2(S)) * alpha
-            ready = first + cost
+            if global_activation:
+                window = global_window
+                ready = global_window + cost
+            else:
+                window = first + math.ceil(math.log2(S)) * alpha
+                ready = first + cost
             for k in range(S):
                 j = groups[g, k]
                 b = 0

@@ -19,21 +19,32 @@ t mod k (the reference code's ``ffallreduce_nh`` step). Each worker publishes
 P_i = x_i (CTA) or x_i - eta D_i (ATC) when it calls the collective, at a_i.
 If t mod tau = tau - 1 the group step is replaced by a blocking global mean
 of the published models (the reference code's ``LIMITER``). Otherwise, with
-wait avoidance, group G is activated at A_G = min_{i in G} a_i; the
-activation reaches the members within ceil(log2 S) alpha (recursive
-doubling), so member j contributes P_j(t) if a_j <= A_G + ceil(log2 S) alpha
-and otherwise the model it published at its latest earlier call that
-happened by then (the send buffer of the reference code; iteration t' < t,
-staleness t - t'; before any call, the initial model). The result is ready
-at R_G = A_G + allreduce_cost(S): the ``mean`` of the contributions, or
-``self_weighted`` (sum of contributions + own current P_i) / (S + 1) as the
-reference code computes it. Every member takes the result when it has
-arrived: x_i <- result_i - eta D_i (CTA) or x_i <- result_i (ATC), and
-s_i(t+1) = max(a_i, R_G). Without wait avoidance, groups wait for their
-slowest member: R_G = max_{j in G} a_j + allreduce_cost(S), all fresh.
-Staleness never exceeds tau - 1: the global step waits for everyone, so an
-earlier call after the last global step (or the global step itself) is
-always found.
+wait avoidance, the first arrival activates the collective and member j
+contributes P_j(t) if it has arrived by the activation window W of its group
+(a_j <= W, below), otherwise the model it published at its latest earlier call that happened by
+W (the send buffer of the reference code; iteration t' < t, staleness t - t';
+before any call, the initial model). Two activations:
+
+- ``global`` (the reference code, ``ffactivation.c``): the first arrival
+  anywhere, A = min_i a_i over all n workers, activates everyone by a
+  binomial broadcast, W = A + ceil(log2 n) alpha, and every group then
+  reduces: its result is ready at R_G = W + allreduce_cost(S). A group whose
+  members all arrive after W is reduced from stale send buffers only.
+- ``group``: group G is activated at its own first arrival
+  A_G = min_{i in G} a_i; the activation reaches the members within
+  ceil(log2 S) alpha (recursive doubling), W_G = A_G + ceil(log2 S) alpha,
+  and the result is ready at R_G = A_G + allreduce_cost(S).
+
+The result is the ``mean`` of the contributions, or ``self_weighted`` (sum of
+contributions + own current P_i) / (S + 1) as the reference code computes it.
+Every member takes the result when it has arrived: x_i <- result_i - eta D_i
+(CTA) or x_i <- result_i (ATC), and s_i(t+1) = max(a_i, R_G). Without wait
+avoidance, groups wait for their slowest member: R_G = max_{j in G} a_j +
+allreduce_cost(S), all fresh. Staleness never exceeds tau - 1 under either
+activation: the global step g, the last one before t, waits for everyone, so
+every call of g happened by s(g+1) <= min_i a_i(t) <= W; an earlier call at
+most t - g <= tau - 1 iterations back (or the initial model before the first
+global step) is always found.
 
 AD-PSGD (Lian et al., ICML 2018): worker i reads its model, computes a
 gradient on that read for c_i(k), then averages x_i and x_j <- (x_i + x_j)/2
@@ -178,9 +189,13 @@ def _wagma_step(alg, t, X, D, eta, a, hist, arr, timing, rec, d):
     aG = a[groups]
     cost = timing.allreduce_cost(S, d)
     if alg.wait_avoiding:
-        activation = aG.min(axis=1)
-        window = activation + math.ceil(math.log2(S)) * timing.alpha
-        ready = activation + cost
+        if alg.activation == "global":
+            window = np.full(m, a.min() + math.ceil(math.log2(n)) * timing.alpha)
+            ready = window + cost
+        else:
+            first = aG.min(axis=1)
+            window = first + math.ceil(math.log2(S)) * timing.alpha
+            ready = first + cost
         back = np.zeros((m, S), dtype=np.int64)
         found = aG <= window[:, None]
         for b in range(1, tau):

@@ -12,6 +12,11 @@ Kinds (one compiled gradient handles all, see :func:`stochastic_grad`):
 - ``quadratic``: f_i(x) = 1/2 (x - c_i)^T H (x - c_i), H = diag(h), h from L
   down to mu; zeta2 exact by construction; gradient noise additive Gaussian
   with E||noise||^2 = sigma2.
+- ``heterogeneous_quadratic``: f_i(x) = 1/2 (x - c_i)^T H_i (x - c_i) with
+  worker-specific H_i = Q_i diag(h_i) Q_i^T (random rotations, h_i in [mu, L],
+  both attained); x* = (sum H_i)^{-1} sum H_i c_i, zeta2 exact at x*; the
+  noise of ``quadratic`` (same draws). Unlike a common Hessian, it makes the
+  average model depend on the mixing.
 - ``least_squares``: f_i(x) = 1/(2m) ||A x - y_i||^2 with shared features A
   (A^T A / m = H exactly) and worker labels y_i = A c_i + r_i, r_i orthogonal to
   range(A): the same f_i as ``quadratic`` up to a constant; stochastic
@@ -24,7 +29,7 @@ Kinds (one compiled gradient handles all, see :func:`stochastic_grad`):
 
 Stochastic gradient draws are keyed by the run seed and (worker i, the
 worker's iteration k):
-quadratic noise component j uses counter (k n + i) d + j of stream NOISE;
+(heterogeneous) quadratic noise component j uses counter (k n + i) d + j of stream NOISE;
 minibatch row b uses counter (k n + i) B + b of stream BATCH.
 
 >>> f = quadratic(4, 3, zeta2=2.0, seed=0)
@@ -46,14 +51,20 @@ from mixlab.kernels.config import NUMBA_JIT, NUMBA_REDUCTION
 from mixlab.seeding import Seed, as_generator
 from mixlab.validate import require_int, require_real
 
-QUADRATIC, SQUARED, LOGISTIC, GEMAN_MCCLURE = 0, 1, 2, 3
+QUADRATIC, SQUARED, LOGISTIC, GEMAN_MCCLURE, HETERO_QUADRATIC = 0, 1, 2, 3, 4
 #: sup_r |phi'(r)| of the Geman-McClure loss (at r = 1/sqrt(3)).
 GM_MAX_SLOPE = 2 / math.sqrt(3) * 9 / 16
 
 
 @dataclass(frozen=True, eq=False)
 class Objective:
-    """A generated problem: data arrays for the compiled gradient and its constants."""
+    """A generated problem: data arrays for the compiled gradient and its constants.
+
+    ``features``: the (m, d) samples of the sample losses; for
+    ``heterogeneous_quadratic`` the stacked Hessians (n d, d), rows i d .. i d + d - 1
+    holding H_i (see :attr:`hessians`), so that the compiled argument tuple keeps
+    one layout for every kind. ``hdiag``: the common diagonal Hessian of ``quadratic``.
+    """
 
     name: str
     kind: int
@@ -84,10 +95,11 @@ class Objective:
 
         ``zeta2_uniform`` / ``sigma2_uniform``: the value bounds the heterogeneity /
         gradient variance at every x (common-Hessian quadratics and least
-        squares have x-independent heterogeneity; additive noise has uniform
-        variance; the robust loss has uniform bounds), not only at x*.
+        squares have x-independent heterogeneity, worker-specific Hessians do
+        not; additive noise has uniform variance; the robust loss has uniform
+        bounds), not only at x*.
         ``each_strongly_convex``: every f_i (not only f) is mu-strongly convex
-        (common Hessian, shared features, or the ridge term). ``grad_bound``: a
+        (every H_i >= mu I, shared features, or the ridge term). ``grad_bound``: a
         G with ||g|| <= G for every stochastic gradient at every x (the robust
         loss: sup|phi'| max_j ||a_j||), None where gradients are unbounded.
         """
@@ -98,8 +110,17 @@ class Objective:
                 "f_star": self.f_star, "convex": self.convex,
                 "each_strongly_convex": self.convex and self.mu > 0, "grad_bound": grad_bound,
                 "constants_kind": self.constants_kind,
-                "zeta2_uniform": self.kind != LOGISTIC,
-                "sigma2_uniform": self.kind in (QUADRATIC, GEMAN_MCCLURE)}
+                "zeta2_uniform": self.kind not in (LOGISTIC, HETERO_QUADRATIC),
+                "sigma2_uniform": self.kind in (QUADRATIC, HETERO_QUADRATIC, GEMAN_MCCLURE)}
+
+    @property
+    def hessians(self) -> np.ndarray:
+        """(n, d, d): H_i of every worker, for the quadratic kinds (constant Hessians)."""
+        if self.kind == HETERO_QUADRATIC:
+            return self.features.reshape(self.n, self.d, self.d)
+        if self.kind == QUADRATIC:
+            return np.broadcast_to(np.diag(self.hdiag), (self.n, self.d, self.d))
+        raise ParameterError(f"hessians need a quadratic objective; got {self.name!r}")
 
     def kernel_args(self) -> tuple:
         """Arguments of the compiled gradient / loss functions, after ``kind``."""
@@ -120,8 +141,8 @@ class Objective:
 
     def local_grads(self, x: np.ndarray) -> np.ndarray:
         """(n, d): grad f_i(x) for every worker i at the same point x."""
-        if self.kind == QUADRATIC:
-            return self.hdiag * (x - self.centers)
+        if self.kind in (QUADRATIC, HETERO_QUADRATIC):
+            return self._quadratic_grads(np.broadcast_to(x, (self.n, self.d)), np.arange(self.n))
         z = self.features @ x
         return (_dloss_np(self.kind, z[None, :], self.labels) @ self.features) / self.features.shape[0] \
             + self.reg * x
@@ -138,10 +159,10 @@ class Objective:
         n, d = self.n, X.shape[1]
         i = np.arange(n, dtype=np.int64) if workers is None else np.asarray(workers, dtype=np.int64)
         k = np.broadcast_to(np.asarray(iterations, dtype=np.int64), i.shape)
-        if self.kind == QUADRATIC:
+        if self.kind in (QUADRATIC, HETERO_QUADRATIC):
             counters = ((k * n + i)[:, None] * d + np.arange(d)[None, :])
             noise = crng.normal_np(seed, crng.NOISE, counters)
-            return self.hdiag * (X - self.centers[i]) + self.noise_std * noise
+            return self._quadratic_grads(X, i) + self.noise_std * noise
         B, m = self.batch, self.features.shape[0]
         counters = (k * n + i)[:, None] * B + np.arange(B)[None, :]
         rows = (crng.uniform_np(seed, crng.BATCH, counters) * m).astype(np.int64)
@@ -149,6 +170,13 @@ class Objective:
         z = np.einsum("rbd,rd->rb", A, X)
         r = _dloss_np(self.kind, z, np.take_along_axis(self.labels[i], rows, axis=1))
         return np.einsum("rb,rbd->rd", r, A) / B + self.reg * X
+
+    def _quadratic_grads(self, X: np.ndarray, workers: np.ndarray) -> np.ndarray:
+        """Row r: H_i (X[r] - c_i) for i = workers[r] (the quadratic kinds, noise-free)."""
+        R = X - self.centers[workers]
+        if self.kind == QUADRATIC:
+            return self.hdiag * R
+        return np.einsum("rjl,rl->rj", self.hessians[workers], R)
 
 
 @numba.njit(**NUMBA_JIT)
@@ -190,18 +218,33 @@ def stochastic_grad(kind, hdiag, centers, noise_std, features, labels, reg, batc
                     i, k, x, out):
     """Worker i's stochastic gradient at x on its iteration k, into out (d,).
     ``seed`` is the run's seed (draws), not the seed the data was generated from."""
-    if kind == QUADRATIC:
-        _quadratic_grad(hdiag, centers, noise_std, seed, i, k, x, out)
+    if kind == QUADRATIC or kind == HETERO_QUADRATIC:
+        _quadratic_grad(kind, hdiag, features, centers, noise_std, seed, i, k, x, out)
     else:
         _sample_grad(kind, features, labels, reg, batch, seed, i, k, x, out)
 
 
 @numba.njit(**NUMBA_JIT)
-def _quadratic_grad(hdiag, centers, noise_std, seed, i, k, x, out):
+def _quadratic_grad(kind, hdiag, hessians, centers, noise_std, seed, i, k, x, out):
     d = x.shape[0]
     base = (k * centers.shape[0] + i) * d
     for j in range(d):
-        out[j] = hdiag[j] * (x[j] - centers[i, j]) + noise_std * crng.normal(seed, crng.NOISE, base + j)
+        out[j] = _curvature(kind, hdiag, hessians, centers, i, j, x) \
+            + noise_std * crng.normal(seed, crng.NOISE, base + j)
+
+
+@numba.njit(**NUMBA_JIT)
+def _curvature(kind, hdiag, hessians, centers, i, j, x):
+    """(H_i (x - c_i))_j, with H_i = diag(hdiag) (QUADRATIC) or rows i d .. i d + d - 1
+    of the stacked ``hessians`` (HETERO_QUADRATIC)."""
+    if kind == QUADRATIC:
+        return hdiag[j] * (x[j] - centers[i, j])
+    d = x.shape[0]
+    row = hessians[i * d + j]
+    s = 0.0
+    for l in range(d):
+        s += row[l] * (x[l] - centers[i, l])
+    return s
 
 
 @numba.njit(**NUMBA_REDUCTION)
@@ -239,16 +282,16 @@ def _sample(kind, features, labels, seed, base, b, batch, i, m, x, scale):
 def full_loss_grad(kind, hdiag, centers, noise_std, features, labels, reg, batch, x, grad):
     """f(x) = (1/n) sum_i f_i(x); grad f(x) into ``grad``."""
     d = x.shape[0]
-    if kind == QUADRATIC:
+    if kind == QUADRATIC or kind == HETERO_QUADRATIC:
         n = centers.shape[0]
         f = 0.0
         for j in range(d):
             grad[j] = 0.0
         for i in range(n):
             for j in range(d):
-                r = x[j] - centers[i, j]
-                f += 0.5 * hdiag[j] * r * r
-                grad[j] += hdiag[j] * r
+                hr = _curvature(kind, hdiag, features, centers, i, j, x)
+                f += 0.5 * (x[j] - centers[i, j]) * hr
+                grad[j] += hr
         for j in range(d):
             grad[j] /= n
         return f / n
@@ -281,15 +324,17 @@ def _spectrum(d: int, L: float, mu: float) -> np.ndarray:
     return np.linspace(L, 0.0, d)
 
 
-def _check_constants(n, d, L, mu):
+def _check_constants(n, d, L, mu, *, per_worker=False):
+    """Validated (n, d, L, mu); ``per_worker``: each worker has its own d curvatures."""
     n = require_int("n", n, minimum=1)
     d = require_int("d", d, minimum=1)
     L = require_real("L", L, low=0, low_open=True)
     mu = require_real("mu", mu, low=0)
     if mu > L:
         raise ParameterError(f"mu must be <= L; got mu = {mu}, L = {L}")
-    if d == 1 and mu not in (0.0, L):
-        raise ParameterError(f"d = 1 needs mu = L (one curvature); got mu = {mu}, L = {L}")
+    if (n * d if per_worker else d) == 1 and mu not in (0.0, L):
+        where = "n = d = 1" if per_worker else "d = 1"
+        raise ParameterError(f"{where} needs mu = L (one curvature); got mu = {mu}, L = {L}")
     return n, d, L, mu
 
 
@@ -302,12 +347,19 @@ def _shifts(rng, n, d, h, zeta2):
     """Centered offsets delta_i with (1/n) sum_i ||H delta_i||^2 = zeta2."""
     delta = rng.standard_normal((n, d))
     delta -= delta.mean(axis=0)
-    energy = float(((h * delta) ** 2).sum(axis=1).mean())
+    return _scaled(delta, h * delta, zeta2)
+
+
+def _scaled(offsets, grads, zeta2):
+    """``offsets`` times the factor that makes (1/n) sum_i ||grads_i||^2 = zeta2, where
+    grads_i = grad f_i(x*) (centered, linear in the offsets: zeta2 is of degree 2)."""
+    n = offsets.shape[0]
+    energy = float((grads**2).sum(axis=1).mean())
     if zeta2 == 0 or n == 1 or energy == 0:
         if zeta2 > 0:
             raise ParameterError(f"zeta2 = {zeta2} > 0 needs n >= 2 workers and L > 0")
-        return np.zeros((n, d))
-    return delta * math.sqrt(zeta2 / energy)
+        return np.zeros_like(offsets)
+    return offsets * math.sqrt(zeta2 / energy)
 
 
 def quadratic(n: int, d: int = 16, *, L: float = 1.0, mu: float = 0.1, zeta2: float = 1.0,
@@ -323,6 +375,42 @@ def quadratic(n: int, d: int = 16, *, L: float = 1.0, mu: float = 0.1, zeta2: fl
     f_star = float(0.5 * (h * delta**2).sum(axis=1).mean())
     return Objective("quadratic", QUADRATIC, n, d, L, mu, zeta2, sigma2, x_star, f_star, s,
                      hdiag=h, centers=x_star + delta, noise_std=math.sqrt(sigma2 / d))
+
+
+def heterogeneous_quadratic(n: int, d: int = 16, *, L: float = 1.0, mu: float = 0.1,
+                            zeta2: float = 1.0, sigma2: float = 0.01, seed: Seed = 0) -> Objective:
+    """Quadratics with worker-specific Hessians, so that communication matters: with a
+    common Hessian the average model follows centralized SGD whatever the mixing.
+
+    H_i = Q_i diag(h_i) Q_i^T with random orthogonal Q_i and h_i in [mu, L]
+    (log-uniform; uniform when mu = 0); worker 0 attains L and worker n - 1 mu, so
+    L = max_i lambda_max(H_i) and mu = min_i lambda_min(H_i). Centers c_i = x* + o_i
+    with sum_i H_i o_i = 0 (x* = (sum H_i)^{-1} sum H_i c_i) and the o_i scaled to
+    make zeta2 exact at x*. Noise: that of :func:`quadratic` (same draws).
+
+    >>> f = heterogeneous_quadratic(4, 3, zeta2=2.0, seed=0)
+    >>> round(f.zeta2_of(f.x_star), 12), f.constants()["zeta2_uniform"]
+    (2.0, False)
+    """
+    n, d, L, mu = _check_constants(n, d, L, mu, per_worker=True)
+    zeta2 = require_real("zeta2", zeta2, low=0)
+    sigma2 = require_real("sigma2", sigma2, low=0)
+    rng, s = _data_rng(seed)
+    x_star = rng.standard_normal(d)
+    u = rng.random((n, d))
+    h = mu * (L / mu) ** u if mu > 0 else L * u
+    h[-1, -1] = mu
+    h[0, 0] = L                                             # L wins when n = d = 1
+    Q = np.linalg.qr(rng.standard_normal((n, d, d)))[0]
+    H = (Q * h[:, None, :]) @ Q.transpose(0, 2, 1)
+    H = (H + H.transpose(0, 2, 1)) / 2                      # exactly symmetric
+    delta = rng.standard_normal((n, d))
+    p = np.linalg.lstsq(H.sum(axis=0), np.einsum("ijl,il->j", H, delta), rcond=None)[0]
+    offsets = _scaled(delta - p, np.einsum("ijl,il->ij", H, delta - p), zeta2)
+    f_star = float(0.5 * np.einsum("ij,ijl,il->i", offsets, H, offsets).mean())
+    return Objective("heterogeneous_quadratic", HETERO_QUADRATIC, n, d, L, mu, zeta2, sigma2,
+                     x_star, f_star, s, centers=x_star + offsets, noise_std=math.sqrt(sigma2 / d),
+                     features=np.ascontiguousarray(H.reshape(n * d, d)))
 
 
 def least_squares(n: int, d: int = 16, *, L: float = 1.0, mu: float = 0.1, zeta2: float = 1.0,
@@ -440,7 +528,7 @@ def robust(n: int, d: int = 16, *, samples: int = 64, heterogeneity: float = 1.0
 
 
 OBJECTIVES = {"quadratic": quadratic, "least_squares": least_squares, "logistic": logistic,
-              "robust": robust}
+              "robust": robust, "heterogeneous_quadratic": heterogeneous_quadratic}
 
 
 def make_objective(name: str, n: int, **params) -> Objective:

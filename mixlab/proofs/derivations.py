@@ -2,21 +2,19 @@
 checks its identities symbolically and returns True, or raises AssertionError
 naming the identity that failed.
 
-- :func:`telescoping`: the user-as-source recursion solves to (u/lambda) H_{n-1}.
-- :func:`random_group_factor`: E[Gamma'] = (n - S)/(S (n - 1)) Gamma for one
-  round of uniformly random groups with the group mean.
-- :func:`self_weighted_period`: each self-weighted butterfly phase has
-  eigenvalues 1 and 1/(S+1), so the period contracts by exactly 1/(S+1).
-- :func:`wagma_consensus`: the bound of mixlab.theory.theorems.WAGMA_CONSENSUS.
-- :func:`ring_spectrum`: the Metropolis ring (1/3 to itself and each
-  neighbour) has eigenvectors (w^{jk})_j and eigenvalues 1/3 + 2/3 cos(2 pi k/n).
-- :func:`second_moment_recursion`: x' = A x + b + xi (xi independent, mean 0,
-  covariance Q) has E x' = A m + b and Cov x' = A P A^T + Q, and the expected
-  quadratic error of the average splits into bias and variance
-  (mixlab.theory.second_moment).
+:data:`DERIVATIONS` labels each one honestly: ``complete`` when every step of the
+chain is a checked identity (given the cited facts it starts from), or
+``bookkeeping`` when SymPy checks the constants and the algebra while some steps
+(standard inequalities, induction, a general-n matrix argument) are argued in
+the docstring only.
 """
 
 from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+from itertools import product
 
 import sympy as sp
 
@@ -46,6 +44,18 @@ def telescoping() -> bool:
     return True
 
 
+def owner_only() -> bool:
+    """Owner-only gossip (only user i spreads its model, lambda/(n-1) to each other user):
+    receiver j last heard from i an Exp(lambda/(n-1)) time A ago (stationary Poisson pushes),
+    and its staleness counts i's versions since then, u E[A] in the stationary version
+    process: E[S_i^j] = u (n-1)/lambda, so staleness s* needs lambda = u (n-1)/s*."""
+    u, r, a, lam, n, target = sp.symbols("u r a lambda n s_star", positive=True)
+    _zero(sp.integrate(u * a * r * sp.exp(-r * a), (a, 0, sp.oo)) - u / r, "u E[A] = u/r for A ~ Exp(r)")
+    _zero((u / r).subs(r, lam / (n - 1)) - u * (n - 1) / lam, "r = lambda/(n-1)")
+    _zero((u * (n - 1) / lam).subs(lam, u * (n - 1) / target) - target, "lambda = u (n-1)/s* gives s*")
+    return True
+
+
 def random_group_factor() -> bool:
     """E[P] = a I + (1 - a) J for the group-mean projection P of a uniform random
     partition, a = (n - S)/(S (n - 1)); P^T P = P and J P = J then give
@@ -58,14 +68,65 @@ def random_group_factor() -> bool:
     return True
 
 
+def _butterfly_phase(n: int, S: int, phase: int) -> sp.Matrix:
+    """Exact self-weighted phase matrix: member i gets (sum of its group + x_i)/(S+1)."""
+    from mixlab.theory.groups import ButterflyGroups
+
+    W = sp.zeros(n, n)
+    for group in ButterflyGroups(n, S).groups(phase):
+        for i in group:
+            W[int(i), int(i)] += sp.Rational(1, S + 1)
+            for j in group:
+                W[int(i), int(j)] += sp.Rational(1, S + 1)
+    return W
+
+
+def _digit_factor(S: int, power: int) -> sp.Matrix:
+    """J_S + (1/(S+1))^power (I - J_S): a self-weighted phase applied ``power`` times to one digit."""
+    J = sp.ones(S, S) / S
+    return J + sp.Rational(1, S + 1) ** power * (sp.eye(S) - J)
+
+
+def _kron(factors: list[sp.Matrix]) -> sp.Matrix:
+    from sympy.physics.quantum import TensorProduct
+
+    out = factors[0]
+    for f in factors[1:]:
+        out = TensorProduct(f, out)                  # digit 0 varies fastest
+    return out
+
+
 def self_weighted_period() -> bool:
-    """W = (S P + I)/(S + 1) with P a projection: W v = v on range(P) and
-    W v = v/(S+1) on null(P). The phases' projections act on different base-S
-    digits and commute, so the period product has eigenvalue 1 only on constant
-    vectors and at most 1/(S+1) elsewhere, attained by vectors varying in one digit."""
-    S, v = sp.symbols("S v", positive=True)
-    _zero((S * v + v) / (S + 1) - v, "W v = v when P v = v")
-    _zero((S * 0 + v) / (S + 1) - v / (S + 1), "W v = v/(S+1) when P v = 0")
+    """||W_{k-1} ... W_0 - J||_2 = 1/(S+1) for self-weighted butterfly phases, n = S^k.
+
+    Phase j averages the ranks that agree on every base-S digit but digit j, so
+    W_j = I (x) ... (x) M (x) ... (x) I with M = (S J_S + I)/(S+1) = J_S + (I - J_S)/(S+1)
+    in digit j. Factors in different digits commute, and a product in which digit j
+    is covered m_j times is the Kronecker product of J_S + (S+1)^{-m_j} (I - J_S), whose
+    eigenvalues are products of per-digit values in {1, (S+1)^{-m_j}}: every
+    non-constant eigenvector picks up at least one (S+1)^{-m_j}. Checked exactly
+    (rational arithmetic) for (n, S) = (8, 2), (9, 3), (16, 4): the phases commute, the
+    Kronecker form of every phase and of the period, and the per-digit power rule;
+    the general-n Kronecker argument is argued."""
+    delta, m = sp.symbols("delta m", positive=True)
+    Jv, Iv = sp.symbols("J I", commutative=False)
+    # M = J + delta (I - J) with J^2 = J: M^2 = J + delta^2 (I - J) (and by induction M^m)
+    square = sp.expand((Jv + delta * (Iv - Jv)) ** 2).subs({Jv**2: Jv, Iv * Jv: Jv, Jv * Iv: Jv, Iv**2: Iv})
+    _zero(sp.expand(square - (Jv + delta**2 * (Iv - Jv))), "M^2 = J + delta^2 (I - J) when J^2 = J")
+    for n, S in ((8, 2), (9, 3), (16, 4)):
+        k = round(math.log(n, S))
+        phases = [_butterfly_phase(n, S, j) for j in range(k)]
+        for a, b in product(range(k), repeat=2):
+            if phases[a] * phases[b] != phases[b] * phases[a]:
+                raise AssertionError(f"identity failed: phases {a}, {b} commute (n = {n}, S = {S})")
+        for j in range(k):
+            if phases[j] != _kron([_digit_factor(S, int(d == j)) for d in range(k)]):
+                raise AssertionError(f"identity failed: phase {j} is a Kronecker product (n = {n}, S = {S})")
+        period = sp.eye(n)
+        for W in phases:
+            period = W * period
+        if period != _kron([_digit_factor(S, 1)] * k):
+            raise AssertionError(f"identity failed: period = (x)_j (J + (I - J)/(S+1)) (n = {n}, S = {S})")
     return True
 
 
@@ -103,42 +164,6 @@ def ring_spectrum() -> bool:
     lhs = (v(j - 1) + v(j) + v(j + 1)) / 3
     _zero(sp.expand_complex(lhs - (sp.Rational(1, 3) + sp.Rational(2, 3) * sp.cos(theta)) * v(j)),
           "Metropolis ring eigenpair")
-    return True
-
-
-def wagma_consensus() -> bool:
-    """E Gamma_t <= B for WAGMA-SGD (CTA, synchronous, no momentum), L-smooth f_i,
-    uniform heterogeneity zeta2 and gradient variance sigma2.
-
-    With Y = (I - J) X and (I - J) W_t = (W_t - J)(I - J), a group step gives
-    Y' = (W_t - J) Y - eta (I - J)(grad F(X) - grad F(Xbar)) - eta (I - J) grad F(Xbar) - eta (I - J) Xi,
-    so with ||W_t - J|| <= 1, L-smoothness (row-wise), ||(I - J) grad F(Xbar)||^2 <= n zeta2,
-    zero-mean independent noise (E||(I - J) Xi||^2 <= n sigma2) and
-    (a + b)^2 <= (1 + eps) a^2 + (1 + 1/eps) b^2 (checked below):
-        e' <= (1 + eps)(1 + eta L)^2 e + c,     c = (1 + 1/eps) eta^2 n zeta2 + eta^2 n sigma2;
-    a global step (W = J) gives e' <= (1 + eps)(eta L)^2 e + c. If e <= B at a
-    global step, after the next global step and tau - 1 group steps
-        e <= q^(tau-1) ((1 + eps) eta^2 L^2 B + c) + c (q^(tau-1) - 1)/(q - 1),
-    and B is the fixed point of that map (checked below); e_0 = 0 starts below B,
-    so by induction every e_t <= B. eps = 1/tau."""
-    a, b, eps = sp.symbols("a b epsilon", positive=True)
-    _zero(((1 + eps) * a**2 + (1 + 1 / eps) * b**2 - (a + b) ** 2)
-          - (sp.sqrt(eps) * a - b / sp.sqrt(eps)) ** 2, "(a+b)^2 <= (1+eps)a^2 + (1+1/eps)b^2")
-    q, c, r, B, k = sp.symbols("q c r B k", positive=True)                # r = (1+eps)(eta L)^2
-    # growth over k group steps from e: q^k e + c (q^k - 1)/(q - 1)
-    e = sp.Symbol("e", positive=True)
-    _zero(q * (q**k * e + c * (q**k - 1) / (q - 1)) + c - (q ** (k + 1) * e + c * (q ** (k + 1) - 1) / (q - 1)),
-          "k-step growth formula")
-    after_period = q ** (k) * (r * B + c) + c * (q**k - 1) / (q - 1)       # k = tau - 1 group steps
-    fixed = c * (q**k + (q**k - 1) / (q - 1)) / (1 - q**k * r)
-    _zero(after_period.subs(B, fixed) - fixed, "B is the fixed point of the period map")
-    from mixlab.theory.theorems import WAGMA_CONSENSUS_BOUND, eta, L, n, sigma2, tau, zeta2
-
-    tq = (1 + 1 / tau) * (1 + eta * L) ** 2
-    tc = (1 + tau) * eta**2 * n * zeta2 + eta**2 * n * sigma2
-    tr = (1 + 1 / tau) * (eta * L) ** 2
-    _zero(WAGMA_CONSENSUS_BOUND - fixed.subs({q: tq, c: tc, r: tr, k: tau - 1}),
-          "the theorem's bound is this fixed point with eps = 1/tau")
     return True
 
 
@@ -295,23 +320,173 @@ def wagma_stale_window() -> bool:
     Claim, for 1 <= k <= tau: x_i^{g+k} = a + sum_j W_ij delta_j + e_i with W >= 0, row sums
     <= w_k and ||e_i|| <= k eta G. k = 1: x_i^{g+1} = a - eta g_i (w_1 = 0). Step: a group's
     contributions are models x_j^{t'} with g <= t' <= g + k (staleness stays within the
-    period), at least one of them fresh (the first arriver; row sum <= w_k), the others
-    with row sums <= 1 (the pre-average x_j^g); the mean rule gives row sum
-    <= (S - 1 + w_k)/S = w_{k+1}, self-weighted (own fresh model added) (S - 1 + 2 w_k)/(S + 1);
-    averaging keeps ||e|| <= k eta G and the step adds eta G. Then ||x_i - a|| <= w_k max||delta_j|| + k eta G,
-    max ||delta_j||^2 <= Gamma_g and Gamma = sum ||x_i - a||^2 - n ||xbar - a||^2 <= n max ||x_i - a||^2."""
+    period), each with row sum <= 1 (the pre-average x_j^g) and <= w_k when fresh.
+    Group activation: the group's first arriver is fresh, so the mean rule gives row sum
+    <= (S - 1 + w_k)/S = w_{k+1} and the self-weighted rule (own fresh model added)
+    (S - 1 + 2 w_k)/(S + 1). Global activation: a whole group may be stale; only the own
+    model of the self-weighted rule is surely fresh: (S + w_k)/(S + 1) (the mean rule gets
+    no contraction, w_k = 1). Averaging keeps ||e|| <= k eta G and the step adds eta G.
+    Then ||x_i - a|| <= w_k max||delta_j|| + k eta G, max ||delta_j||^2 <= Gamma_g and
+    Gamma = sum ||x_i - a||^2 - n ||xbar - a||^2 <= n max ||x_i - a||^2."""
     S, kk = sp.symbols("S k", positive=True)
     from mixlab.theory import convergence as cv
 
-    w = {r: cv.stale_weight(r).subs({cv.S: S, cv.k: kk}) for r in ("mean", "self_weighted")}
-    _zero(w["mean"].subs(kk, 1), "w_1 = 0 (mean)")
-    _zero(w["self_weighted"].subs(kk, 1), "w_1 = 0 (self-weighted)")
-    _zero((S - 1 + w["mean"]) / S - w["mean"].subs(kk, kk + 1), "mean rule: w_{k+1} = (S - 1 + w_k)/S")
-    _zero((S - 1 + 2 * w["self_weighted"]) / (S + 1) - w["self_weighted"].subs(kk, kk + 1),
-          "self-weighted: w_{k+1} = (S - 1 + 2 w_k)/(S + 1)")
+    recursions = {("group", "mean"): lambda w: (S - 1 + w) / S,
+                  ("group", "self_weighted"): lambda w: (S - 1 + 2 * w) / (S + 1),
+                  ("global", "self_weighted"): lambda w: (S + w) / (S + 1)}
+    for variant, step in recursions.items():
+        w = cv.stale_weight(*variant).subs({cv.S: S, cv.k: kk})
+        _zero(w.subs(kk, 1), f"w_1 = 0 ({variant})")
+        _zero(step(w) - w.subs(kk, kk + 1), f"w_(k+1) from w_k ({variant})")
     x1, x2, a = _vec("x"), _vec("y"), _vec("a")
     xbar = (x1 + x2) / 2
     _zero((x1 - xbar).dot(x1 - xbar) + (x2 - xbar).dot(x2 - xbar)
           - ((x1 - a).dot(x1 - a) + (x2 - a).dot(x2 - a) - 2 * (xbar - a).dot(xbar - a)),
           "sum ||x_i - xbar||^2 = sum ||x_i - a||^2 - n ||xbar - a||^2 (n = 2)")
     return True
+
+
+def windowed_consensus() -> bool:
+    """E Gamma_t <= n eta^2 (A1 zeta + sqrt(A2) sigma)^2/(1 - eta L A1)^2 for any deterministic
+    sequence of doubly stochastic W_t (no momentum, no stale contributions).
+
+    With Y = (I - J) X: (I - J) W = (W - J)(I - J) (checked below from W J = J W = J^2 = J),
+    so CTA gives Y_{t+1} = (W_t - J) Y_t - eta (I - J) G_t and, unrolled from Y_0 = 0 (checked
+    below for three steps), Y_t = -eta sum_{s<t} (W_{t-1} - J)...(W_{s+1} - J)(I - J) G_s;
+    ATC includes the factor W_s - J. A product of l factors has norm <= c_l. Split
+    G_s = (grad F(X_s) - grad F(Xbar_s)) + grad F(Xbar_s) + Xi_s: row-wise L-smoothness
+    bounds the first by L ||Y_s||, the heterogeneity at xbar_s the second by sqrt(n) zeta,
+    and the noise terms are orthogonal in L2 (martingale differences times deterministic
+    matrices), so with y_t = sqrt(E||Y_t||^2) and Minkowski's inequality
+    y_t <= eta A1 (L max_{s<t} y_s + sqrt(n) zeta) + eta sqrt(n A2) sigma. The fixed point
+    Y* of that map (checked below) bounds every y_t by induction from y_0 = 0."""
+    W0, W1, W2, J, I, G0, G1, G2 = sp.symbols("W0 W1 W2 J I G0 G1 G2", commutative=False)
+    eta = sp.Symbol("eta", positive=True)
+    rules = {J**2: J, I * J: J, J * I: J, I**2: I}
+    for W in (W0, W1, W2):
+        rules.update({W * J: J, J * W: J, I * W: W, W * I: W})
+
+    def reduce(expr):
+        for _ in range(4):
+            expr = sp.expand(expr).subs(rules)
+        return sp.expand(expr)
+
+    for W in (W0, W1, W2):
+        _zero(reduce((I - J) * W - (W - J) * (I - J)), "(I - J) W = (W - J)(I - J)")
+    Ws, Gs = (W0, W1, W2), (G0, G1, G2)
+    for order in ("cta", "atc"):
+        Y = sp.Integer(0)
+        for s in range(3):                                  # the recursion, from Y_0 = 0
+            Y = (Ws[s] - J) * Y - eta * (I - J) * Gs[s] if order == "cta" \
+                else (Ws[s] - J) * (Y - eta * (I - J) * Gs[s])
+        unrolled = sp.Integer(0)
+        for s in range(3):                                  # the claimed sum
+            prod = I
+            for r in range(2, s if order == "cta" else s - 1, -1):
+                prod = prod * (Ws[r] - J)
+            unrolled += -eta * prod * (I - J) * Gs[s]
+        _zero(reduce(Y - unrolled), f"unrolled {order.upper()} recursion (3 steps)")
+    L, n, z, sg, a1, a2, y = sp.symbols("L n zeta sigma A1 A2 y", positive=True)
+    fixed = eta * sp.sqrt(n) * (a1 * z + sp.sqrt(a2) * sg) / (1 - eta * L * a1)
+    _zero(eta * a1 * (L * fixed + sp.sqrt(n) * z) + eta * sp.sqrt(n * a2) * sg - fixed,
+          "Y* is the fixed point of y -> eta A1 (L y + sqrt(n) zeta) + eta sqrt(n A2) sigma")
+    from mixlab.theory import convergence as cv
+
+    _zero(cv.WINDOWED_CONSENSUS_BOUND.subs({cv.eta: eta, cv.L: L, cv.n: n, cv.zeta2: z**2,
+                                            cv.sigma2: sg**2, cv.A1: a1, cv.A2: a2}) - fixed**2,
+          "the theorem's bound is Y*^2")
+    return True
+
+
+def wagma_window_sums() -> bool:
+    """The closed-form window sums of WAGMA-SGD's butterfly schedule (CTA, no stale contributions).
+
+    The product of l consecutive phases covers each digit floor(l/k) or floor(l/k) + 1
+    times, so c_l = delta^floor(l/k) (self_weighted_period's Kronecker argument; mean:
+    delta = 0); a product through a global step is J, and between global steps there
+    are tau - 1 group steps, so l < tau. Checked below: the sum over full cycles and
+    the remainder, and (exactly, n = 9, S = 3) that l consecutive self-weighted phases
+    multiply to the Kronecker product of per-digit powers; then the windowed bound."""
+    d, kk, j = sp.symbols("delta k j", positive=True)
+    cycles = kk * (1 - d**j) / (1 - d)                  # k sum_{i<j} delta^i, by induction on j:
+    _zero(cycles.subs(j, 0), "no full cycle: 0")
+    _zero(cycles.subs(j, j + 1) - cycles - kk * d**j, "one more cycle adds k delta^j")
+    from mixlab.theory import convergence as cv
+
+    closed = cv.butterfly_window_sum(d).subs({cv.phases: 3, cv.tau: 8})        # j = 2, r = 2
+    _zero(closed - sum(d ** (ell // 3) for ell in range(8)), "closed form at k = 3, tau = 8")
+    n, S, k = 9, 3, 2
+    phases = [_butterfly_phase(n, S, p) for p in range(k)]
+    for start in range(k):
+        P = sp.eye(n)
+        for ell in range(1, 2 * k + 2):
+            P = phases[(start + ell - 1) % k] * P
+            covered = [(ell + k - 1 - (digit - start) % k) // k for digit in range(k)]
+            if P != _kron([_digit_factor(S, c) for c in covered]):
+                raise AssertionError(f"identity failed: {ell} phases from {start} (n = 9, S = 3)")
+    _zero(cv.WAGMA_CONSENSUS_BOUND - cv.WINDOWED_CONSENSUS_BOUND.subs(
+        {cv.A1: cv.butterfly_window_sum(cv.self_weighted / (cv.S + 1)),
+         cv.A2: cv.butterfly_window_sum((cv.self_weighted / (cv.S + 1)) ** 2)}, simultaneous=True),
+        "WAGMA's bound is the windowed bound with these sums")
+    return True
+
+
+def pairwise_gossip_second_moment() -> bool:
+    """M_{t+1} = (1/m) sum_e W_e M_t W_e for randomized pairwise gossip (independent uniform
+    edges), and W_e M W_e = M - (v v^T M + M v v^T)/2 + (v^T M v) v v^T/4 for
+    W_e = I - v v^T/2 (checked with a symbolic symmetric 3 x 3 M and symbolic v);
+    sum_e v_e v_e^T = L (checked on the path 0-1-2); E||x - xbar 1||^2 = tr((I - J) M) since
+    I - J is a symmetric projection (checked)."""
+    M = sp.Matrix(3, 3, lambda a, b: sp.Symbol(f"m{min(a, b)}{max(a, b)}"))
+    v = sp.Matrix(sp.symbols("v0:3"))
+    W = sp.eye(3) - v * v.T / 2
+    _zero(sp.expand(W * M * W - (M - (v * v.T * M + M * v * v.T) / 2
+                                 + (v.T * M * v)[0] * v * v.T / 4)).norm(), "W_e M W_e expansion")
+    edges = [(0, 1), (1, 2)]
+    lap = sp.zeros(3, 3)
+    for a, b in edges:
+        e = sp.Matrix([int(c == a) - int(c == b) for c in range(3)])
+        lap += e * e.T
+    _zero((lap - sp.Matrix([[1, -1, 0], [-1, 2, -1], [0, -1, 1]])).norm(), "sum_e v_e v_e^T = L (path)")
+    x = sp.Matrix(sp.symbols("x0:3"))
+    C = sp.eye(3) - sp.ones(3, 3) / 3
+    xbar = sum(x) / 3
+    _zero(sum((x[c] - xbar) ** 2 for c in range(3)) - (C * x * x.T).trace(), "||x - xbar 1||^2 = tr((I - J) x x^T)")
+    return True
+
+
+@dataclass(frozen=True)
+class Derivation:
+    """A derivation, its label (``complete`` or ``bookkeeping``) and what SymPy checks."""
+
+    function: Callable[[], bool]
+    label: str
+    checks: str
+
+
+DERIVATIONS = {
+    "telescoping": Derivation(telescoping, "complete",
+                              "every step from Yates' recursion to (u/lambda) H_{n-1}"),
+    "ring_spectrum": Derivation(ring_spectrum, "complete", "the eigenpair identity for every j and k"),
+    "owner_only": Derivation(owner_only, "complete", "u E[A] for exponential A and the threshold"),
+    "random_group_factor": Derivation(random_group_factor, "bookkeeping",
+                                      "E[P_ii], E[P_ij]; the projection algebra is argued"),
+    "self_weighted_period": Derivation(self_weighted_period, "bookkeeping",
+                                       "commuting Kronecker phases, exactly for three sizes; general n argued"),
+    "second_moment_recursion": Derivation(second_moment_recursion, "bookkeeping",
+                                          "mean/covariance recursion and bias-variance split (2 x 2)"),
+    "pairwise_gossip_second_moment": Derivation(pairwise_gossip_second_moment, "bookkeeping",
+                                                "W M W expansion (3 x 3 symbolic), Laplacian sum, trace form"),
+    "averaged_strongly_convex": Derivation(averaged_strongly_convex, "bookkeeping",
+                                           "sums of the inequalities, one-step assembly, geometric sum"),
+    "averaged_nonconvex": Derivation(averaged_nonconvex, "bookkeeping", "one-step descent and telescoping"),
+    "dpsgd_consensus": Derivation(dpsgd_consensus, "bookkeeping", "Young's constants and the fixed point"),
+    "local_sgd_consensus": Derivation(local_sgd_consensus, "bookkeeping", "k-step growth and the constants"),
+    "windowed_consensus": Derivation(windowed_consensus, "bookkeeping",
+                                     "(I - J)W = (W - J)(I - J), the unrolled recursions, the fixed point"),
+    "wagma_window_sums": Derivation(wagma_window_sums, "bookkeeping",
+                                    "the closed-form sums, phase products exactly at n = 9"),
+    "async_nonconvex": Derivation(async_nonconvex, "bookkeeping", "coefficients of the telescoped sum"),
+    "wagma_stale_window": Derivation(wagma_stale_window, "bookkeeping",
+                                     "the weight recursions of three variants, the centering identity"),
+}

@@ -1,23 +1,30 @@
 """Exact expected error of decentralized SGD on a quadratic (second-moment dynamics).
 
-For f_i(x) = 1/2 (x - c_i)^T H (x - c_i), H = diag(h), and gradient noise with
-independent N(0, s^2) coordinates, every coordinate k evolves linearly across
-workers. With x_t in R^n the k-th coordinates of the models and W_t the
-mixing matrix of step t:
+Derived in mixlab (linear Gaussian recursion). For f_i(x) = 1/2 (x - c_i)^T H_i
+(x - c_i) with symmetric H_i (one per worker, or common) and gradient noise with
+independent N(0, s^2) coordinates, plain SGD steps (no momentum, no stragglers)
+under any sequence of mixing matrices W_t are linear in z = vec(X) in R^{nd}
+(block i = x_i). With H = blkdiag(H_i), c = vec(C) and W = W_t kron I_d:
 
-- CTA: x_{t+1} = (W_t - eta_t h_k I) x_t + eta_t h_k c - eta_t xi_t,
-- ATC: x_{t+1} = (1 - eta_t h_k) W_t x_t + eta_t h_k W_t c - eta_t W_t xi_t,
+- CTA: z' = (W - eta_t H) z + eta_t H c - eta_t xi_t,
+- ATC: z' = W (I - eta_t H) z + eta_t W H c - eta_t W xi_t,
 
 so the mean m and covariance P follow m' = A m + b, P' = A P A^T + Q with
 Q = eta^2 s^2 I (CTA) or eta^2 s^2 W W^T (ATC). Hence, exactly,
 
-    E[Gamma_t] = sum_k tr((I - J)(P_k + m_k m_k^T)),
-    E[f(xbar_t)] - f* = 1/2 sum_k h_k E[(xbar_k - x*_k)^2],  x* = mean of the c_i,
+    E[Gamma_t] = tr(((I - J) kron I_d)(P + m m^T)),
+    E[f(xbar_t)] - f* = 1/2 tr(Hbar (Cov xbar + (E xbar - x*)(E xbar - x*)^T)),
 
-a prediction (not a bound) that a measured average over independent runs must
-match within its confidence interval. This covers allreduce (W = J, ATC),
-D-PSGD, local SGD (W_t = I or J) and WAGMA without stragglers (group matrices).
-Derived in mixlab (linear Gaussian recursion; no momentum).
+with Hbar = mean_i H_i and x* = (sum_i H_i)^{-1} sum_i H_i c_i (pseudo-inverse when
+the sum is singular: every minimizer gives the same gap): a prediction
+(not a bound) that a measured average over independent runs must match within
+its confidence interval. It covers allreduce (W = J, ATC), D-PSGD in either
+order, local SGD (W_t = I or J) and WAGMA without stragglers (group matrices).
+With a common Hessian the average model follows centralized SGD whatever the
+mixing, so only the consensus distance depends on it; with worker-specific
+Hessians the loss gap does too. When every H_i is diagonal the coordinates
+decouple: d recursions in n dimensions (the cost of the common-Hessian case)
+instead of one in n d.
 """
 
 from __future__ import annotations
@@ -25,56 +32,90 @@ from __future__ import annotations
 import numpy as np
 
 from mixlab.errors import ParameterError
-from mixlab.validate import require_choice
+from mixlab.validate import require_choice, require_real
 
 
-def predict(hdiag, centers, noise_std: float, x0, mixing: list, order: str, lr) -> dict:
+def predict(hessians, centers, noise_std: float, x0, mixing: list, order: str, lr) -> dict:
     """Expected loss gap and consensus after each of len(lr) steps.
 
-    ``mixing``: the mixing matrices W_0, W_1, ... (dense, used cyclically);
-    ``lr``: step sizes per step. Returns arrays of length steps + 1 (step 0 first).
+    ``hessians``: a common diagonal (d,), per-worker diagonals (n, d), or per-worker
+    matrices (n, d, d); ``centers``: (n, d); ``mixing``: the mixing matrices W_0,
+    W_1, ... (dense or sparse, used cyclically); ``lr``: step sizes per step. Returns
+    arrays of length steps + 1 (step 0 first): ``loss_gap`` E f(xbar_t) - f*, ``consensus``
+    E Gamma_t and ``xbar`` E xbar_t (steps + 1, d), the path of a noise-free run.
+
+    >>> import numpy as np
+    >>> H = np.array([[[1.0, 0.0], [0.0, 0.5]], [[0.5, 0.2], [0.2, 1.0]]])
+    >>> C = np.array([[1.0, 0.0], [0.0, 1.0]])
+    >>> alone, averaged = (predict(H, C, 0.0, np.zeros(2), [W], "atc", np.full(200, 0.5))["loss_gap"][-1]
+    ...                    for W in (np.eye(2), np.full((2, 2), 0.5)))
+    >>> round(float(alone), 4), round(float(averaged), 12)    # alone: the models never meet at x*
+    (0.0222, 0.0)
     """
     require_choice("update order", order, ("cta", "atc"))
-    h = np.asarray(hdiag, dtype=np.float64)
+    s2 = require_real("noise_std", noise_std, low=0) ** 2
     C = np.asarray(centers, dtype=np.float64)
     n, d = C.shape
     mats = [np.asarray(W.toarray() if hasattr(W, "toarray") else W, dtype=np.float64) for W in mixing]
     if not mats or any(W.shape != (n, n) for W in mats):
         raise ParameterError(f"mixing matrices must be n x n with n = {n}")
     eta = np.asarray(lr, dtype=np.float64)
-    x_star = C.mean(axis=0)
-    m = np.tile(np.asarray(x0, dtype=np.float64), (n, 1)).T        # (d, n): mean per coordinate
-    P = np.zeros((d, n, n))                                         # covariance per coordinate
-    centering = np.eye(n) - 1.0 / n
-    ones = np.full(n, 1.0 / n)
-    s2 = noise_std**2
+    x0 = np.asarray(x0, dtype=np.float64)
+    if x0.shape != (d,):
+        raise ParameterError(f"x0 must have shape (d,) = ({d},); got {x0.shape}")
+    X0 = np.tile(x0, (n, 1))
+    H = _worker_hessians(hessians, n, d)
+    if H.ndim == 2:       # diagonal: block k holds coordinate k of the n models
+        E, c, m = np.eye(1), C.T, X0.T
+        Hb = H.T[:, :, None] * np.eye(n)                          # (d, n, n): diag(H[:, k])
+        Hbar = H.mean(axis=0)[:, None, None]
+    else:                 # one block: z = vec(X)
+        E, c, m = np.eye(d), C.reshape(1, n * d), X0.reshape(1, n * d)
+        Hb = np.einsum("ij,iab->iajb", np.eye(n), H).reshape(1, n * d, n * d)
+        Hbar = H.mean(axis=0)[None]
+    P = np.zeros_like(Hb)                                         # m: E z, P: Cov z, per block
+    lifted = [np.kron(W, E) for W in mats]
+    M = np.kron(np.full((1, n), 1.0 / n), E)                          # z -> xbar of a block
+    centering = np.kron(np.eye(n) - 1.0 / n, E)
+    Hc = np.einsum("kab,kb->ka", Hb, c)
+    x_star = np.einsum("kab,kb->ka", np.linalg.pinv(Hbar), Hc @ M.T)
+    eye = np.eye(Hb.shape[1])
 
     def measure():
         second = P + m[:, :, None] * m[:, None, :]
         gamma = float(np.einsum("ij,kji->", centering, second))
-        mean_bar = m @ ones
-        var_bar = np.einsum("i,kij,j->k", ones, P, ones)
-        gap = 0.5 * float(h @ ((mean_bar - x_star) ** 2 + var_bar))
+        dev = m @ M.T - x_star                                        # E xbar - x*
+        cov = M @ P @ M.T                                             # Cov xbar
+        gap = 0.5 * float(np.einsum("kab,kba->", Hbar, cov + dev[:, :, None] * dev[:, None, :]))
         return gap, gamma
 
-    gaps, gammas = [], []
-    g, c = measure()
-    gaps.append(g)
-    gammas.append(c)
+    history, xbar = [measure()], [(m @ M.T).reshape(d)]
     for t, e in enumerate(eta):
-        W = mats[t % len(mats)]
-        for k in range(d):
-            if order == "cta":
-                A = W - e * h[k] * np.eye(n)
-                b = e * h[k] * C[:, k]
-                Q = e * e * s2 * np.eye(n)
-            else:
-                A = (1 - e * h[k]) * W
-                b = e * h[k] * (W @ C[:, k])
-                Q = e * e * s2 * (W @ W.T)
-            m[k] = A @ m[k] + b
-            P[k] = A @ P[k] @ A.T + Q
-        g, c = measure()
-        gaps.append(g)
-        gammas.append(c)
-    return {"loss_gap": np.array(gaps), "consensus": np.array(gammas)}
+        W = lifted[t % len(lifted)]
+        if order == "cta":
+            A, b, Q = W - e * Hb, e * Hc, e * e * s2 * eye
+        else:
+            A, b, Q = W @ (eye - e * Hb), e * Hc @ W.T, e * e * s2 * (W @ W.T)
+        m = np.einsum("kab,kb->ka", A, m) + b
+        P = A @ P @ A.transpose(0, 2, 1) + Q
+        history.append(measure())
+        xbar.append((m @ M.T).reshape(d))
+    gaps, gammas = np.array(history).T
+    return {"loss_gap": gaps, "consensus": gammas, "xbar": np.array(xbar)}
+
+
+def _worker_hessians(hessians, n: int, d: int) -> np.ndarray:
+    """(n, d) per-worker diagonals, or (n, d, d) when some H_i is not diagonal."""
+    H = np.asarray(hessians, dtype=np.float64)
+    if H.shape == (d,):
+        return np.broadcast_to(H, (n, d))
+    if H.shape == (n, d):
+        return H
+    if H.shape != (n, d, d):
+        raise ParameterError(f"hessians must have shape (d,), (n, d) or (n, d, d) with (n, d) = {(n, d)} "
+                             f"from the centers; got {H.shape}")
+    asym = float(np.abs(H - H.transpose(0, 2, 1)).max())
+    if asym > 1e-12 * max(float(np.abs(H).max()), 1.0):
+        raise ParameterError(f"hessians must be symmetric; got max |H_i - H_i^T| = {asym}")
+    off_diagonal = H * (1 - np.eye(d))
+    return np.diagonal(H, axis1=1, axis2=2) if not off_diagonal.any() else H

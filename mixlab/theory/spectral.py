@@ -185,6 +185,60 @@ def period_contraction(matrices: Iterable) -> float:
     return _norm2(np.asarray(P) - 1.0 / n, n)
 
 
+@dataclass(frozen=True)
+class WindowSums:
+    """c_l = max over positions t of ||W_{t-1} ... W_{t-l} - J||_2 (c_0 = ||I - J||_2 = 1)
+    for l = 0..len(profile)-1, and A1 = sum c_l, A2 = sum c_l^2 over the window of an
+    update order (CTA: l >= 0, ATC: l >= 1), tails included."""
+
+    profile: np.ndarray
+    A1: float
+    A2: float
+
+
+def window_sums(matrices, order: str, horizon: int) -> WindowSums:
+    """Window sums of the periodic sequence W_t = matrices[t mod q] (dense, n <= DENSE_MAX_N).
+
+    c_l is computed exactly for l < horizon; beyond, the submultiplicative
+    c_{a+b} <= c_a c_b bounds the tail: sum_{l>=M} c_l <= c_M/(1 - c_M) sum_{l<M} c_l
+    with M = horizon (an upper bound; exact when c_l = c_1^l, as for a fixed
+    normal W); l runs from 0 inside the tail bound for either order. A product
+    through a J (a global average) is J, so c_l = 0 there.
+    These sums enter :data:`mixlab.theory.convergence.WINDOWED_CONSENSUS`.
+
+    >>> from mixlab.theory.graphs import ring
+    >>> from mixlab.theory.weights import mixing_matrix
+    >>> W = mixing_matrix(ring(8))
+    >>> s = window_sums([W], "cta", 200)
+    >>> round(s.A1 * (1 - rho(W)), 9)            # sum_l rho^l = 1/(1 - rho)
+    1.0
+    """
+    from mixlab.validate import require_choice
+
+    require_choice("update order", order, ("cta", "atc"))
+    horizon = require_int("horizon", horizon, minimum=2)
+    mats = [np.asarray(_dense(as_matrix(W)), dtype=np.float64) for W in matrices]
+    if not mats:
+        raise ParameterError("a period needs at least one matrix")
+    n = mats[0].shape[0]
+    if n > DENSE_MAX_N:
+        raise ParameterError(f"window sums need n <= {DENSE_MAX_N}, got n = {n}")
+    q = len(mats)
+    J = np.full((n, n), 1.0 / n)
+    c = np.zeros(horizon + 1)
+    for end in range(q):                                    # products W_{t-1} ... W_{t-l}, t = end mod q
+        P = np.eye(n)
+        for ell in range(horizon + 1):
+            c[ell] = max(c[ell], _norm2(P - J, n))
+            P = P @ mats[(end - ell - 1) % q]
+    first = 0 if order == "cta" else 1
+    head, r = c[:horizon], c[horizon]
+    if r >= 1.0:
+        return WindowSums(head, math.inf, math.inf)
+    return WindowSums(head, float(head[first:].sum() + r / (1 - r) * head.sum()),
+                      float((head[first:] ** 2).sum() + r**2 / (1 - r**2) * (head**2).sum()))
+
+
 def steps_to_exact_average(matrices: Iterable, max_steps: int) -> int | None:
     """Smallest t <= max_steps with W_{t-1} ... W_0 = J (entrywise within
     EXACT_ATOL), or None if no prefix of length <= max_steps averages exactly.

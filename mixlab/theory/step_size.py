@@ -22,7 +22,8 @@ import sympy as sp
 from scipy.optimize import brentq
 
 from mixlab.errors import ParameterError
-from mixlab.theory.theorems import AssumptionError, Theorem, eta
+from mixlab.theory.convergence import eta
+from mixlab.theory.theorems import AssumptionError, Theorem
 from mixlab.validate import require_real
 
 GRID = 400

@@ -63,6 +63,8 @@ class Theorem:
     tight: bool
     bound: sp.Expr
     assumptions: tuple[Assumption, ...] = field(default_factory=tuple)
+    #: name of the derivation in :data:`mixlab.proofs.derivations.DERIVATIONS` (statements derived in mixlab)
+    proof: str | None = None
 
     def __post_init__(self):
         require_choice("theorem kind", self.kind, KINDS)
@@ -142,14 +144,13 @@ BUTTERFLY_EXACT = Theorem(
 SELF_WEIGHTED_PERIOD = Theorem(
     "self-weighted-period", "Self-weighted butterfly period contraction",
     r"\|W_{k-1}\cdots W_0 - J\|_2 = 1/(S+1)",
-    "derived in mixlab (proof: mixlab.proofs.derivations.self_weighted_period)", "equality", True,
-    1 / (S + 1), (BUTTERFLY_SIZE,))
+    "derived in mixlab", "equality", True, 1 / (S + 1), (BUTTERFLY_SIZE,), proof="self_weighted_period")
 
 RANDOM_GROUPS = Theorem(
     "random-groups-expectation", "One random-group round shrinks Gamma in expectation",
     r"E[\Gamma'] = \frac{n-S}{S(n-1)}\,\Gamma",
-    "derived in mixlab (proof: mixlab.proofs.derivations.random_group_factor)",
-    "equality_in_expectation", True, (n - S) / (S * (n - 1)) * initial, (DIVISIBLE,))
+    "derived in mixlab", "equality_in_expectation", True, (n - S) / (S * (n - 1)) * initial, (DIVISIBLE,),
+    proof="random_group_factor")
 
 PAIRWISE_GOSSIP = Theorem(
     "randomized-gossip", "Randomized pairwise gossip converges in mean square",
@@ -161,10 +162,10 @@ PAIRWISE_GOSSIP = Theorem(
 USER_STALENESS = Theorem(
     "user-staleness", "Mean staleness of gossip learning on the complete graph",
     r"\lim E[S_i^j] = \frac{u}{\lambda} H_{n-1}",
-    "derived in mixlab from Yates' recursion (proof: mixlab.proofs.derivations.telescoping); "
-    "model: Mitra & Ulukus, arXiv 2404.19749",
+    "derived in mixlab from Yates' recursion (ISIT 2021, Thm. 1); model of Mitra & Ulukus, "
+    "arXiv 2404.19749 (fully connected network)",
     "equality_in_expectation", True, u / lam * sp.harmonic(n - 1),
-    (Assumption("n >= 2", lambda p: p["n"] >= 2, "n = {n} < 2"),))
+    (Assumption("n >= 2", lambda p: p["n"] >= 2, "n = {n} < 2"),), proof="telescoping")
 
 predicted = sp.Symbol("predicted", real=True)
 
@@ -173,47 +174,23 @@ QUADRATIC_SECOND_MOMENT = Theorem(
     r"E[f(\bar x_T)] - f^* = \tfrac12 \sum_k h_k E[(\bar x_{T,k} - x^*_k)^2],\ "
     r"E\,\Gamma_T = \sum_k \operatorname{tr}((I-J)(P_k + m_k m_k^\top))"
     r"\ \text{from } m' = A m + b,\ P' = A P A^\top + Q",
-    "derived in mixlab (proof: mixlab.proofs.derivations.second_moment_recursion; "
-    "solver: mixlab.theory.second_moment)",
+    "derived in mixlab (solver: mixlab.theory.second_moment)",
     "equality_in_expectation", True, predicted,
     (Assumption("no momentum", lambda p: p.get("momentum", 0.0) == 0.0,
-                "momentum = {momentum} (the recursion covers plain SGD steps)"),))
+                "momentum = {momentum} (the recursion covers plain SGD steps)"),
+     Assumption("no stale contributions", lambda p: p.get("staleness_max", 0) == 0,
+                "the run had stale contributions (max staleness {staleness_max})")),
+    proof="second_moment_recursion")
 
-eta, L, zeta2, sigma2, tau = sp.symbols("eta L zeta2 sigma2 tau", positive=True)
-_eps = 1 / tau
-_q = (1 + _eps) * (1 + eta * L) ** 2                       # growth factor of a group step
-_c = (1 + 1 / _eps) * eta**2 * n * zeta2 + eta**2 * n * sigma2
-_reset = (1 + _eps) * (eta * L) ** 2                         # factor of the global step
-WAGMA_CONSENSUS_BOUND = _c * (_q ** (tau - 1) + (_q ** (tau - 1) - 1) / (_q - 1)) \
-    / (1 - _q ** (tau - 1) * _reset)
-
-
-def _wagma_condition(p: dict) -> bool:
-    e, lip, t = p["eta"], p["L"], p["tau"]
-    q = (1 + 1 / t) * (1 + e * lip) ** 2
-    return q ** (t - 1) * (1 + 1 / t) * (e * lip) ** 2 < 1
-
-
-WAGMA_CONSENSUS = Theorem(
-    "wagma-consensus", "Expected consensus distance of WAGMA-SGD under periodic global averaging",
-    r"E\,\Gamma_t \le \frac{c\,(q^{\tau-1} + \frac{q^{\tau-1}-1}{q-1})}{1 - q^{\tau-1}(1+\tfrac1\tau)\eta^2L^2},\ "
-    r"q = (1+\tfrac1\tau)(1+\eta L)^2,\ c = (1+\tau)\eta^2 n\zeta^2 + \eta^2 n\sigma^2",
-    "derived in mixlab (proof: mixlab.proofs.derivations.wagma_consensus); setting of Li et al., "
-    "WAGMA-SGD, IEEE TPDS 2021",
-    "upper", False, WAGMA_CONSENSUS_BOUND,
-    (Assumption("combine-then-adapt", lambda p: p["order"] == "cta", "order = {order}"),
-     Assumption("no momentum", lambda p: p["momentum"] == 0.0, "momentum = {momentum}"),
-     Assumption("no stale contributions", lambda p: p["staleness_max"] == 0,
-                "the run had stale contributions (max staleness {staleness_max})"),
-     Assumption("uniform heterogeneity bound", lambda p: bool(p["zeta2_uniform"]),
-                "zeta2 bounds the heterogeneity at x* only, not at every x"),
-     Assumption("uniform variance bound", lambda p: bool(p["sigma2_uniform"]),
-                "sigma2 bounds the gradient variance at x* only, not at every x"),
-     Assumption("step size small enough", _wagma_condition,
-                "(1+1/tau) (eta L)^2 q^(tau-1) >= 1 at eta = {eta}, L = {L}, tau = {tau}")))
+GOSSIP_SECOND_MOMENT = Theorem(
+    "gossip-second-moment", "Exact mean-square error of randomized pairwise gossip",
+    r"E\|x(t) - ar x 1\|^2 = \operatorname{tr}((I-J) M_t),\ "
+    r"M_{t+1} = 	frac1m \sum_{e} W_e M_t W_e,\ M_0 = x(0) x(0)^	op",
+    "derived in mixlab (solver: mixlab.theory.pairwise_gossip)",
+    "equality_in_expectation", True, predicted, (), proof="pairwise_gossip_second_moment")
 
 _BASE = (CONSENSUS_CONTRACTION, PERIOD_CONTRACTION, BUTTERFLY_EXACT, SELF_WEIGHTED_PERIOD, RANDOM_GROUPS,
-         PAIRWISE_GOSSIP, USER_STALENESS, QUADRATIC_SECOND_MOMENT, WAGMA_CONSENSUS)
+         PAIRWISE_GOSSIP, GOSSIP_SECOND_MOMENT, USER_STALENESS, QUADRATIC_SECOND_MOMENT)
 
 
 def all_theorems() -> dict[str, Theorem]:

@@ -15,11 +15,23 @@ unknowns (v depends on |S| on the complete graph, only arcs occur on the ring):
 
 - complete graph, lambda_0j = lambda/n, lambda_ij = lambda/(n-1);
 - ring, lambda_0j = lambda/n, lambda/2 to each neighbour;
-- user-as-source (Mitra & Ulukus, arXiv 2404.19749): user i makes versions at
-  mean rate u and all n users push at lambda/(n-1) per pair; the n - 1 others
-  receive. The recursion telescopes (derived in mixlab, checked exactly for
-  small n and by Monte Carlo) to E[S_i^j] = (u/lambda) H_{n-1}; two-way
-  exchange doubles every rate and halves it.
+- user-as-source (the fully connected network of Mitra & Ulukus, "Scale-Robust
+  Timely Asynchronous Decentralized Learning", arXiv 2404.19749): user i makes
+  versions at mean rate u and all n users push at lambda/(n-1) per pair; the
+  n - 1 others receive. The recursion telescopes (derived in mixlab, checked
+  exactly for small n and by Monte Carlo) to E[S_i^j] = (u/lambda) H_{n-1};
+  two-way exchange doubles every rate and halves it.
+
+Capacity. Mitra & Ulukus's abstract states: "if the gossip capacity of
+individual users scales as Omega(log n), we can guarantee the convergence of
+user models in finite time. Furthermore, we show that the bounded staleness can
+only be guaranteed by any distributed opportunistic scheme by Omega(n)
+scaling." Their precise definition of an opportunistic scheme is not reproduced
+here (the full text was not available to us): mixlab models it by the
+owner-only scheme, in which only user i spreads its model. Both closed forms,
+(u/lambda) H_{n-1} for uniform gossip and u (n-1)/lambda for the owner-only
+scheme, and hence both capacity thresholds, are derived in mixlab;
+``mixlab capacity --measure`` checks them by Monte Carlo at the thresholds.
 
 Each solver returns an exact ``Fraction`` with ``exact=True`` (rational rates)
 and a float otherwise; floats use the vectorized solution of the first-order
@@ -121,8 +133,11 @@ def user_staleness_complete(n: int, gossip_rate=1, update_rate=1, *, mode: str =
 
 
 def opportunistic_staleness(n: int, gossip_rate=1, update_rate=1):
-    """E[S_i^j] when only the owner spreads its model (lambda/(n-1) to each user):
-    u (n-1) / lambda."""
+    """E[S_i^j] under the owner-only scheme, mixlab's model of Mitra & Ulukus's
+    opportunistic scheme (their definition is not reproduced; see the module
+    docstring): only user i pushes, at total rate lambda to a uniform other user,
+    so j is reached at lambda/(n-1) and S_i^j counts the versions made since:
+    u (n-1) / lambda (derived in mixlab)."""
     n = require_int("n", n, minimum=2)
     return _rate("update rate", update_rate, False) * (n - 1) / _rate("gossip rate", gossip_rate, False)
 
@@ -169,7 +184,7 @@ def ring_age_asymptotic() -> sp.Expr:
 
 def uniform_capacity_threshold(n: int, target: float, update_rate=1, *, mode: str = "push") -> float:
     """Smallest per-user gossip rate lambda with E[S] = (u/lambda) H_{n-1} <= target
-    (halved for exchange): lambda = u H_{n-1} / target, Theta(log n)."""
+    (halved for exchange): lambda = u H_{n-1} / target, Theta(log n) (derived in mixlab)."""
     n = require_int("n", n, minimum=2)
     target = require_real("target staleness s*", target, low=0, low_open=True)
     require_choice("gossip mode", mode, MODES)
@@ -178,7 +193,9 @@ def uniform_capacity_threshold(n: int, target: float, update_rate=1, *, mode: st
 
 
 def opportunistic_capacity_threshold(n: int, target: float, update_rate=1) -> float:
-    """Smallest lambda with u (n-1)/lambda <= target: lambda = u (n-1)/target, Theta(n)."""
+    """Smallest lambda with which the owner-only scheme keeps E[S] = u (n-1)/lambda
+    <= target: lambda = u (n-1)/target, Theta(n) (derived in mixlab; mixlab's model
+    of the Omega(n) statement quoted in the module docstring)."""
     n = require_int("n", n, minimum=2)
     target = require_real("target staleness s*", target, low=0, low_open=True)
     return _rate("update rate", update_rate, False) * (n - 1) / target

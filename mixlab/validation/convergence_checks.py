@@ -1,114 +1,199 @@
-"""Convergence theorems (mixlab.theory.convergence) held against measured runs.
+"""Convergence theorems (mixlab.theory.convergence) held against measured runs,
+each with a control that breaks the theorem's mechanism.
 
-Expectations are estimated by the mean over independent runs (run seeds
-0..runs-1 on one objective); the tolerance is 4 standard errors. Strongly
-convex checks measure E f(xbar_T) - f* on the additive-noise quadratic,
-nonconvex checks the time-averaged E||grad f(xbar_t)||^2 on the robust
-(Geman-McClure) regression, whose heterogeneity, variance and stochastic
-gradients have uniform bounds. The asynchronous-SGD check runs delayed SGD
-(:func:`delayed_sgd`), the WAGMA stale-window check runs WAGMA-SGD with random
-stragglers and judges every recorded step.
+- Consensus bounds: the mean of Gamma_t over independent runs (seeds
+  0..runs-1) on the additive-noise quadratic (uniform zeta2 and sigma2), the
+  worst recorded step with a Bonferroni split of the false-alarm rate. Controls:
+  no communication (W = I, no global average, singleton groups) while the
+  claimed rho, H or S stay.
+- Averaged-model rates: on a common-Hessian quadratic the average model does
+  not depend on the mixing, so a rate measured there passes without any
+  communication. The rates are therefore measured on the heterogeneous
+  quadratic (worker-specific Hessians), deterministically (sigma2 = 0), with
+  zeta2 the maximum heterogeneity along the run's own path of averaged
+  iterates (exact, from the linear recursion); without communication the
+  average drifts to the mean of the local minimizers and the rate fails. The
+  strongly convex rate starts at x* (its steady-state term is the one that
+  depends on communication; it is loose: the lemma is linear in Gamma, the
+  true bias quadratic), the nonconvex one at 0, where its 2 f0/(eta T) term
+  is within a small factor of the measurement.
+- Asynchronous SGD: delayed SGD on the additive-noise quadratic; control: a
+  constant delay of 6 tau while tau is claimed.
+- WAGMA-SGD with stale contributions: a sure bound, judged at every recorded
+  step of runs with random stragglers. Its k eta G term dominates on these runs
+  (G is a sup over all stochastic gradients), and removing only the global
+  average does not cross it (the group averaging alone keeps Gamma below
+  n (eta G)^2); the control removes all communication (singleton groups, no
+  global average) with S and tau claimed.
 """
 
 from __future__ import annotations
+
+from functools import lru_cache
 
 import numpy as np
 
 from mixlab.kernels import counter_rng as crng
 from mixlab.kernels.engine import simulate
-from mixlab.kernels.objectives import make_objective
+from mixlab.kernels.objectives import heterogeneous_quadratic, quadratic
 from mixlab.kernels.timing import TimingModel
 from mixlab.theory import convergence as cv
 from mixlab.theory import spectral
-from mixlab.theory.theorems import WAGMA_CONSENSUS
-from mixlab.validation.checks import Check, TheoremCheck
+from mixlab.validation import controls
+from mixlab.validation.checks import Check, Control, TheoremCheck
 from mixlab.validation.runner import build_algorithm
+from mixlab.validation.statistics import mean_estimate, worst_mean
 
 DIM = 4
 STRAGGLERS = TimingModel("exponential", stragglers=2, slowdown=5.0)
-CONSENSUS_THEOREM = {"dpsgd": cv.DPSGD_CONSENSUS, "local_sgd": cv.LOCAL_SGD_CONSENSUS,
-                     "wagma": WAGMA_CONSENSUS}
-THEOREM_OF = {("dpsgd", "sc"): cv.DPSGD_STRONGLY_CONVEX, ("dpsgd", "nc"): cv.DPSGD_NONCONVEX,
-              ("local_sgd", "sc"): cv.LOCAL_SGD_STRONGLY_CONVEX, ("local_sgd", "nc"): cv.LOCAL_SGD_NONCONVEX,
-              ("wagma", "sc"): cv.WAGMA_STRONGLY_CONVEX, ("wagma", "nc"): cv.WAGMA_NONCONVEX}
+#: Window length used for the window sums of fixed and time-varying mixing (tail bounded beyond).
+WINDOW = 64
+
+#: name -> (theorem, builder of the intact algorithm, builder of the control, what the control breaks)
+SETUPS = {
+    "dpsgd": (cv.DPSGD_CONSENSUS, lambda n: build_algorithm("dpsgd", n, topology="ring"),
+              lambda alg, steps: controls.isolated(alg.mixing[0].shape[0]),
+              "no communication (W = I), the ring's rho claimed"),
+    "one_peer": (cv.WINDOWED_CONSENSUS, lambda n: build_algorithm("dpsgd", n, topology="one_peer_exponential"),
+                 lambda alg, steps: controls.isolated(alg.mixing[0].shape[0]),
+                 "no communication (W = I), the one-peer schedule's window sums claimed"),
+    "local_sgd": (cv.LOCAL_SGD_CONSENSUS, lambda n: build_algorithm("local_sgd", n, local_steps=4),
+                  lambda alg, steps: controls.never_averaging(alg),
+                  "no global average, H = 4 claimed"),
+    "wagma": (cv.WAGMA_CONSENSUS, lambda n: build_algorithm("wagma", n, group_size=4, sync_period=8),
+              lambda alg, steps: controls.singleton_groups(alg),
+              "singleton groups, S = 4 claimed"),
+}
+#: Controls of the rate checks where they differ from the consensus checks': WAGMA's global
+#: average alone keeps the average model near x*, so the rate's control removes it too.
+RATE_CONTROLS = {"wagma": (lambda alg, steps: controls.singleton_groups(alg, sync_period=steps + 1),
+                           "no communication (singleton groups, no global average), S = 4 claimed")}
+RATE_THEOREMS = {("dpsgd", "sc"): cv.DPSGD_STRONGLY_CONVEX, ("dpsgd", "nc"): cv.DPSGD_NONCONVEX,
+                 ("local_sgd", "sc"): cv.LOCAL_SGD_STRONGLY_CONVEX, ("local_sgd", "nc"): cv.LOCAL_SGD_NONCONVEX,
+                 ("wagma", "sc"): cv.WAGMA_STRONGLY_CONVEX, ("wagma", "nc"): cv.WAGMA_NONCONVEX}
 
 
-def objective_for(regime: str, n: int, seed: int = 7):
-    """The additive-noise quadratic ("sc"), the robust regression ("nc") or any objective by name."""
-    if regime == "sc":
-        return make_objective("quadratic", n, d=DIM, zeta2=1.0, sigma2=0.5, seed=seed)
-    return make_objective("robust" if regime == "nc" else regime, n, d=DIM, seed=seed)
+def noisy_quadratic(n: int):
+    """Common Hessian, heterogeneous centers: uniform zeta2 = 1 and additive noise sigma2 = 0.5."""
+    return quadratic(n, d=DIM, zeta2=1.0, sigma2=0.5, seed=7)
 
 
-def theorem_params(f, alg, steps: int, lr: float) -> dict:
-    """The parameters a convergence theorem needs, from the objective and the algorithm
-    (runs start at x0 = 0): constants, eta, T, n, r0 = ||x*||^2 where x* is known,
-    f0 = f(0) - f* (f(0) for the robust loss, whose infimum is >= 0), and the mixing's
-    rho, order and doubly stochasticity, H or tau where the algorithm has them."""
+def heterogeneous(n: int):
+    """Worker-specific Hessians, zeta2 = 1 at x*, no gradient noise."""
+    return heterogeneous_quadratic(n, d=DIM, zeta2=1.0, sigma2=0.0, seed=7)
+
+
+def theorem_params(f, alg, steps: int, lr: float, x0=None) -> dict:
+    """The parameters a convergence theorem needs, from the objective and the algorithm:
+    constants, eta, T, n, r0 = ||x0 - x*||^2 where x* is known, f0 = f(x0) - f* (f(x0) when f*
+    is unknown and f >= 0), and the communication pattern: rho = max_t ||W_t - J||_2 over a
+    mixing period, its window sums A1 and A2, H, or WAGMA's S, phases, tau and rule."""
+    x0 = np.zeros(f.d) if x0 is None else x0
     c = f.constants()
     p = {"eta": lr, "T": steps, "n": f.n, "momentum": alg.momentum, "order": alg.order,
-         "f0": f.loss(np.zeros(f.d)) - (f.f_star or 0.0),
+         "f0": f.loss(x0) - (f.f_star or 0.0), "staleness_max": 0.0,
          **{k: c[k] for k in ("L", "mu", "zeta2", "sigma2", "zeta2_uniform", "sigma2_uniform",
                               "each_strongly_convex")}}
     if f.x_star is not None:
-        p["r0"] = float(np.sum(f.x_star**2))
+        p["r0"] = float(np.sum((x0 - f.x_star) ** 2))
     if hasattr(alg, "mixing"):
-        W = alg.mixing[0]
-        p.update(rho=spectral.rho(W), atc=int(alg.order == "atc"),
-                 doubly_stochastic=bool(np.allclose(W.sum(axis=0), 1) and np.allclose(W.sum(axis=1), 1)))
+        sums = spectral.window_sums(alg.mixing, alg.order, WINDOW)
+        p.update(rho=max(spectral.rho(W) for W in alg.mixing), atc=int(alg.order == "atc"),
+                 A1=sums.A1, A2=sums.A2,
+                 doubly_stochastic=all(np.allclose(W.sum(axis=0), 1) and np.allclose(W.sum(axis=1), 1)
+                                       for W in alg.mixing))
     if hasattr(alg, "local_steps"):
         p["H"] = alg.local_steps
-    if hasattr(alg, "sync_period"):
-        p["tau"] = alg.sync_period
+    if hasattr(alg, "groups"):
+        p.update(S=alg.group_size, phases=alg.groups.shape[0], tau=alg.sync_period, rule=alg.rule,
+                 self_weighted=int(alg.rule == "self_weighted"), activation=alg.activation,
+                 doubly_stochastic=True)
     return p
 
 
-def measured_runs(algorithm: str, regime: str, n: int, steps: int, runs: int, lr: float, **kw):
-    """Independent runs (seeds 0..runs-1) and the theorem parameters they share."""
-    f = objective_for(regime, n)
-    alg = build_algorithm(algorithm, n, **kw)
-    trs = [simulate(f, alg, steps, lr=lr, seed=s, record_every=1) for s in range(runs)]
-    params = {**theorem_params(f, alg, steps, lr),
-              "staleness_max": max(float(tr["staleness_max"].max()) for tr in trs)}
-    return f, trs, params
+# ---- consensus bounds -------------------------------------------------------------------------
+
+def consensus_runs(setup: str, n: int, steps: int, runs: int, lr: float = 0.05, control: bool = False):
+    """(Gamma_t of ``runs`` independent runs, runs x (steps + 1)) of the setup's algorithm (or of
+    its control) on the additive-noise quadratic, and the intact algorithm's theorem parameters."""
+    _, build, broken, _ = SETUPS[setup]
+    f, alg = noisy_quadratic(n), build(n)
+    run = broken(alg, steps) if control else alg
+    gamma = np.array([simulate(f, run, steps, lr=lr, seed=s, record_every=1)["consensus"] for s in range(runs)])
+    return gamma, theorem_params(f, alg, steps, lr)
 
 
-def consensus(algorithm: str, n: int, steps: int, runs: int, lr: float = 0.05, regime: str = "sc", **kw):
-    """Max over steps of the mean consensus distance over runs, at 4 standard errors."""
-    _, trs, params = measured_runs(algorithm, regime, n, steps, runs, lr, **kw)
-    gamma = np.array([tr["consensus"] for tr in trs])
-    mean, se = gamma.mean(axis=0), gamma.std(axis=0, ddof=1) / np.sqrt(runs)
-    worst = int(mean.argmax())
-    return float(mean[worst]), params, 4 * float(se[worst])
+def consensus(setup: str, n: int, steps: int, runs: int, lr: float = 0.05, control: bool = False):
+    """The worst recorded step of the mean consensus distance (Bonferroni over the steps)."""
+    gamma, params = consensus_runs(setup, n, steps, runs, lr, control)
+    return worst_mean(gamma), params
 
 
-def averaged_model(algorithm: str, regime: str, n: int, steps: int, runs: int, lr: float, **kw):
-    """Mean over runs of f(xbar_T) - f* ("sc") or of (1/T) sum_{t<T} ||grad f(xbar_t)||^2 ("nc"),
-    the theorem's parameters, 4 standard errors."""
-    _, trs, params = measured_runs(algorithm, regime, n, steps, runs, lr, **kw)
-    values = np.array([tr["loss_gap"][-1] if regime == "sc" else tr["grad_norm_sq"][:-1].mean() for tr in trs])
-    return float(values.mean()), params, 4 * float(values.std(ddof=1) / np.sqrt(runs))
+# ---- averaged-model rates, deterministic heterogeneous runs ---------------------------------
+
+def _mixing_sequence(alg, n: int, steps: int):
+    from mixlab.validation.engine_checks import step_matrices
+
+    return step_matrices(alg, n, steps)
 
 
-def at_minimizing_step(algorithm: str, regime: str, n: int, steps: int, runs: int, **kw):
-    """averaged_model at the step size that minimizes the theorem's own bound
-    (mixlab.theory.step_size), found from the run's constants before running."""
+@lru_cache(maxsize=16)
+def _path_zeta2(setup: str, n: int, steps: int, lr: float, start: str) -> float:
+    """max_t zeta2(xbar_t) along the (deterministic) run of the setup's intact algorithm."""
+    from mixlab.theory.second_moment import predict
+
+    f, alg = heterogeneous(n), SETUPS[setup][1](n)
+    mats, order = _mixing_sequence(alg, n, steps)
+    x0 = _start(f, start)
+    path = predict(f.hessians, f.centers, 0.0, x0, mats, order, np.full(steps, lr))["xbar"]
+    return max(f.zeta2_of(x) for x in path)
+
+
+def _start(f, start: str) -> np.ndarray:
+    return f.x_star.copy() if start == "optimum" else np.zeros(f.d)
+
+
+def rate(setup: str, regime: str, n: int, steps: int, lr: float, start: str = "optimum",
+         control: bool = False):
+    """f(xbar_T) - f* ("sc") or (1/T) sum_{t<T} ||grad f(xbar_t)||^2 ("nc") of one deterministic
+    run on the heterogeneous quadratic from x* (or 0), and the theorem's parameters with zeta2
+    the maximum heterogeneity along the intact run's path."""
+    _, build, broken, _ = SETUPS[setup]
+    broken = RATE_CONTROLS.get(setup, (broken,))[0]
+    f, alg = heterogeneous(n), build(n)
+    x0 = _start(f, start)
+    run = broken(alg, steps) if control else alg
+    tr = simulate(f, run, steps, lr=lr, x0=x0, record_every=1)
+    measured = tr["loss_gap"][-1] if regime == "sc" else tr["grad_norm_sq"][:-1].mean()
+    params = {**theorem_params(f, alg, steps, lr, x0), "zeta2": _path_zeta2(setup, n, steps, lr, start),
+              "zeta2_along_path": True}
+    return float(measured), params
+
+
+def at_minimizing_step(setup: str, n: int, steps: int, control: bool = False):
+    """The nonconvex rate from 0 at the step size that minimizes the theorem's own bound
+    (mixlab.theory.step_size), chosen with zeta2 at x*, judged with zeta2 along the path."""
     from mixlab.theory.step_size import minimizing_step_size
 
-    thm = THEOREM_OF[algorithm, regime]
-    fixed = theorem_params(objective_for(regime, n), build_algorithm(algorithm, n, **kw), steps, 0.0)
+    thm = RATE_THEOREMS[setup, "nc"]
+    f = heterogeneous(n)
+    fixed = {**theorem_params(f, SETUPS[setup][1](n), steps, 0.0), "zeta2_along_path": True}
     del fixed["eta"]
-    best = minimizing_step_size(thm, **fixed, staleness_max=0.0)
-    measured, params, tol = averaged_model(algorithm, regime, n, steps, runs, best.eta, **kw)
-    return measured, {**params, "eta_max": best.eta_max}, tol
+    best = minimizing_step_size(thm, **fixed)
+    measured, params = rate(setup, "nc", n, steps, best.eta, "zero", control)
+    return measured, {**params, "eta_max": best.eta_max}
 
 
-def delayed_sgd(objective, steps: int, runs: int, lr: float, tau: int, seed: int = 0):
+# ---- asynchronous SGD -------------------------------------------------------------------------
+
+def delayed_sgd(objective, steps: int, runs: int, lr: float, tau: int, seed: int = 0,
+                always_max: bool = False):
     """Asynchronous (parameter-server) SGD with staleness <= tau, ``runs`` independent runs at once:
-    x_{t+1} = x_t - lr g_t, g_t the minibatch gradient of a uniformly random worker's f_i at
-    x_{t - tau_t}, tau_t uniform on {0..min(t, tau)}. Returns (runs, steps + 1) arrays of
+    x_{t+1} = x_t - lr g_t, g_t the stochastic gradient of a uniformly random worker's f_i at
+    x_{t - tau_t}, tau_t uniform on {0..min(t, tau)} (``always_max``: tau_t = min(t, tau)).
+    Returns (runs, steps + 1) arrays of
     ||grad f(x_t)||^2 and f(x_t). Draws: stream PEER (worker, delay), the objective's
-    minibatch stream with counter t runs + r."""
+    gradient stream with counter t runs + r."""
     n, d = objective.n, objective.d
     hist = np.zeros((tau + 1, runs, d))                                 # x_{t-j} at hist[(t - j) % (tau+1)]
     grad_sq = np.empty((runs, steps + 1))
@@ -124,34 +209,39 @@ def delayed_sgd(objective, steps: int, runs: int, lr: float, tau: int, seed: int
         u = crng.uniform_np(seed, crng.PEER, (t * runs + r) * 2)
         v = crng.uniform_np(seed, crng.PEER, (t * runs + r) * 2 + 1)
         workers = np.minimum((u * n).astype(np.int64), n - 1)
-        delay = np.minimum((v * (min(t, tau) + 1)).astype(np.int64), min(t, tau))
+        delay = np.full(runs, min(t, tau)) if always_max else \
+            np.minimum((v * (min(t, tau) + 1)).astype(np.int64), min(t, tau))
         stale = hist[(t - delay) % (tau + 1), r]
         g = objective.stochastic_grads(stale, t * runs + r, seed, workers=workers)
         hist[(t + 1) % (tau + 1)] = x - lr * g
     return grad_sq, loss
 
 
-def async_sgd(n: int, steps: int, runs: int, lr: float, tau: int):
-    """Mean over runs of (1/T) sum_{t<T} ||grad f(x_t)||^2 for delayed SGD on the robust regression;
-    sigma2 = zeta2 + sigma2 of the objective (a random worker's minibatch gradient)."""
-    f = objective_for("nc", n)
-    grad_sq, loss = delayed_sgd(f, steps, runs, lr, tau)
-    values = grad_sq[:, :-1].mean(axis=1)
+def async_sgd(n: int, steps: int, runs: int, lr: float, tau: int, claimed_tau: int | None = None):
+    """Mean over runs of (1/T) sum_{t<T} ||grad f(x_t)||^2 for delayed SGD on the additive-noise
+    quadratic; sigma2 = zeta2 + sigma2 (a random worker's stochastic gradient, uniform bounds).
+    ``claimed_tau``: a control runs with the constant delay ``tau`` but claims this bound."""
+    f = noisy_quadratic(n)
+    grad_sq, loss = delayed_sgd(f, steps, runs, lr, tau, always_max=claimed_tau is not None)
+    claimed = claimed_tau or tau
     c = f.constants()
-    params = {"eta": lr, "T": steps, "L": c["L"], "tau": tau, "sigma2": c["zeta2"] + c["sigma2"],
-              "f0": float(loss[0, 0]), "staleness_max": float(tau),
+    params = {"eta": lr, "T": steps, "L": c["L"], "tau": claimed, "sigma2": c["zeta2"] + c["sigma2"],
+              "f0": float(loss[0, 0]) - f.f_star, "staleness_max": float(claimed),
               "sigma2_uniform": c["sigma2_uniform"] and c["zeta2_uniform"]}
-    return float(values.mean()), params, 4 * float(values.std(ddof=1) / np.sqrt(runs))
+    return mean_estimate(grad_sq[:, :-1].mean(axis=1)), params
 
 
-def _stale_setup(n, lr, rule, group_size, sync_period):
-    f = objective_for("nc", n)
-    alg = build_algorithm("wagma", n, group_size=group_size, sync_period=sync_period, rule=rule)
-    theorem = cv.WAGMA_STALE_MEAN if rule == "mean" else cv.WAGMA_STALE_SELF_WEIGHTED
-    c = f.constants()
-    base = {"eta": lr, "n": n, "S": group_size, "tau": sync_period, "G": c["grad_bound"],
-            "order": alg.order, "momentum": alg.momentum}
-    return f, alg, theorem, base
+# ---- WAGMA-SGD with stale contributions ----------------------------------------------------
+
+def _stale_setup(n, lr, activation, rule, group_size, sync_period):
+    from mixlab.kernels.objectives import make_objective
+
+    f = make_objective("robust", n, d=DIM, seed=7)
+    alg = build_algorithm("wagma", n, group_size=group_size, sync_period=sync_period, rule=rule,
+                          activation=activation)
+    base = {"eta": lr, "n": n, "S": group_size, "tau": sync_period, "G": f.constants()["grad_bound"],
+            "order": alg.order, "momentum": alg.momentum, "rule": rule, "activation": activation}
+    return f, alg, base
 
 
 def _stale_params(base: dict, gamma, state: int) -> dict:
@@ -162,56 +252,64 @@ def _stale_params(base: dict, gamma, state: int) -> dict:
     return {**base, "k": state - g, "gamma_g": float(gamma[g])}
 
 
-def stale_window_curve(n: int, steps: int, lr: float, rule: str, group_size: int, sync_period: int,
-                       seed: int = 0):
-    """(measured Gamma_t, bound) for t = 1..steps of one WAGMA run with 2 random 5x stragglers."""
-    f, alg, theorem, base = _stale_setup(n, lr, rule, group_size, sync_period)
-    tr = simulate(f, alg, steps, lr=lr, timing=STRAGGLERS, seed=seed, record_every=1)
+def stale_window_curve(n: int, steps: int, lr: float, activation: str, rule: str, group_size: int,
+                       sync_period: int, seed: int = 0, control: bool = False):
+    """(Gamma_t for t = 0..steps, bound for t = 1..steps, max staleness) of one WAGMA run with
+    2 random 5x stragglers; ``control`` removes all communication (singleton groups, no global
+    average) while the bound keeps the claimed S and period."""
+    f, alg, base = _stale_setup(n, lr, activation, rule, group_size, sync_period)
+    run = controls.singleton_groups(alg, sync_period=steps + 1) if control else alg
+    tr = simulate(f, run, steps, lr=lr, timing=STRAGGLERS, seed=seed, record_every=1)
     gamma = tr["consensus"]
+    theorem = cv.WAGMA_STALE[activation, rule]
     bounds = np.array([theorem.evaluate(**_stale_params(base, gamma, s)) for s in range(1, steps + 1)])
-    return gamma[1:], bounds
+    return gamma, bounds, float(tr["staleness_max"].max())
 
 
-def wagma_stale_window(n: int, steps: int, runs: int, lr: float, rule: str, group_size: int, sync_period: int):
-    """Worst step of WAGMA-SGD with 2 random 5x stragglers per iteration: the measured Gamma_{g+k}
-    at the step with the largest ratio to n (w_k sqrt(Gamma_g) + k eta G)^2, over all runs."""
-    f, alg, theorem, base = _stale_setup(n, lr, rule, group_size, sync_period)
-    if base["G"] is None:
-        return 0.0, {**base, "k": 1, "gamma_g": 0.0}, 0.0
-    worst, at, stale = -1.0, None, 0.0
+def wagma_stale_window(n: int, steps: int, runs: int, lr: float, activation: str, rule: str,
+                       group_size: int, sync_period: int, control: bool = False):
+    """The recorded step with the largest ratio Gamma_{g+k} / n (w_k sqrt(Gamma_g) + k eta G)^2
+    over ``runs`` runs with 2 random 5x stragglers (a sure bound: every step counts)."""
+    _, _, base = _stale_setup(n, lr, activation, rule, group_size, sync_period)
+    worst, stale = None, 0.0
     for s in range(runs):
-        tr = simulate(f, alg, steps, lr=lr, timing=STRAGGLERS, seed=s, record_every=1)
-        gamma = tr["consensus"]
-        stale = max(stale, float(tr["staleness_max"].max()))
-        for state in range(1, steps + 1):
-            p = _stale_params(base, gamma, state)
-            ratio = gamma[state] / theorem.evaluate(**p)
-            if ratio > worst:
-                worst, at = ratio, (float(gamma[state]), p)
-    return at[0], {**at[1], "staleness_max": stale}, 0.0
+        gamma, bounds, st = stale_window_curve(n, steps, lr, activation, rule, group_size, sync_period,
+                                               s, control)
+        stale = max(stale, st)
+        i = int(np.argmax(gamma[1:] / bounds))
+        if worst is None or gamma[i + 1] / bounds[i] > worst[0]:
+            worst = (gamma[i + 1] / bounds[i], gamma, i + 1)
+    _, gamma, state = worst
+    return float(gamma[state]), {**_stale_params(base, gamma, state), "staleness_max": stale}
 
 
 def convergence_checks(size: str = "default") -> list[Check]:
     runs = {"quick": 40, "default": 100, "full": 400}[size]
-    steps = {"quick": 200, "default": 400, "full": 1000}[size]
-    common = {"n": 8, "steps": steps, "runs": runs}
+    rate_steps = {"quick": 4000, "default": 10000, "full": 20000}[size]
     checks = []
-    for algorithm, kw in (("dpsgd", {"lr": 0.05, "topology": "ring"}),
-                          ("local_sgd", {"lr": 0.05, "local_steps": 4}),
-                          ("wagma", {"lr": 0.05, "group_size": 2, "sync_period": 4})):
-        thm = CONSENSUS_THEOREM[algorithm]
-        checks.append(TheoremCheck(f"{thm.id}-bound", thm, consensus,
-                                   {"algorithm": algorithm, **common, "steps": 60, **kw}))
-        for regime in ("sc", "nc"):
-            thm = THEOREM_OF[algorithm, regime]
-            checks.append(TheoremCheck(f"{thm.id}", thm, averaged_model,
-                                       {"algorithm": algorithm, "regime": regime, **common, **kw}))
-    checks.append(TheoremCheck("dpsgd-nonconvex-minimizing-step", cv.DPSGD_NONCONVEX, at_minimizing_step,
-                               {"algorithm": "dpsgd", "regime": "nc", **common, "topology": "ring"}))
-    checks.append(TheoremCheck("async-sgd-nonconvex", cv.ASYNC_SGD_NONCONVEX, async_sgd,
-                               {"n": 8, "steps": steps, "runs": runs, "lr": 0.05, "tau": 4}))
-    for rule, thm in (("mean", cv.WAGMA_STALE_MEAN), ("self_weighted", cv.WAGMA_STALE_SELF_WEIGHTED)):
-        checks.append(TheoremCheck(thm.id, thm, wagma_stale_window,
-                                   {"n": 16, "steps": 64, "runs": max(2, runs // 20), "lr": 0.05, "rule": rule,
-                                    "group_size": 4, "sync_period": 4}))
+    for setup, n in (("dpsgd", 8), ("one_peer", 16), ("local_sgd", 8), ("wagma", 16)):
+        thm, _, _, what = SETUPS[setup]
+        spec = {"setup": setup, "n": n, "steps": 60, "runs": runs}
+        checks.append(TheoremCheck(f"{thm.id}-bound" + ("-one-peer" if setup == "one_peer" else ""), thm,
+                                   consensus, spec, Control(what, consensus, {**spec, "control": True})))
+    for setup, n in (("dpsgd", 8), ("local_sgd", 8), ("wagma", 16)):
+        what = RATE_CONTROLS.get(setup, SETUPS[setup][2:])[1]
+        for regime, start in (("sc", "optimum"), ("nc", "zero")):
+            thm = RATE_THEOREMS[setup, regime]
+            spec = {"setup": setup, "regime": regime, "n": n, "steps": rate_steps, "lr": 0.01, "start": start}
+            checks.append(TheoremCheck(thm.id, thm, rate, spec, Control(what, rate, {**spec, "control": True})))
+    spec = {"setup": "dpsgd", "n": 8, "steps": rate_steps}
+    checks.append(TheoremCheck("dpsgd-nonconvex-minimizing-step", cv.DPSGD_NONCONVEX, at_minimizing_step, spec,
+                               Control(SETUPS["dpsgd"][3], at_minimizing_step, {**spec, "control": True})))
+    spec = {"n": 8, "steps": 400, "runs": runs, "lr": 0.1, "tau": 4}
+    checks.append(TheoremCheck("async-sgd-nonconvex", cv.ASYNC_SGD_NONCONVEX, async_sgd, spec,
+                               Control("staleness past tau: a constant delay of 6 tau, tau claimed", async_sgd,
+                                       {**spec, "tau": 24, "claimed_tau": 4})))
+    for (activation, rule), thm in cv.WAGMA_STALE.items():
+        spec = {"n": 16, "steps": 64, "runs": max(2, runs // 20), "lr": 0.05, "activation": activation,
+                "rule": rule, "group_size": 4, "sync_period": 4}
+        checks.append(TheoremCheck(thm.id, thm, wagma_stale_window, spec,
+                                   Control("no communication (singleton groups, no global average), "
+                                           "S = 4 and tau = 4 claimed", wagma_stale_window,
+                                           {**spec, "control": True})))
     return checks

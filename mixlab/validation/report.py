@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import sys
 import time
 from collections.abc import Sequence
@@ -18,7 +19,7 @@ def run_checks(checks: Sequence[Check], *, progress: bool = True) -> list[CheckR
         start = time.perf_counter()
         result = check()
         if progress:
-            print(f"[{i:>2}/{len(checks)}] {result.verdict:<4} {check.id} "
+            print(f"[{i:>2}/{len(checks)}] {result.verdict:<14} {check.id} "
                   f"({time.perf_counter() - start:.1f}s)", file=sys.stderr, flush=True)
         results.append(result)
     return results
@@ -33,39 +34,71 @@ def _params(params: dict) -> str:
                      if k != "seed")
 
 
+def _num(value: float | None, digits: int = 6) -> str:
+    return "-" if value is None else f"{value:.{digits}g}"
+
+
+def _proof(r: CheckResult) -> str:
+    """The label of the statement's derivation in mixlab (complete / bookkeeping), or "-"."""
+    return r.proof_label or "-"
+
+
+def _control(r: CheckResult) -> str:
+    c = r.control
+    if c is None:
+        return "-"
+    outcome = {"fail": "fails", "pass": "PASSES", "not_applicable": "N/A"}[c.verdict]
+    return f"{_num(c.measured, 4)} {r.relation} {_num(c.bound, 4)}: {outcome}"
+
+
+def summary(results: Sequence[CheckResult]) -> dict:
+    """Counts per verdict, checks with a control, and the suite's false-alarm rate
+    (the sum of the statistical checks' rates: a union bound)."""
+    counts = {v: sum(r.verdict == v for r in results) for v in ("pass", "weak", "fail", "not_applicable")}
+    alarms = [r.false_alarm for r in results if r.false_alarm is not None]
+    return {"checks": len(results), **counts, "with_control": sum(r.control is not None for r in results),
+            "statistical": len(alarms), "false_alarm_total": float(sum(alarms))}
+
+
+def _summary_line(results: Sequence[CheckResult]) -> str:
+    s = summary(results)
+    return (f"{s['pass']}/{s['checks']} checks pass ({s['weak']} weak, {s['fail']} fail, "
+            f"{s['not_applicable']} not applicable); {s['with_control']} controls; "
+            f"{s['statistical']} statistical checks, suite false-alarm rate <= {s['false_alarm_total']:.2g}")
+
+
 def format_table(results: Sequence[CheckResult]) -> str:
-    """Columns: check, source, parameters, measured, relation, bound, ratio, verdict."""
-    rows = [("check", "source", "parameters", "measured", "rel", "bound", "ratio", "verdict")]
-    rows += [(r.id, _short(r.source, 34), _short(_params(r.parameters), 30), f"{r.measured:.6g}",
-              r.relation, "-" if r.bound is None else f"{r.bound:.6g}",
-              "-" if r.ratio is None else f"{r.ratio:.4g}", r.verdict.upper()) for r in results]
+    """Columns: check, source, proof, measured, relation, bound, ratio, control, verdict."""
+    rows = [("check", "source", "proof", "measured", "rel", "bound", "ratio", "control (must fail)",
+             "verdict")]
+    rows += [(r.id, _short(r.source, 30), _proof(r), _num(r.measured), r.relation, _num(r.bound),
+              _num(r.ratio, 4), _control(r), r.verdict.upper()) for r in results]
     widths = [max(len(row[c]) for row in rows) for c in range(len(rows[0]))]
     lines = ["  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip() for row in rows]
     lines.insert(1, "  ".join("-" * w for w in widths))
-    passed = sum(r.verdict == "pass" for r in results)
-    lines.append(f"{passed}/{len(results)} checks pass")
+    lines.append(_summary_line(results))
     return "\n".join(lines)
 
 
 def write_report(directory, results: Sequence[CheckResult], *, figures: bool = True) -> Path:
-    """``directory``/report.md (every check with statement, source, parameters,
-    measured, bound, ratio, verdict) and the PNG figures beside it."""
+    """``directory``/report.md (every check with statement, source, proof label, parameters,
+    measured, bound, ratio, control, verdict) and the PNG figures beside it."""
     directory = Path(directory)
     images = []
     if figures:
         from mixlab.validation.figures import write_figures
 
         images = write_figures(directory)
-    passed = sum(r.verdict == "pass" for r in results)
-    md = [f"# mixlab verify: {passed}/{len(results)} checks pass", "",
-          "| check | statement | source | parameters | measured | rel | bound | ratio | verdict |",
-          "|---|---|---|---|---|---|---|---|---|"]
+    md = [f"# mixlab verify: {_summary_line(results)}", "",
+          "| check | statement | source | proof | parameters | measured | rel | bound | ratio | control | verdict |",
+          "|---|---|---|---|---|---|---|---|---|---|---|"]
     for r in results:
-        bound = "-" if r.bound is None else f"{r.bound:.6g}"
-        ratio = "-" if r.ratio is None else f"{r.ratio:.4g}"
-        md.append(f"| {r.id} | ${r.theorem}$ | {r.source} | {_params(r.parameters)} | "
-                  f"{r.measured:.6g} | {r.relation} | {bound} | {ratio} | **{r.verdict}** |")
+        control = "-" if r.control is None else f"{r.control.description}: {_control(r)}"
+        md.append(f"| {r.id} | ${r.theorem}$ | {r.source} | {_proof(r)} | {_params(r.parameters)} | "
+                  f"{_num(r.measured)} | {r.relation} | {_num(r.bound)} | {_num(r.ratio, 4)} | {control} | "
+                  f"**{r.verdict}** |")
     notes = [f"- `{r.id}`: {r.note}" for r in results if r.note]
+    notes += [f"- `{r.id}` control: {r.control.note}" for r in results if r.control and r.control.note]
     if notes:
         md += ["", "## Notes", ""] + notes
     if images:
@@ -73,8 +106,20 @@ def write_report(directory, results: Sequence[CheckResult], *, figures: bool = T
     return atomic_write_bytes(directory / "report.md", ("\n".join(md) + "\n").encode())
 
 
+def _finite(value):
+    """JSON has no inf or nan: a non-finite number is written as the string "inf", "-inf" or "nan"."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return str(value)
+    if isinstance(value, dict):
+        return {k: _finite(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_finite(v) for v in value]
+    return value
+
+
 def write_json(path, results: Sequence[CheckResult]) -> None:
-    atomic_write_json(path, {
+    atomic_write_json(path, _finite({
         "passed": all(r.verdict == "pass" for r in results),
+        "summary": summary(results),
         "checks": [r.as_dict() for r in results],
-    })
+    }))

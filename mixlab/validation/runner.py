@@ -37,11 +37,13 @@ def mixing_period(topology: str, n: int, weights: str = "metropolis", seed: int 
 
 
 def build_algorithm(name: str, n: int, *, group_size: int | None = None, sync_period: int = 8,
-                    topology: str | None = None, weights: str = "metropolis", rule: str = "mean",
-                    order: str | None = None, momentum: float = 0.0, local_steps: int = 4,
-                    wait_avoiding: bool = True, seed: int = 0) -> al.Algorithm:
+                    topology: str | None = None, weights: str = "metropolis",
+                    rule: str = "self_weighted", order: str | None = None, momentum: float = 0.0,
+                    local_steps: int = 4, wait_avoiding: bool = True, activation: str = "global",
+                    seed: int = 0) -> al.Algorithm:
     """The algorithm spec for ``name`` on n workers (defaults: CTA where the source is
-    CTA, ring topology for D-PSGD/AD-PSGD, one-peer exponential for SGP)."""
+    CTA, ring topology for D-PSGD/AD-PSGD, one-peer exponential for SGP, WAGMA's rule
+    and activation as in its reference code)."""
     require_choice("algorithm", name, ALGORITHMS)
     common = {"momentum": momentum}
     if name == "allreduce":
@@ -54,7 +56,7 @@ def build_algorithm(name: str, n: int, *, group_size: int | None = None, sync_pe
         sched = ButterflyGroups(n, group_size, rule)
         return al.WAGMA(groups=np.stack([sched.groups(t) for t in range(sched.period)]),
                         sync_period=sync_period, rule=rule, order=order or "cta",
-                        wait_avoiding=wait_avoiding, **common)
+                        wait_avoiding=wait_avoiding, activation=activation, **common)
     if name == "sgp":
         return al.SGP(mixing=mixing_period(topology or TIME_VARYING, n, weights, seed),
                       order=order or "atc", **common)

@@ -1,0 +1,38 @@
+"""Algorithms with a broken mechanism, for the controls of ``mixlab verify``.
+
+A control runs one of these while the statement keeps the constants claimed
+for the intact algorithm (the ring's rho, the butterfly's S, local SGD's H),
+and must then fail.
+
+>>> from mixlab.validation.runner import build_algorithm
+>>> alg = singleton_groups(build_algorithm("wagma", 16, group_size=4, sync_period=8))
+>>> alg.groups.shape, alg.sync_period
+((1, 16, 1), 8)
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import numpy as np
+import scipy.sparse as sp
+
+from mixlab.kernels import algorithms as al
+
+
+def isolated(n: int, order: str = "cta") -> al.DPSGD:
+    """D-PSGD with W = I: no communication at all."""
+    return al.DPSGD(mixing=(sp.identity(n, format="csr"),), order=order)
+
+
+def singleton_groups(wagma: al.WAGMA, *, sync_period: int | None = None) -> al.WAGMA:
+    """The same WAGMA-SGD with groups of one worker (no group averaging); a
+    ``sync_period`` beyond the run's length removes the global average too."""
+    n = wagma.groups.shape[1] * wagma.groups.shape[2]
+    return replace(wagma, groups=np.arange(n, dtype=np.int64).reshape(1, n, 1),
+                   sync_period=sync_period or wagma.sync_period)
+
+
+def never_averaging(local: al.LocalSGD) -> al.LocalSGD:
+    """Local SGD whose global average never comes."""
+    return replace(local, local_steps=2**62)
