@@ -1,8 +1,9 @@
 """The ``mixlab`` command.
 
     mixlab run --algorithm wagma --objective quadratic --workers 64 --steps 500 --group-size 4
+               [--activation global|group] [--rule self_weighted|mean]
     mixlab age --topology complete -n 100 [--model yates|user] [--method exact|mc|both] [--json]
-    mixlab capacity -n 1000 [--target 1] [--json]
+    mixlab capacity -n 1000 [--target 1] [--measure [--events E] [--seed S]] [--json]
     mixlab mixing --topology ring -n 64 [--weights metropolis] [--json]
     mixlab schedule --kind butterfly -n 64 -S 4 [--rule mean] [--json]
     mixlab verify [--quick | --full] [--json PATH]

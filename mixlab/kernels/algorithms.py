@@ -2,7 +2,7 @@
 
 A spec holds plain parameters and arrays (communication patterns arrive as
 CSR arrays or group-index arrays built by :mod:`mixlab.theory`), so engines do
-not depend on the theory layer. Semantics (DESIGN.md, "Algorithms"), with
+not depend on the theory layer. Semantics (docs/design.md, "Algorithms"), with
 D_i the local update (G_i, or the heavy-ball buffer U_i <- m U_i + G_i; buffers
 are never averaged) and eta_t the step size of iteration t:
 

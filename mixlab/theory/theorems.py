@@ -171,9 +171,10 @@ predicted = sp.Symbol("predicted", real=True)
 
 QUADRATIC_SECOND_MOMENT = Theorem(
     "quadratic-second-moment", "Exact expected error and consensus of decentralized SGD on a quadratic",
-    r"E[f(\bar x_T)] - f^* = \tfrac12 \sum_k h_k E[(\bar x_{T,k} - x^*_k)^2],\ "
-    r"E\,\Gamma_T = \sum_k \operatorname{tr}((I-J)(P_k + m_k m_k^\top))"
-    r"\ \text{from } m' = A m + b,\ P' = A P A^\top + Q",
+    r"E[f(\bar x_T)] - f^* = \tfrac12 \operatorname{tr}(\bar H(\operatorname{Cov}\bar x_T"
+    r" + (E\bar x_T - x^*)(E\bar x_T - x^*)^\top)),\ "
+    r"E\,\Gamma_T = \operatorname{tr}(((I-J)\otimes I_d)(P + m m^\top))"
+    r"\ \text{from } m' = A m + b,\ P' = A P A^\top + Q \text{ in } \mathbb R^{nd}",
     "derived in mixlab (solver: mixlab.theory.second_moment)",
     "equality_in_expectation", True, predicted,
     (Assumption("no momentum", lambda p: p.get("momentum", 0.0) == 0.0,

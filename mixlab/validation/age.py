@@ -1,6 +1,6 @@
 """Version age for a named topology: exact values and Monte Carlo.
 
-Normalization (DESIGN.md): every node gossips at total rate lambda, split
+Normalization (docs/design.md): every node gossips at total rate lambda, split
 evenly over its neighbours (complete: lambda/(n-1) per pair; ring: lambda/2 to
 each neighbour). Model ``yates``: a separate source pushes lambda/n to each of
 the n nodes, versions at rate lambda_e = ``update_rate``. Model ``user``: user
