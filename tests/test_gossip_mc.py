@@ -1,4 +1,5 @@
-"""Monte Carlo of version age against the exact solvers (within 4 standard errors)."""
+"""Monte Carlo of version age against the exact solvers (within 4 standard errors; the
+time-age estimator within 4.5)."""
 
 import numpy as np
 import pytest
@@ -13,8 +14,8 @@ from test_version_age import complete_rates, ring_rates, user_rates
 Z = 4.0
 
 
-def within(estimate, exact, stderr):
-    assert abs(estimate - exact) <= Z * stderr, (estimate, exact, stderr)
+def within(estimate, exact, stderr, z=Z):
+    assert abs(estimate - exact) <= z * stderr, (estimate, exact, stderr)
 
 
 @pytest.mark.parametrize("name,rates,exact", [
@@ -60,15 +61,24 @@ def test_exchange_halves_user_staleness():
     within(exch.node_average, va.user_staleness_complete(16) / 2, exch.node_average_stderr)
 
 
-@pytest.mark.parametrize("complete", [True, False])
+TOPOLOGIES = {"complete": lambda: GossipTopology.complete_graph(5, 1.0, 1.3),
+              "user": lambda: GossipTopology.complete_graph(5, 1.0, 1.3, source_is_user=True),
+              "ring": lambda: GossipTopology.from_rate_matrix(ring_rates(5))}
+
+
+@pytest.mark.parametrize("estimator", ["version", "time"])
+@pytest.mark.parametrize("topology", list(TOPOLOGIES))
 @pytest.mark.parametrize("mode,shift", [("push", 0.0), ("exchange", 0.3)])
-def test_compiled_loop_matches_reference_loop(complete, mode, shift):
-    top = GossipTopology.complete_graph(5, 1.0, 1.3) if complete else GossipTopology.from_rate_matrix(ring_rates(5))
-    kw = dict(events=3000, seed=9, mode=mode, renewal_shift=shift, batches=5)
+def test_compiled_loop_matches_reference_loop(topology, mode, shift, estimator):
+    """Same draws, same path; the version estimator's age is a difference of integrals
+    that grow with t (rounding relative to the age grows), the time estimator's is not."""
+    top = TOPOLOGIES[topology]()
+    kw = dict(events=3000, seed=9, mode=mode, renewal_shift=shift, batches=5, estimator=estimator)
     a, b = simulate_age(top, **kw), simulate_age(top, backend="reference", **kw)
-    np.testing.assert_allclose(a.mean, b.mean, rtol=1e-10)
-    np.testing.assert_allclose(a.stderr, b.stderr, rtol=1e-8)
-    assert a.sim_time == b.sim_time
+    rtol = (1e-12, 1e-12) if estimator == "time" else (1e-10, 1e-8)
+    np.testing.assert_allclose(a.mean, b.mean, rtol=rtol[0])
+    np.testing.assert_allclose(a.stderr, b.stderr, rtol=rtol[1])
+    assert a.sim_time == b.sim_time and a.estimator == b.estimator == estimator
 
 
 def test_short_runs_warn_that_the_estimate_may_not_be_stationary():
@@ -94,6 +104,7 @@ def test_same_seed_same_estimate():
 
 @pytest.mark.parametrize("call,match", [
     (lambda: simulate_age(GossipTopology.complete_graph(5, 1, 1), mode="pull"), r"unknown gossip mode 'pull'"),
+    (lambda: simulate_age(GossipTopology.complete_graph(5, 1, 1), estimator="age"), r"unknown estimator 'age'; valid: version, time"),
     (lambda: simulate_age(GossipTopology.complete_graph(5, 1, 1), update_rate=-1), r"update rate must be > 0"),
     (lambda: simulate_age(GossipTopology.complete_graph(5, 1, 1), renewal_shift=2.0), r"renewal shift must be < 1/update_rate = 1, got 2.0"),
     (lambda: simulate_age(GossipTopology.complete_graph(5, 1, 1), events=10), r"events must be >= 100, got 10"),
@@ -104,3 +115,77 @@ def test_same_seed_same_estimate():
 def test_bad_monte_carlo_input(call, match):
     with pytest.raises(ParameterError, match=match):
         call()
+
+
+# The time-age estimator: u x time average of t - tau_j (see mixlab.kernels.gossip_mc).
+
+Z_TIME = 4.5
+
+
+def both_estimators(top, **kw):
+    """The version and the time estimator on the same draws."""
+    return simulate_age(top, estimator="version", **kw), simulate_age(top, estimator="time", **kw)
+
+
+def assert_estimators_agree(version, time, z=Z_TIME):
+    combined = np.hypot(version.node_average_stderr, time.node_average_stderr)
+    assert abs(version.node_average - time.node_average) <= z * combined, (version, time)
+
+
+@pytest.mark.parametrize("mode", ["push", "exchange"])
+@pytest.mark.parametrize("model", ["yates", "user"])
+def test_time_estimator_matches_exact_on_the_complete_graph(model, mode):
+    """n = 100 at a mean age of about one version (update rate 0.2, gossip rate 1): the
+    time estimator is unbiased and at least 3x more precise on the same run."""
+    n, u = 100, 0.2
+    if model == "yates":
+        top, exact = GossipTopology.complete_graph(n, 1.0, 1.0), va.complete_graph_age(n, 1.0, u, mode=mode)
+    else:
+        top = GossipTopology.complete_graph(n - 1, 1.0, 1.0, source_is_user=True)
+        exact = va.user_staleness_complete(n, 1.0, u, mode=mode)
+    version, time = both_estimators(top, update_rate=u, mode=mode, events=200_000, seed=12)
+    assert (version.estimator, time.estimator) == ("version", "time")
+    within(time.node_average, exact, time.node_average_stderr, Z_TIME)
+    within(version.node_average, exact, version.node_average_stderr, Z_TIME)
+    assert_estimators_agree(version, time)
+    assert version.node_average_stderr >= 3 * time.node_average_stderr
+    assert time.node_average_stderr < 0.025 * exact
+
+
+@pytest.mark.parametrize("mode", ["push", "exchange"])
+def test_time_estimator_matches_exact_per_node_on_a_small_graph(mode):
+    """Explicit contacts (asymmetric, the source reaching two nodes; in exchange mode the
+    nodes' contacts of the source count) against the subset recursion, node by node."""
+    from mixlab.validation.age import push_rates
+
+    rng = np.random.default_rng(5)
+    n = 6
+    C = rng.uniform(0.2, 1.5, (n + 1, n + 1)) * (rng.random((n + 1, n + 1)) < 0.4)
+    np.fill_diagonal(C, 0.0)
+    C[0, 1:] = 0.0
+    C[0, 1], C[0, 4] = 1.2, 0.4
+    C[1:, 1:] += np.roll(np.eye(n), 1, axis=1) * 0.5   # a cycle: everyone reachable
+    C[3, 0] = 0.8                                       # a node that contacts the source
+    exact = node_ages(push_rates(C, mode), 0.8)
+    version, time = both_estimators(GossipTopology.from_contacts(C), update_rate=0.8, mode=mode,
+                                    events=300_000, seed=6)
+    for j in range(n):
+        within(time.mean[j], exact[j], time.stderr[j], Z_TIME)
+    assert_estimators_agree(version, time)
+    assert np.all(time.stderr < version.stderr)
+
+
+@pytest.mark.parametrize("mode", ["push", "exchange"])
+def test_time_estimator_with_renewal_versions(mode):
+    """Renewal versions (shift 0.6, rate 1): the time estimator never sees the versions
+    (same output as Poisson) and gives the stationary mean, which the version estimator
+    reaches after the warm-up."""
+    n = 100
+    top = GossipTopology.complete_graph(n - 1, 1.0, 1.0, source_is_user=True)
+    exact = va.user_staleness_complete(n, 1.0, 1.0, mode=mode)
+    version, time = both_estimators(top, renewal_shift=0.6, mode=mode, events=300_000, seed=13)
+    poisson = simulate_age(top, mode=mode, events=300_000, seed=13, estimator="time")
+    np.testing.assert_array_equal(time.mean, poisson.mean)
+    within(time.node_average, exact, time.node_average_stderr, Z_TIME)
+    within(version.node_average, exact, version.node_average_stderr, Z_TIME)
+    assert_estimators_agree(version, time)

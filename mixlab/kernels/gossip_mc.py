@@ -8,6 +8,34 @@ sides take the newer). The age of node j is N(t) - N_j(t), N the source's
 count. Per node, the time average over the measured window is estimated with
 a standard error from batch means.
 
+Two estimators of that time average (``simulate_age(estimator=...)``):
+
+* ``"version"``: the time average of N(t) - N_j(t) itself. When one source
+  feeds many nodes, the source's own version process dominates its variance
+  (every node's age moves with N), and more nodes do not average it out.
+* ``"time"``: update_rate u times the time average of the *time age*
+  t - tau_j. Every agent carries an information timestamp: the source's is the
+  current time t, node j's, tau_j, is the time at which the information it
+  holds left the source, and a push from i to j sets tau_j = max(tau_j, tau_i)
+  (exchange: both ways). N is nondecreasing, so the newest information is the
+  one of latest origin, and j's version is N(tau_j). The timestamps depend
+  only on the pushes, which are independent of the versions, and the versions
+  have stationary increments of rate u, so E[N(t) - N(tau_j) | pushes] =
+  u (t - tau_j): the estimator is the version estimator conditioned on the
+  pushes (Rao-Blackwell), unbiased with the version noise removed. This is
+  exact for Poisson versions (stationary increments from time 0). Renewal
+  versions started at time 0 reach stationary increments only after a warm-up;
+  the time estimator does not see the version process at all (its output does
+  not depend on ``renewal_shift``) and estimates the stationary mean age, which
+  the version estimator approaches as the initial transient fades.
+
+Both are lazy, O(1) per event: between events a node's state is constant, so
+its integral is brought up to date only when its state changes (versions:
+the integral of N_j, subtracted from the source's; time: the integral of
+t - tau_j over [a, b], (b - a)((a + b)/2 - tau_j), accumulated directly and
+computed as (b - a)((a - tau_j) + (b - a)/2): a sum of nonnegative terms, with
+no cancellation between quantities that grow with t).
+
 Topology: an explicit CSR of agents' out-neighbours and rates (memory O(n +
 edges)), or ``complete`` (implicit; memory O(n), n = 10^6 is fine): the source
 pushes at total rate ``source_rate`` to a uniform node and each node at total
@@ -35,11 +63,13 @@ from mixlab.validate import require_choice, require_int, require_real
 
 MODES = ("push", "exchange")
 BACKENDS = ("numba", "reference")
+ESTIMATORS = ("version", "time")
 
 
 @dataclass(frozen=True)
 class AgeEstimate:
-    """Time-averaged version age per node, with batch-means standard errors."""
+    """Time-averaged version age per node, with batch-means standard errors, and
+    the estimator that gave them (``"version"`` or ``"time"``, see the module docstring)."""
 
     mean: np.ndarray
     stderr: np.ndarray
@@ -47,6 +77,7 @@ class AgeEstimate:
     node_average_stderr: float
     events: int
     sim_time: float
+    estimator: str = "version"
 
 
 @dataclass(frozen=True)
@@ -94,14 +125,23 @@ class GossipTopology:
 
 def simulate_age(topology: GossipTopology, *, update_rate: float = 1.0, renewal_shift: float = 0.0,
                  mode: str = "push", events: int = 10**6, warmup: float = 0.1, batches: int = 20,
-                 seed: int = 0, backend: str = "numba") -> AgeEstimate:
+                 seed: int = 0, backend: str = "numba", estimator: str = "version") -> AgeEstimate:
     """Simulate ``events`` gossip events after a warm-up of ``warmup`` x events.
 
     Versions arrive after intervals renewal_shift + Exp(mean), mean = 1/update_rate
     - renewal_shift (rate ``update_rate``; shift 0 is the Poisson process).
+
+    ``estimator``: ``"version"`` averages N(t) - N_j(t); ``"time"`` averages
+    update_rate x (t - tau_j), tau_j the origin time of node j's information, which
+    is its conditional expectation given the pushes: the same mean (exactly for
+    Poisson versions, after the warm-up for renewal versions) without the noise of
+    the source's version process, which dominates when one source feeds many nodes
+    (see the module docstring). Both follow the same draws; batches, standard
+    errors and the warm-up are the same.
     """
     require_choice("gossip mode", mode, MODES)
     require_choice("backend", backend, BACKENDS)
+    require_choice("estimator", estimator, ESTIMATORS)
     le = require_real("update rate", update_rate, low=0, low_open=True)
     shift = require_real("renewal shift", renewal_shift, low=0)
     if shift >= 1 / le:
@@ -120,15 +160,17 @@ def simulate_age(topology: GossipTopology, *, update_rate: float = 1.0, renewal_
     prob, alias = alias_table(agent)
     args = (topology.n, topology.complete, topology.indptr, topology.indices, topology.rates,
             topology.source_rate, topology.node_rate, topology.source_is_user, prob, alias,
-            agent.sum(), shift, 1 / le - shift, mode == "exchange",
+            agent.sum(), shift, 1 / le - shift, mode == "exchange", estimator == "time",
             warm, (events - warm) // batches, batches, seed)
     core = _simulate_numba if backend == "numba" else _simulate_reference
     batch_means, t_end = core(*args)                         # (batches, n)
+    if estimator == "time":
+        batch_means = le * batch_means                       # E[N(t) - N(tau_j) | pushes]
     mean = batch_means.mean(axis=0)
     stderr = batch_means.std(axis=0, ddof=1) / math.sqrt(batches)
     avg = batch_means.mean(axis=1)
     return AgeEstimate(mean, stderr, float(avg.mean()), float(avg.std(ddof=1) / math.sqrt(batches)),
-                       events, float(t_end))
+                       events, float(t_end), estimator)
 
 
 def alias_table(weights: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -206,12 +248,30 @@ def _target(n, complete, indptr, indices, rates, source_is_user, i, u):
 
 
 @numba.njit(**NUMBA_JIT)
+def _settle(stamp, last, acc, j, t, time_age):
+    """Bring node j's integral up to time t (its stamp is constant since last[j]): of
+    its version, or of its time age t - tau_j (exact for a linear integrand)."""
+    dt = t - last[j]
+    if time_age:
+        acc[j] += dt * ((last[j] - stamp[j]) + 0.5 * dt)
+    else:
+        acc[j] += stamp[j] * dt
+    last[j] = t
+
+
+@numba.njit(**NUMBA_JIT)
 def _simulate_numba(n, complete, indptr, indices, rates, source_rate, node_rate, source_is_user,
-                    prob, alias, total, shift, mean_interval, exchange, warm, per_batch, batches, seed):
-    """Event loop with lazy age integrals: O(1) per event, O(n) per batch boundary."""
-    ver = np.zeros(n + 1, dtype=np.int64)           # ver[0] unused: the source holds N
+                    prob, alias, total, shift, mean_interval, exchange, time_age, warm, per_batch,
+                    batches, seed):
+    """Event loop with lazy integrals: O(1) per event, O(n) per batch boundary.
+
+    Every agent holds a stamp, its version N_j or (``time_age``) the origin time tau_j
+    of its information; the source's is N or t, and a push carries the newer stamp.
+    A node's integral (acc) is advanced only when its stamp changes: of N_j (the age
+    integral is the source's minus it) or of t - tau_j (the age integral itself)."""
+    stamp = np.zeros(n + 1)                         # stamp[0] unused: the source's is N or t
     last = np.zeros(n + 1)
-    acc = np.zeros(n + 1)                           # integral of ver_j since the batch began
+    acc = np.zeros(n + 1)                           # integral since the batch began
     out = np.zeros((batches, n))
     t, N, renewals = 0.0, 0, 0
     src_acc, src_last, t_batch = 0.0, 0.0, 0.0
@@ -223,10 +283,9 @@ def _simulate_numba(n, complete, indptr, indices, rates, source_rate, node_rate,
             src_acc += N * (t - src_last)
             src_last = t
             for j in range(1, n + 1):
-                acc[j] += ver[j] * (t - last[j])
-                last[j] = t
+                _settle(stamp, last, acc, j, t, time_age)
                 if b >= 0:
-                    out[b, j - 1] = (src_acc - acc[j]) / (t - t_batch)
+                    out[b, j - 1] = (acc[j] if time_age else src_acc - acc[j]) / (t - t_batch)
                 acc[j] = 0.0
             src_acc = 0.0
             t_batch = t
@@ -245,29 +304,27 @@ def _simulate_numba(n, complete, indptr, indices, rates, source_rate, node_rate,
                     crng.uniform(seed, crng.GOSSIP, 3 * e + 1))
         j = _target(n, complete, indptr, indices, rates, source_is_user, i,
                     crng.uniform(seed, crng.GOSSIP, 3 * e + 2))
-        vi = N if i == 0 else ver[i]
-        if j != 0 and vi > ver[j]:
-            acc[j] += ver[j] * (t - last[j])
-            last[j] = t
-            ver[j] = vi
-        if exchange and i != 0 and j != 0 and ver[j] > ver[i]:
-            acc[i] += ver[i] * (t - last[i])
-            last[i] = t
-            ver[i] = ver[j]
-        elif exchange and i != 0 and j == 0 and N > ver[i]:
-            acc[i] += ver[i] * (t - last[i])
-            last[i] = t
-            ver[i] = N
+        source = t if time_age else float(N)
+        si = source if i == 0 else stamp[i]
+        sj = source if j == 0 else stamp[j]
+        if j != 0 and si > sj:
+            _settle(stamp, last, acc, j, t, time_age)
+            stamp[j] = si
+        if exchange and i != 0 and sj > si:
+            _settle(stamp, last, acc, i, t, time_age)
+            stamp[i] = sj
         e += 1
 
 
 def _simulate_reference(n, complete, indptr, indices, rates, source_rate, node_rate, source_is_user,
-                        prob, alias, total, shift, mean_interval, exchange, warm, per_batch, batches,
-                        seed):
-    """Plain reference: every node's age integral is advanced at every time point
-    (O(n) per event), with the same draws."""
+                        prob, alias, total, shift, mean_interval, exchange, time_age, warm, per_batch,
+                        batches, seed):
+    """Plain reference: every node's age integral (of N - N_j, or of the time age
+    t - tau_j with ``time_age``) is advanced at every time point (O(n) per event),
+    with the same draws; versions and timestamps are both tracked."""
     u = lambda stream, c: float(crng.uniform_np(seed, stream, np.array([c]))[0])  # noqa: E731
     ver = np.zeros(n + 1, dtype=np.int64)
+    tau = np.zeros(n + 1)                                   # tau[0] unused: the source's is t
     integral = np.zeros(n + 1)
     out = np.zeros((batches, n))
     t, N, renewals, t_batch, b, e = 0.0, 0, 0, 0.0, -1, 0
@@ -275,7 +332,10 @@ def _simulate_reference(n, complete, indptr, indices, rates, source_rate, node_r
 
     def advance(to):
         nonlocal t
-        integral[1:] += (N - ver[1:]) * (to - t)
+        if time_age:
+            integral[1:] += (to - t) * ((t - tau[1:]) + 0.5 * (to - t))
+        else:
+            integral[1:] += (N - ver[1:]) * (to - t)
         t = to
 
     while True:
@@ -296,10 +356,10 @@ def _simulate_reference(n, complete, indptr, indices, rates, source_rate, node_r
         advance(t_next)
         i = int(_pusher(complete, source_rate, node_rate, n, prob, alias, u(crng.GOSSIP, 3 * e + 1)))
         j = int(_target(n, complete, indptr, indices, rates, source_is_user, i, u(crng.GOSSIP, 3 * e + 2)))
-        pusher = N if i == 0 else ver[i]
-        receiver = N if j == 0 else ver[j]
+        pusher, pusher_tau = (N, t) if i == 0 else (ver[i], tau[i])
+        receiver, receiver_tau = (N, t) if j == 0 else (ver[j], tau[j])
         if j != 0:
-            ver[j] = max(ver[j], pusher)
+            ver[j], tau[j] = max(ver[j], pusher), max(tau[j], pusher_tau)
         if exchange and i != 0:
-            ver[i] = max(ver[i], receiver)
+            ver[i], tau[i] = max(ver[i], receiver), max(tau[i], receiver_tau)
         e += 1

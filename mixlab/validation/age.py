@@ -117,23 +117,36 @@ def age_report(*, topology: str = "complete", n: int | None = None, rates_path=N
             "mc_events": None if mc_mean is None else events}
 
 
-#: Default Monte Carlo length of ``capacity_report``: about 270 pushes per receiver after
-#: the 10% warm-up, and at least 10^6 events, which small n get almost for free.
-MEASURE_EVENTS_PER_USER = 300
+#: Default Monte Carlo length of ``capacity_report``: 100 H_{n-1} events per user (at least
+#: 10^6 events, which small n get almost for free). The mean age at the threshold is one
+#: version, which the uniform scheme reaches in H_{n-1}/lambda time units, so each of the
+#: 20 batches must span several of those for the batch means to be independent: with a
+#: fixed 300 events per user the reported stderr was 23% too small at n = 10^4.
+MEASURE_EVENTS_PER_HARMONIC = 100
 MEASURE_MIN_EVENTS = 10**6
 
 
+#: Estimator of every capacity measurement (see :mod:`mixlab.kernels.gossip_mc`): u times
+#: the time average of the time age t - tau_j, the version age conditioned on the pushes.
+#: The owner feeds all n - 1 others, so the version estimator's error is dominated by the
+#: owner's own version process (17% of the mean at n = 10^4, uniform, 3e6 events); this
+#: one removes that noise and is unbiased (the owner's versions are Poisson).
+MEASURE_ESTIMATOR = "time"
+
+
 def default_measure_events(n: int) -> int:
-    """Events per capacity run: O(n); about 1.5 s per run at n = 10^5 on two cores."""
-    return max(MEASURE_MIN_EVENTS, MEASURE_EVENTS_PER_USER * n)
+    """Events per capacity run: O(n log n); about 6 s per run at n = 10^5 on two cores."""
+    return max(MEASURE_MIN_EVENTS, round(MEASURE_EVENTS_PER_HARMONIC * va.harmonic(n - 1) * n))
 
 
 def _measured_staleness(n: int, source_rate: float, node_rate: float, update_rate: float,
                         mode: str, events: int, seed: int) -> tuple[float, float]:
     """Mean staleness of one user's model at the n - 1 others (Monte Carlo, implicit
-    complete graph): the owner pushes at ``source_rate``, every other user at ``node_rate``."""
+    complete graph, :data:`MEASURE_ESTIMATOR`): the owner pushes at ``source_rate``,
+    every other user at ``node_rate``."""
     top = GossipTopology.complete_graph(n - 1, source_rate, node_rate, source_is_user=True)
-    est = simulate_age(top, update_rate=update_rate, mode=mode, events=events, seed=seed)
+    est = simulate_age(top, update_rate=update_rate, mode=mode, events=events, seed=seed,
+                       estimator=MEASURE_ESTIMATOR)
     return est.node_average, est.node_average_stderr
 
 
@@ -142,12 +155,14 @@ def capacity_report(n: int, target: float, update_rate: float = 1.0, mode: str =
     """Uniform-gossip and owner-only capacity thresholds for mean staleness <= target.
 
     With ``measure`` the thresholds are not restated but measured: the Monte Carlo
-    (user-as-source, n users; same seed and ``events`` for each run, default
-    :func:`default_measure_events`) runs uniform gossip at its threshold lambda_u
+    (user-as-source, n users; ``events`` for each run, default
+    :func:`default_measure_events`; seeds ``seed``, ``seed + 1``, ``seed + 2``, so that the
+    three measurements are independent) runs uniform gossip at its threshold lambda_u
     and the owner-only scheme at its threshold lambda_o (both should give s*), and
     the owner-only scheme at lambda_u, predicted u (n-1)/lambda_u = s* (n-1)/H_{n-1}
     (twice that for exchange): Theta(n / log n) times s*. Each ``*_measured`` has a
-    ``*_measured_stderr`` (batch means).
+    ``*_measured_stderr`` (batch means); all three use the time-age estimator
+    (``measure_estimator``: ``"time"``, see :data:`MEASURE_ESTIMATOR`).
     """
     uniform = va.uniform_capacity_threshold(n, target, update_rate, mode=mode)
     opportunistic = va.opportunistic_capacity_threshold(n, target, update_rate)
@@ -157,11 +172,11 @@ def capacity_report(n: int, target: float, update_rate: float = 1.0, mode: str =
     events = default_measure_events(n) if events is None else require_int("events", events, minimum=1)
     if not measure:
         return out
-    out.update(measure_events=events, measure_seed=seed,
+    out.update(measure_events=events, measure_seed=seed, measure_estimator=MEASURE_ESTIMATOR,
                opportunistic_at_uniform_predicted=va.opportunistic_staleness(n, uniform, update_rate))
     runs = {"uniform": (uniform, uniform), "opportunistic": (opportunistic, 0.0),
             "opportunistic_at_uniform": (uniform, 0.0)}
-    for name, (source_rate, node_rate) in runs.items():
+    for k, (name, (source_rate, node_rate)) in enumerate(runs.items()):
         out[f"{name}_measured"], out[f"{name}_measured_stderr"] = _measured_staleness(
-            n, source_rate, node_rate, update_rate, mode, events, seed)
+            n, source_rate, node_rate, update_rate, mode, events, seed + k)
     return out

@@ -41,6 +41,7 @@ from mixlab.theory import convergence as cv
 from mixlab.theory import spectral
 from mixlab.validation import controls
 from mixlab.validation.checks import Check, Control, TheoremCheck
+from mixlab.validation.engine_checks import step_matrices
 from mixlab.validation.runner import build_algorithm
 from mixlab.validation.statistics import mean_estimate, worst_mean
 
@@ -107,7 +108,7 @@ def theorem_params(f, alg, steps: int, lr: float, x0=None) -> dict:
     if hasattr(alg, "groups"):
         p.update(S=alg.group_size, phases=alg.groups.shape[0], tau=alg.sync_period, rule=alg.rule,
                  self_weighted=int(alg.rule == "self_weighted"), activation=alg.activation,
-                 doubly_stochastic=True)
+                 doubly_stochastic=True)            # group matrices of either rule are symmetric
     return p
 
 
@@ -131,19 +132,13 @@ def consensus(setup: str, n: int, steps: int, runs: int, lr: float = 0.05, contr
 
 # ---- averaged-model rates, deterministic heterogeneous runs ---------------------------------
 
-def _mixing_sequence(alg, n: int, steps: int):
-    from mixlab.validation.engine_checks import step_matrices
-
-    return step_matrices(alg, n, steps)
-
-
 @lru_cache(maxsize=16)
 def _path_zeta2(setup: str, n: int, steps: int, lr: float, start: str) -> float:
     """max_t zeta2(xbar_t) along the (deterministic) run of the setup's intact algorithm."""
     from mixlab.theory.second_moment import predict
 
     f, alg = heterogeneous(n), SETUPS[setup][1](n)
-    mats, order = _mixing_sequence(alg, n, steps)
+    mats, order = step_matrices(alg, n, steps)
     x0 = _start(f, start)
     path = predict(f.hessians, f.centers, 0.0, x0, mats, order, np.full(steps, lr))["xbar"]
     return max(f.zeta2_of(x) for x in path)

@@ -93,7 +93,8 @@ def write_report(directory, results: Sequence[CheckResult], *, figures: bool = T
           "| check | statement | source | proof | parameters | measured | rel | bound | ratio | control | verdict |",
           "|---|---|---|---|---|---|---|---|---|---|---|"]
     for r in results:
-        control = "-" if r.control is None else f"{r.control.description}: {_control(r)}"
+        control = "-" if r.control is None else f"{r.control.description}: {_control(r)}" + (
+            "" if r.control.power is None else f" (power {r.control.power:.3f})")
         md.append(f"| {r.id} | ${r.theorem}$ | {r.source} | {_proof(r)} | {_params(r.parameters)} | "
                   f"{_num(r.measured)} | {r.relation} | {_num(r.bound)} | {_num(r.ratio, 4)} | {control} | "
                   f"**{r.verdict}** |")
