@@ -36,7 +36,7 @@ import numpy as np
 
 from bench import common
 from bench.common import best_of
-from mixlab.kernels.engine import simulate
+from mixlab.kernels.engines import simulate
 from mixlab.kernels.objectives import least_squares
 from mixlab.theory.graphs import make_graph
 from mixlab.theory.groups import ButterflyGroups, group_matrix

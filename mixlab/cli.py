@@ -129,12 +129,12 @@ def cmd_run(args) -> int:
 
     timing = TimingModel(args.compute, stragglers=args.stragglers, persistent=args.persistent,
                          slowdown=args.slowdown, delay=args.delay)
+    from mixlab.kernels.algorithms import OPTIONS
+
+    options = {name: getattr(args, name) for name in OPTIONS if getattr(args, name) is not None}
     kwargs = dict(workers=args.workers, steps=args.steps, dim=args.dim, lr=args.lr,
                   lr_schedule=args.lr_schedule, seed=args.seed, engine=args.engine, timing=timing,
-                  record_every=args.record_every, group_size=args.group_size,
-                  sync_period=args.sync_period, topology=args.topology, rule=args.rule,
-                  activation=args.activation, order=args.order, momentum=args.momentum,
-                  local_steps=args.local_steps)
+                  record_every=args.record_every, **options)
     show = sys.stderr.isatty() and not args.json
     if show:
         with reporting_to(stderr_bar()):
@@ -199,35 +199,35 @@ def build_parser() -> ArgumentParser:
     parser = ArgumentParser(prog="mixlab", description=__doc__.split("\n\n")[0])
     sub = parser.add_subparsers(dest="command", required=True, parser_class=ArgumentParser)
 
-    from mixlab.kernels.algorithms import ACTIVATIONS, ORDERS, SCHEDULES
+    from mixlab.kernels.algorithms import ALGORITHMS, OPTIONS
+    from mixlab.kernels.engines import ENGINES
     from mixlab.kernels.objectives import OBJECTIVES
-    from mixlab.kernels.timing import DISTRIBUTIONS
-    from mixlab.validation.runner import ALGORITHMS
+    from mixlab.vocabulary import COMPUTE_DISTRIBUTIONS, LR_SCHEDULES
 
     p = sub.add_parser("run", help="simulate a distributed SGD algorithm")
-    p.add_argument("--algorithm", required=True, choices=ALGORITHMS)
+    p.add_argument("--algorithm", required=True, choices=tuple(ALGORITHMS))
     p.add_argument("--objective", required=True, choices=tuple(OBJECTIVES))
     p.add_argument("--workers", type=_positive_int, required=True, help="number of workers n")
     p.add_argument("--steps", type=_positive_int, required=True, help="iterations T")
     p.add_argument("--dim", type=_positive_int, default=16, help="model dimension d")
-    p.add_argument("--group-size", type=_positive_int, default=None, help="WAGMA group size S")
-    p.add_argument("--sync-period", type=_positive_int, default=8, help="WAGMA global average period tau")
-    p.add_argument("--rule", default="self_weighted", choices=GROUP_RULES, help="WAGMA averaging rule")
-    p.add_argument("--activation", default="global", choices=ACTIVATIONS,
-                   help="WAGMA wait-avoiding activation: first arrival anywhere, or per group")
-    p.add_argument("--topology", default=None, choices=TOPOLOGIES, help="D-PSGD / AD-PSGD / SGP graph")
-    p.add_argument("--local-steps", type=_positive_int, default=4, help="local SGD H")
+    options = p.add_argument_group("algorithm options (each algorithm refuses those it does not take)")
+    for name, opt in OPTIONS.items():
+        flag = "--" + name.replace("_", "-")
+        if opt.type is bool:
+            options.add_argument(flag, action=argparse.BooleanOptionalAction, default=None, help=opt.help)
+        else:
+            kind = _positive_int if opt.type is int else opt.type
+            options.add_argument(flag, type=kind, default=None, choices=opt.choices,
+                                 help=f"{opt.help} (default: {opt.default})")
     p.add_argument("--lr", type=float, default=0.1, help="step size eta")
-    p.add_argument("--lr-schedule", default="constant", choices=SCHEDULES)
-    p.add_argument("--momentum", type=float, default=0.0)
-    p.add_argument("--order", default=None, choices=ORDERS, help="update order (default: the source's)")
-    p.add_argument("--compute", default="constant", choices=DISTRIBUTIONS, help="compute-time distribution")
+    p.add_argument("--lr-schedule", default="constant", choices=LR_SCHEDULES)
+    p.add_argument("--compute", default="constant", choices=COMPUTE_DISTRIBUTIONS, help="compute-time distribution")
     p.add_argument("--stragglers", type=int, default=0, help="K stragglers per iteration")
     p.add_argument("--slowdown", type=float, default=1.0, help="straggler slowdown factor F")
     p.add_argument("--delay", type=float, default=0.0, help="straggler added delay")
     p.add_argument("--persistent", action="store_true", help="a fixed set of K stragglers")
     p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--engine", default="numba", choices=("numba", "reference"))
+    p.add_argument("--engine", default="numba", choices=tuple(ENGINES))
     p.add_argument("--record-every", type=_positive_int, default=None, help="default: steps / 100")
     p.add_argument("--json", action="store_true", help="print one JSON object with the history")
     p.add_argument("--save", metavar="PATH", help="write the trajectory (.npz or .json)")

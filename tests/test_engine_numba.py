@@ -3,8 +3,9 @@
 import numpy as np
 import pytest
 
+from mixlab.vocabulary import ACTIVATIONS
 from mixlab.kernels import algorithms as al
-from mixlab.kernels.engine import simulate
+from mixlab.kernels.engines import simulate
 from mixlab.kernels.objectives import least_squares, logistic, quadratic, robust
 from mixlab.kernels.timing import TimingModel
 
@@ -51,7 +52,7 @@ def test_numba_wagma_variants_match_reference(order, wait_avoiding):
 
 
 @pytest.mark.parametrize("rule", ["mean", "self_weighted"])
-@pytest.mark.parametrize("activation", al.ACTIVATIONS)
+@pytest.mark.parametrize("activation", ACTIVATIONS)
 def test_numba_wagma_activations_match_reference(activation, rule):
     """Exponential compute times, 2 random 5x stragglers: both variants see stale contributions."""
     alg = butterfly(N, 2, rule=rule, activation=activation, sync_period=6)

@@ -7,9 +7,10 @@ import networkx as nx
 import numpy as np
 import pytest
 
+from mixlab.vocabulary import ACTIVATIONS
 from mixlab.errors import ParameterError
 from mixlab.kernels import algorithms as al
-from mixlab.kernels.engine import simulate
+from mixlab.kernels.engines import simulate
 from mixlab.kernels.objectives import least_squares, quadratic
 from mixlab.kernels.timing import TimingModel
 from mixlab.theory.graphs import ring
@@ -72,7 +73,7 @@ def test_wagma_butterfly_equals_dpsgd_on_the_group_matrices_without_stragglers()
         assert a["staleness_max"].max() == 0
 
 
-@pytest.mark.parametrize("activation", al.ACTIVATIONS)
+@pytest.mark.parametrize("activation", ACTIVATIONS)
 def test_wait_avoidance_with_constant_times_is_synchronous_group_averaging(activation):
     """Everyone arrives together, so every contribution is fresh; global activation
     only delays each group step by its broadcast, ceil(log2 n) alpha."""
@@ -115,19 +116,9 @@ def test_push_sum_weights_sum_to_n_and_debias():
     assert tr["consensus"][-1] < 1e-3 * max(tr["consensus"])
 
 
-ALGORITHMS = {
-    "allreduce": lambda: al.AllreduceSGD(),
-    "local_sgd": lambda: al.LocalSGD(local_steps=4),
-    "dpsgd": lambda: al.DPSGD(mixing=(mixing_matrix(ring(N)),)),
-    "sgp": lambda: al.SGP(mixing=tuple(OnePeerExponential(N).matrix(t) for t in range(4)), order="atc"),
-    "wagma": lambda: butterfly(N, 4, sync_period=4),
-    "adpsgd": lambda: al.ADPSGD(**_adjacency(ring(N))),
-}
-
-
-def _adjacency(G):
-    A = nx.to_scipy_sparse_array(G, nodelist=range(G.number_of_nodes()), format="csr")
-    return {"indptr": A.indptr.astype(np.int64), "indices": A.indices.astype(np.int64)}
+#: Every registered algorithm with its example options (new algorithms join automatically).
+ALGORITHMS = {name: (lambda name=name, cls=cls: al.build(name, N, **cls.example))
+              for name, cls in al.ALGORITHMS.items()}
 
 
 @pytest.mark.parametrize("name", ALGORITHMS)
@@ -155,7 +146,7 @@ def test_same_seed_same_trajectory(name):
     (lambda: run(butterfly(8, 2)), r"inconsistent n: the problem has n = 16 workers, the groups cover 8"),
     (lambda: al.WAGMA(groups=np.zeros((1, 4, 4), np.int64), sync_period=0), r"sync period tau must be >= 1, got 0"),
     (lambda: al.WAGMA(groups=np.zeros((1, 4, 4), np.int64), activation="first"), r"unknown activation 'first'; valid: global, group"),
-    (lambda: al.WAGMA(groups=np.zeros((1, 4, 4), np.int64), rule="median"), r"unknown averaging rule 'median'; valid: mean, self_weighted"),
+    (lambda: al.WAGMA(groups=np.zeros((1, 4, 4), np.int64), rule="median"), r"unknown averaging rule 'median'; valid: self_weighted, mean"),
     (lambda: al.LocalSGD(local_steps=0), r"local steps H must be >= 1, got 0"),
     (lambda: al.LocalSGD(local_steps=2, order="cta"), r"local SGD is adapt-then-combine"),
     (lambda: al.AllreduceSGD(momentum=1.0), r"momentum must be < 1, got 1.0"),
@@ -170,3 +161,32 @@ def test_same_seed_same_trajectory(name):
 def test_bad_run_input(call, match):
     with pytest.raises(ParameterError, match=match):
         call()
+
+
+def test_an_engine_refuses_an_algorithm_it_does_not_implement():
+    """A new algorithm with only a reference step runs on the reference engine and is
+    refused by name, not by a KeyError, on the compiled one."""
+    from dataclasses import dataclass
+
+    @dataclass(frozen=True, kw_only=True)
+    class Halving(al.Algorithm):
+        name = "halving"
+
+        def reference_step(self, st, t, eta):
+            st.X = st.X / 2
+
+    f = quadratic(N, D, seed=0)
+    assert simulate(f, Halving(), 3, x0=np.ones(D), engine="reference")["loss_gap"].size == 4
+    with pytest.raises(ParameterError, match="engine 'numba' does not implement algorithm 'halving'"):
+        simulate(f, Halving(), 3, engine="numba")
+
+
+@pytest.mark.parametrize("name,options,match", [
+    ("dpsgd", {"group_size": 4}, r"dpsgd does not take --group-size \(its options: --momentum, --topology"),
+    ("allreduce", {"local_steps": 9, "rule": "mean"}, r"allreduce does not take --local-steps, --rule"),
+    ("wagma", {"topology": "ring"}, r"wagma does not take --topology"),
+    ("nope", {}, r"unknown algorithm 'nope'; valid: adpsgd"),
+])
+def test_options_an_algorithm_does_not_take_are_refused(name, options, match):
+    with pytest.raises(ParameterError, match=match):
+        al.build(name, N, **options)

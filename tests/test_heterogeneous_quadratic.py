@@ -9,7 +9,7 @@ import pytest
 
 from mixlab.cli import main
 from mixlab.kernels import objectives as ob
-from mixlab.kernels.engine import simulate
+from mixlab.kernels.engines import simulate
 from mixlab.kernels.gossip_learning import simulate_gossip_learning
 from mixlab.validation.runner import build_algorithm
 
@@ -54,8 +54,8 @@ def test_common_diagonal_hessians_reproduce_quadratic():
         np.testing.assert_allclose(h.stochastic_grads(X, k, 11), q.stochastic_grads(X, k, 11),
                                    rtol=1e-14, atol=1e-15)
         for i in range(5):
-            ob.stochastic_grad(q.kind, *q.kernel_args(), 11, i, k, X[i], a)
-            ob.stochastic_grad(h.kind, *h.kernel_args(), 11, i, k, X[i], b)
+            ob.stochastic_grad(q.arrays(), 11, i, k, X[i], a)
+            ob.stochastic_grad(h.arrays(), 11, i, k, X[i], b)
             np.testing.assert_allclose(b, a, rtol=1e-14, atol=1e-15)
     assert h.loss(X[0]) == pytest.approx(q.loss(X[0]), rel=1e-14)
     np.testing.assert_allclose(h.grad(X[0]), q.grad(X[0]), rtol=1e-14, atol=1e-15)
@@ -68,7 +68,7 @@ def test_compiled_gradient_matches_reference():
     for k in (0, 3, 40):
         G = f.stochastic_grads(X, k, 21)
         for i in range(6):
-            ob.stochastic_grad(f.kind, *f.kernel_args(), 21, i, k, X[i], out)
+            ob.stochastic_grad(f.arrays(), 21, i, k, X[i], out)
             np.testing.assert_allclose(out, G[i], rtol=1e-12, atol=1e-14)
 
 

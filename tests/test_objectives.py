@@ -37,7 +37,7 @@ def test_compiled_stochastic_gradient_matches_reference(name, seed, k):
     G = f.stochastic_grads(X, k, seed + 1)
     out = np.empty(4)
     for i in range(5):
-        ob.stochastic_grad(f.kind, *f.kernel_args(), seed + 1, i, k, X[i], out)
+        ob.stochastic_grad(f.arrays(), seed + 1, i, k, X[i], out)
         np.testing.assert_allclose(out, G[i], rtol=1e-12, atol=1e-12)
 
 
@@ -113,7 +113,7 @@ def test_one_sample_makes_minibatch_gradients_exact(make):
     for k in range(5):
         np.testing.assert_allclose(f.stochastic_grads(X, k, 4), exact, rtol=1e-13, atol=1e-15)
         for i in range(3):
-            ob.stochastic_grad(f.kind, *f.kernel_args(), 4, i, k, X[i], out)
+            ob.stochastic_grad(f.arrays(), 4, i, k, X[i], out)
             np.testing.assert_allclose(out, exact[i], rtol=1e-13, atol=1e-15)
 
 

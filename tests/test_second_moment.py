@@ -4,12 +4,13 @@ from scipy.stats import special_ortho_group
 
 from mixlab.errors import ParameterError
 from mixlab.kernels.algorithms import DPSGD
-from mixlab.kernels.engine import simulate
+from mixlab.kernels.engines import simulate
 from mixlab.kernels.objectives import heterogeneous_quadratic, quadratic
 from mixlab.theory import theorems as thm
 from mixlab.theory.second_moment import predict
 from mixlab.validation.engine_checks import second_moment, step_matrices
-from mixlab.validation.runner import build_algorithm, mixing_period
+from mixlab.theory.schedules import mixing_period
+from mixlab.validation.runner import build_algorithm
 from mixlab.validation.statistics import tolerance
 
 N, D, T, R = 16, 4, 30, 300

@@ -16,10 +16,10 @@ def test_compiled_timing_matches_reference(dist, stragglers, persistent):
     mask, scratch = np.zeros(n, dtype=np.bool_), np.zeros(max(stragglers, 1), dtype=np.int64)
     for k in range(6):
         ref = model.compute_times(n, k, seed)
-        tm.straggler_mask(*model.kernel_args(), seed, n, k, mask, scratch)
+        tm.straggler_mask(model.arrays(seed), n, k, mask, scratch)
         np.testing.assert_array_equal(mask, model.straggler_mask(n, k, seed))
         assert mask.sum() == stragglers
-        got = [tm.compute_time(*model.kernel_args(), seed, n, i, k, mask[i]) for i in range(n)]
+        got = [tm.compute_time(model.arrays(seed), n, i, k, mask[i]) for i in range(n)]
         np.testing.assert_allclose(got, ref, rtol=1e-14)
 
 

@@ -32,8 +32,7 @@ import numpy as np
 from mixlab.errors import ParameterError
 from mixlab.kernels import counter_rng as crng
 from mixlab.kernels.config import NUMBA_DRIVER, NUMBA_JIT
-from mixlab.kernels.engine_numba import _heap_pop, _heap_push
-from mixlab.kernels.gossip_mc import _pick
+from mixlab.kernels.events import heap_pop, heap_push, pick_cumulative
 from mixlab.kernels.objectives import full_loss_grad, stochastic_grad
 from mixlab.validate import require_choice, require_int, require_real
 
@@ -100,9 +99,9 @@ def simulate_gossip_learning(objective, *, duration: float, gossip_rate=1.0,
     record_times = np.arange(0.0, duration + every / 2, every)
     batch_times = warm + (duration - warm) * np.arange(batches + 1) / batches
     checkpoints = np.unique(np.r_[record_times, batch_times])
-    f_args = (objective.kind, *objective.kernel_args(), float(objective.f_star or 0.0))
+    obj = objective.arrays()
     core = _run_numba if backend == "numba" else _run_reference
-    snaps, G, blocks, gossips = core(f_args, n, K, lr, shift, mean_block, np.cumsum(lam), indptr,
+    snaps, G, blocks, gossips = core(obj, n, K, lr, shift, mean_block, np.cumsum(lam), indptr,
                                      indices, complete, mode == "exchange", seed, checkpoints, x0)
     pairs = n * (n - 1)
     at = {float(c): k for k, c in enumerate(checkpoints)}
@@ -131,9 +130,8 @@ def _peer(n, indptr, indices, complete, i, u):
 
 
 @numba.njit(**NUMBA_JIT)
-def _snapshot(f_args, X, V, t, row):
+def _snapshot(obj, X, V, t, row):
     """One record: time, loss gaps, grad norm, consensus, -, current max staleness."""
-    kind, hdiag, centers, noise_std, features, labels, reg, batch, f_star = f_args
     n, d = X.shape
     xbar = np.zeros(d)
     for i in range(n):
@@ -142,8 +140,8 @@ def _snapshot(f_args, X, V, t, row):
     g = np.empty(d)
     user = 0.0
     for i in range(n):
-        user += full_loss_grad(kind, hdiag, centers, noise_std, features, labels, reg, batch, X[i], g)
-    loss = full_loss_grad(kind, hdiag, centers, noise_std, features, labels, reg, batch, xbar, g)
+        user += full_loss_grad(obj, X[i], g)
+    loss = full_loss_grad(obj, xbar, g)
     gamma = 0.0
     for i in range(n):
         for c in range(d):
@@ -153,8 +151,8 @@ def _snapshot(f_args, X, V, t, row):
         for j in range(n):
             worst = max(worst, V[i, i] - V[j, i])
     row[0] = t
-    row[1] = loss - f_star
-    row[2] = user / n - f_star
+    row[1] = loss - obj.f_star
+    row[2] = user / n - obj.f_star
     row[3] = np.dot(g, g)
     row[4] = gamma
     row[6] = worst
@@ -166,17 +164,15 @@ def _block_time(seed, n, i, j, shift, mean_block):
 
 
 @numba.njit(**NUMBA_JIT)
-def _local_steps(f_args, seed, i, first, K, lr, x, g):
-    kind, hdiag, centers, noise_std, features, labels, reg, batch, f_star = f_args
+def _local_steps(obj, seed, i, first, K, lr, x, g):
     for s in range(K):
-        stochastic_grad(kind, hdiag, centers, noise_std, features, labels, reg, batch, seed,
-                        i, first + s, x, g)
+        stochastic_grad(obj, seed, i, first + s, x, g)
         for c in range(x.shape[0]):
             x[c] -= lr * g[c]
 
 
 @numba.njit(**NUMBA_DRIVER)
-def _run_numba(f_args, n, K, lr, shift, mean_block, lam_cum, indptr, indices, complete, exchange,
+def _run_numba(obj, n, K, lr, shift, mean_block, lam_cum, indptr, indices, complete, exchange,
                seed, checkpoints, x0):
     """Event loop; pair_sum = sum over ordered pairs of staleness, kept incrementally."""
     d = x0.shape[0]
@@ -190,7 +186,7 @@ def _run_numba(f_args, n, K, lr, shift, mean_block, lam_cum, indptr, indices, co
     ids = np.empty(n, dtype=np.int64)
     size = 0
     for i in range(n):
-        size = _heap_push(times, ids, size, _block_time(seed, n, i, 0, shift, mean_block), i)
+        size = heap_push(times, ids, size, _block_time(seed, n, i, 0, shift, mean_block), i)
     snaps = np.zeros((checkpoints.shape[0], len(COLUMNS)))
     G = np.zeros(checkpoints.shape[0])
     end = checkpoints[-1]
@@ -202,23 +198,23 @@ def _run_numba(f_args, n, K, lr, shift, mean_block, lam_cum, indptr, indices, co
         t_next = min(next_gossip, times[0], end)
         while cp < checkpoints.shape[0] and checkpoints[cp] <= t_next:
             G[cp] = integral + pair_sum * (checkpoints[cp] - t)
-            _snapshot(f_args, X, V, checkpoints[cp], snaps[cp])
+            _snapshot(obj, X, V, checkpoints[cp], snaps[cp])
             cp += 1
         integral += pair_sum * (t_next - t)
         t = t_next
         if t >= end:
             return snaps, G, total_blocks, gossips
         if times[0] <= next_gossip:
-            tb, i, size = _heap_pop(times, ids, size)
-            _local_steps(f_args, seed, i, blocks_done[i] * K, K, lr, X[i], g)
+            tb, i, size = heap_pop(times, ids, size)
+            _local_steps(obj, seed, i, blocks_done[i] * K, K, lr, X[i], g)
             V[i, i] += 1
             pair_sum += n - 1
             blocks_done[i] += 1
             total_blocks += 1
-            size = _heap_push(times, ids, size,
-                              tb + _block_time(seed, n, i, blocks_done[i], shift, mean_block), i)
+            size = heap_push(times, ids, size,
+                             tb + _block_time(seed, n, i, blocks_done[i], shift, mean_block), i)
         else:
-            i = _pick(lam_cum, crng.uniform(seed, crng.GOSSIP, 3 * e + 1))
+            i = pick_cumulative(lam_cum, crng.uniform(seed, crng.GOSSIP, 3 * e + 1))
             j = _peer(n, indptr, indices, complete, i, crng.uniform(seed, crng.GOSSIP, 3 * e + 2))
             for c in range(d):
                 g[c] = (X[i, c] + X[j, c]) / 2
@@ -238,7 +234,7 @@ def _run_numba(f_args, n, K, lr, shift, mean_block, lam_cum, indptr, indices, co
             next_gossip += -np.log(crng.uniform(seed, crng.GOSSIP, 3 * e)) / total_rate
 
 
-def _run_reference(f_args, n, K, lr, shift, mean_block, lam_cum, indptr, indices, complete, exchange,
+def _run_reference(obj, n, K, lr, shift, mean_block, lam_cum, indptr, indices, complete, exchange,
                    seed, checkpoints, x0):
     """Plain loop: staleness recomputed from the whole version matrix at every event."""
     import heapq
@@ -261,7 +257,7 @@ def _run_reference(f_args, n, K, lr, shift, mean_block, lam_cum, indptr, indices
         staleness = float((np.diag(V)[None, :] - V).sum())
         while cp < checkpoints.size and checkpoints[cp] <= t_next:
             G[cp] = integral + staleness * (checkpoints[cp] - t)
-            _snapshot(f_args, X, V, checkpoints[cp], snaps[cp])
+            _snapshot(obj, X, V, checkpoints[cp], snaps[cp])
             cp += 1
         integral += staleness * (t_next - t)
         t = t_next
@@ -270,14 +266,14 @@ def _run_reference(f_args, n, K, lr, shift, mean_block, lam_cum, indptr, indices
         if heap[0][0] <= next_gossip:
             tb, i = heapq.heappop(heap)
             for s in range(K):
-                stochastic_grad(f_args[0], *f_args[1:8], seed, i, done[i] * K + s, X[i], g)
+                stochastic_grad(obj, seed, i, done[i] * K + s, X[i], g)
                 X[i] -= lr * g
             V[i, i] += 1
             done[i] += 1
             blocks += 1
             heapq.heappush(heap, (tb + block(i, done[i]), i))
         else:
-            i = int(_pick(lam_cum, u(crng.GOSSIP, 3 * e + 1)))
+            i = int(pick_cumulative(lam_cum, u(crng.GOSSIP, 3 * e + 1)))
             j = int(_peer(n, indptr, indices, complete, i, u(crng.GOSSIP, 3 * e + 2)))
             avg = (X[i] + X[j]) / 2
             merged = np.maximum(V[i], V[j])

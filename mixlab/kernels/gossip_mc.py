@@ -210,20 +210,6 @@ def _pusher(complete, source_rate, node_rate, n, prob, alias, u):
 
 
 @numba.njit(**NUMBA_JIT)
-def _pick(cum, u):
-    """Agent i with cum[i-1] <= u * total < cum[i] (binary search)."""
-    x = u * cum[-1]
-    lo, hi = 0, cum.shape[0] - 1
-    while lo < hi:
-        mid = (lo + hi) // 2
-        if cum[mid] <= x:
-            lo = mid + 1
-        else:
-            hi = mid
-    return lo
-
-
-@numba.njit(**NUMBA_JIT)
 def _target(n, complete, indptr, indices, rates, source_is_user, i, u):
     """Receiver of a push by agent i (agents 0..n), from the uniform u."""
     if complete:

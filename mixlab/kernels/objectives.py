@@ -41,6 +41,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 import numba
 import numpy as np
@@ -54,6 +55,22 @@ from mixlab.validate import require_int, require_real
 QUADRATIC, SQUARED, LOGISTIC, GEMAN_MCCLURE, HETERO_QUADRATIC = 0, 1, 2, 3, 4
 #: sup_r |phi'(r)| of the Geman-McClure loss (at r = 1/sqrt(3)).
 GM_MAX_SLOPE = 2 / math.sqrt(3) * 9 / 16
+
+
+class ObjectiveArrays(NamedTuple):
+    """What the compiled gradients and losses read: ``kind`` selects the loss;
+    ``features`` holds the samples (m, d) of the sample losses, or the stacked
+    Hessians (n d, d) of ``heterogeneous_quadratic``; ``f_star`` is 0 when unknown."""
+
+    kind: int
+    hdiag: np.ndarray
+    centers: np.ndarray
+    noise_std: float
+    features: np.ndarray
+    labels: np.ndarray
+    reg: float
+    batch: int
+    f_star: float
 
 
 @dataclass(frozen=True, eq=False)
@@ -122,21 +139,21 @@ class Objective:
             return np.broadcast_to(np.diag(self.hdiag), (self.n, self.d, self.d))
         raise ParameterError(f"hessians need a quadratic objective; got {self.name!r}")
 
-    def kernel_args(self) -> tuple:
-        """Arguments of the compiled gradient / loss functions, after ``kind``."""
-        return (self.hdiag, self.centers, self.noise_std, self.features, self.labels,
-                self.reg, self.batch)
+    def arrays(self) -> ObjectiveArrays:
+        """The objective's data for the compiled gradient and loss functions."""
+        return ObjectiveArrays(self.kind, self.hdiag, self.centers, float(self.noise_std), self.features,
+                               self.labels, float(self.reg), int(self.batch), float(self.f_star or 0.0))
 
     # ---- exact (noise-free) quantities, NumPy -------------------------------------------
     def loss(self, x: np.ndarray) -> float:
         """f(x)."""
         g = np.empty(self.d)
-        return float(full_loss_grad(self.kind, *self.kernel_args(), np.ascontiguousarray(x, float), g))
+        return float(full_loss_grad(self.arrays(), np.ascontiguousarray(x, float), g))
 
     def grad(self, x: np.ndarray) -> np.ndarray:
         """grad f(x)."""
         g = np.empty(self.d)
-        full_loss_grad(self.kind, *self.kernel_args(), np.ascontiguousarray(x, float), g)
+        full_loss_grad(self.arrays(), np.ascontiguousarray(x, float), g)
         return g
 
     def local_grads(self, x: np.ndarray) -> np.ndarray:
@@ -214,14 +231,14 @@ def _dot(a, x):
 
 
 @numba.njit(**NUMBA_JIT)
-def stochastic_grad(kind, hdiag, centers, noise_std, features, labels, reg, batch, seed,
-                    i, k, x, out):
+def stochastic_grad(obj, seed, i, k, x, out):
     """Worker i's stochastic gradient at x on its iteration k, into out (d,).
-    ``seed`` is the run's seed (draws), not the seed the data was generated from."""
-    if kind == QUADRATIC or kind == HETERO_QUADRATIC:
-        _quadratic_grad(kind, hdiag, features, centers, noise_std, seed, i, k, x, out)
+    ``obj``: :class:`ObjectiveArrays`; ``seed`` is the run's seed (draws), not the seed
+    the data was generated from."""
+    if obj.kind == QUADRATIC or obj.kind == HETERO_QUADRATIC:
+        _quadratic_grad(obj.kind, obj.hdiag, obj.features, obj.centers, obj.noise_std, seed, i, k, x, out)
     else:
-        _sample_grad(kind, features, labels, reg, batch, seed, i, k, x, out)
+        _sample_grad(obj.kind, obj.features, obj.labels, obj.reg, obj.batch, seed, i, k, x, out)
 
 
 @numba.njit(**NUMBA_JIT)
@@ -279,8 +296,10 @@ def _sample(kind, features, labels, seed, base, b, batch, i, m, x, scale):
 
 
 @numba.njit(**NUMBA_JIT)
-def full_loss_grad(kind, hdiag, centers, noise_std, features, labels, reg, batch, x, grad):
-    """f(x) = (1/n) sum_i f_i(x); grad f(x) into ``grad``."""
+def full_loss_grad(obj, x, grad):
+    """f(x) = (1/n) sum_i f_i(x) of :class:`ObjectiveArrays` ``obj``; grad f(x) into ``grad``."""
+    kind, hdiag, centers, features, labels, reg = obj.kind, obj.hdiag, obj.centers, obj.features, \
+        obj.labels, obj.reg
     d = x.shape[0]
     if kind == QUADRATIC or kind == HETERO_QUADRATIC:
         n = centers.shape[0]

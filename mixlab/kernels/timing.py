@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import asdict, dataclass
+from typing import NamedTuple
 
 import numba
 import numpy as np
@@ -34,6 +35,20 @@ DISTRIBUTIONS = ("constant", "exponential", "shifted_exponential", "lognormal")
 _CODES = {name: code for code, name in enumerate(DISTRIBUTIONS)}
 #: Counter base of the persistent straggler set (far from per-iteration draws).
 PERSISTENT_BASE = 1 << 60
+
+
+class TimingArrays(NamedTuple):
+    """What the compiled timing functions read: the model's numbers and the run seed."""
+
+    distribution: int
+    scale: float
+    shift: float
+    sigma: float
+    stragglers: int
+    persistent: bool
+    slowdown: float
+    delay: float
+    seed: int
 
 
 @dataclass(frozen=True)
@@ -70,10 +85,11 @@ class TimingModel:
 
             raise ParameterError(f"stragglers must be <= n = {n}, got {self.stragglers}")
 
-    def kernel_args(self) -> tuple:
-        """Arguments of the compiled timing functions."""
-        return (_CODES[self.distribution], self.scale, self.shift, self.sigma, self.stragglers,
-                self.persistent, self.slowdown, self.delay)
+    def arrays(self, seed: int) -> TimingArrays:
+        """The model for the compiled timing functions, with the run's ``seed``."""
+        return TimingArrays(_CODES[self.distribution], float(self.scale), float(self.shift),
+                            float(self.sigma), int(self.stragglers), bool(self.persistent),
+                            float(self.slowdown), float(self.delay), int(seed))
 
     def allreduce_cost(self, m: int, d: int) -> float:
         return float(allreduce_cost(m, d, self.alpha, self.beta, self.word_bytes))
@@ -126,22 +142,23 @@ def allreduce_cost(m, d, alpha, beta, word_bytes):
 
 
 @numba.njit(**NUMBA_JIT)
-def straggler_mask(dist, scale, shift, sigma, K, persistent, slowdown, delay, seed, n, k,
-                   mask, scratch):
-    """Compiled twin of TimingModel.straggler_mask (``scratch``: int64 array of size >= K)."""
+def straggler_mask(tm, n, k, mask, scratch):
+    """Compiled twin of TimingModel.straggler_mask (``tm``: :class:`TimingArrays`;
+    ``scratch``: int64 array of size >= K)."""
     mask[:] = False
+    K = tm.stragglers
     if K == 0:
         return
-    base = PERSISTENT_BASE if persistent else k * K
-    crng.sample_without_replacement(seed, crng.STRAGGLER, base, n, K, scratch)
+    base = PERSISTENT_BASE if tm.persistent else k * K
+    crng.sample_without_replacement(tm.seed, crng.STRAGGLER, base, n, K, scratch)
     for q in range(K):
         mask[scratch[q]] = True
 
 
 @numba.njit(**NUMBA_JIT)
-def compute_time(dist, scale, shift, sigma, K, persistent, slowdown, delay, seed, n, i, k,
-                 is_straggler):
+def compute_time(tm, n, i, k, is_straggler):
     """Compiled twin of TimingModel.compute_times for one (worker, iteration)."""
+    dist, scale, shift, sigma, seed = tm.distribution, tm.scale, tm.shift, tm.sigma, tm.seed
     c = k * n + i
     if dist == 0:
         t = scale
@@ -152,5 +169,5 @@ def compute_time(dist, scale, shift, sigma, K, persistent, slowdown, delay, seed
     else:
         t = np.exp(np.log(scale) - sigma * sigma / 2 + sigma * crng.normal(seed, crng.COMPUTE, c))
     if is_straggler:
-        t = t * slowdown + delay
+        t = t * tm.slowdown + tm.delay
     return t

@@ -14,6 +14,7 @@ import io
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 
@@ -22,6 +23,21 @@ from mixlab.io import atomic_write_bytes, atomic_write_json
 
 COLUMNS = ("step", "loss_gap", "grad_norm_sq", "consensus", "consensus_normalized",
            "staleness_max", "staleness_mean", "sim_time")
+
+
+class _Columns(NamedTuple):
+    step: int
+    loss_gap: int
+    grad_norm_sq: int
+    consensus: int
+    consensus_normalized: int
+    staleness_max: int
+    staleness_mean: int
+    sim_time: int
+
+
+#: The index of each column in a recorded row (compiled engines write rows by name).
+COLUMN = _Columns(*range(len(COLUMNS)))
 
 
 @dataclass

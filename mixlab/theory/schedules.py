@@ -23,8 +23,11 @@ import numpy as np
 import scipy.sparse as sp
 
 from mixlab.theory import spectral
+from mixlab.theory.graphs import make_graph
 from mixlab.theory.mixing_matrix import check_mixing_matrix, want_sparse
+from mixlab.theory.weights import mixing_matrix
 from mixlab.validate import require_int
+from mixlab.vocabulary import TIME_VARYING_TOPOLOGIES
 
 
 class Schedule(ABC):
@@ -97,3 +100,17 @@ class OnePeerExponential(Schedule):
         W = sp.csr_matrix((np.full(2 * self.n, 0.5), (np.r_[i, i], np.r_[i, (i + h) % self.n])),
                           shape=(self.n, self.n))
         return W if want_sparse(self.n, sparse) else W.toarray()
+
+
+def mixing_period(topology: str, n: int, weights: str = "metropolis", seed: int = 0) -> tuple:
+    """The sparse mixing matrices of one period of a named topology: the one-peer
+    exponential schedule's log2-period, or the single W of a static graph under a
+    weight rule (``seed`` draws random graphs).
+
+    >>> [W.shape for W in mixing_period("one_peer_exponential", 8)]
+    [(8, 8), (8, 8), (8, 8)]
+    """
+    if topology in TIME_VARYING_TOPOLOGIES:
+        sched = OnePeerExponential(n)
+        return tuple(sched.matrix(t, sparse=True) for t in range(sched.period))
+    return (mixing_matrix(make_graph(topology, n, seed=seed), weights, sparse=True),)

@@ -34,7 +34,7 @@ from functools import lru_cache
 import numpy as np
 
 from mixlab.kernels import counter_rng as crng
-from mixlab.kernels.engine import simulate
+from mixlab.kernels.engines import simulate
 from mixlab.kernels.objectives import heterogeneous_quadratic, quadratic
 from mixlab.kernels.timing import TimingModel
 from mixlab.theory import convergence as cv

@@ -16,7 +16,7 @@ from functools import lru_cache
 import numpy as np
 
 from mixlab.kernels.algorithms import AllreduceSGD, LocalSGD
-from mixlab.kernels.engine import simulate
+from mixlab.kernels.engines import simulate
 from mixlab.kernels.objectives import heterogeneous_quadratic, least_squares, quadratic
 from mixlab.kernels.timing import TimingModel
 from mixlab.theory import theorems as thm

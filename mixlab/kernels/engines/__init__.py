@@ -1,8 +1,9 @@
-"""Run an algorithm on an objective through an engine and get a Trajectory.
+"""Engines behind one protocol (:mod:`mixlab.kernels.engines.base`), found by name,
+and :func:`simulate`, which runs an algorithm on an objective through one.
 
 >>> import numpy as np
 >>> from mixlab.kernels.objectives import quadratic
->>> from mixlab.kernels.algorithms import AllreduceSGD
+>>> from mixlab.kernels.algorithms.allreduce import AllreduceSGD
 >>> f = quadratic(8, 4, sigma2=0.0, seed=0)    # no noise: gradient descent on x-bar
 >>> tr = simulate(f, AllreduceSGD(), 100, lr=0.5, engine="reference")
 >>> bool(tr["loss_gap"][-1] < 1e-3 * tr["loss_gap"][0])
@@ -14,12 +15,15 @@ from __future__ import annotations
 import numpy as np
 
 from mixlab.errors import ParameterError
-from mixlab.kernels.algorithms import Algorithm
+from mixlab.kernels.engines.base import Engine, unsupported
+from mixlab.kernels.engines.compiled import CompiledEngine
+from mixlab.kernels.engines.reference import ReferenceEngine
 from mixlab.kernels.timing import TimingModel
 from mixlab.kernels.trajectory import Trajectory
 from mixlab.validate import require_choice, require_finite, require_int
 
-ENGINES = ("numba", "reference")
+#: name -> engine; an engine added here runs every algorithm it supports.
+ENGINES: dict[str, Engine] = {e.name: e for e in (CompiledEngine(), ReferenceEngine())}
 
 
 def _step_sizes(lr, steps: int) -> np.ndarray:
@@ -37,13 +41,13 @@ def _step_sizes(lr, steps: int) -> np.ndarray:
     return eta
 
 
-def simulate(objective, algorithm: Algorithm, steps: int, *, lr=0.1, timing: TimingModel | None = None,
+def simulate(objective, algorithm, steps: int, *, lr=0.1, timing: TimingModel | None = None,
              seed: int = 0, record_every: int = 1, x0=None, engine: str = "numba") -> Trajectory:
     """Run ``algorithm`` for ``steps`` iterations (AD-PSGD: every worker does ``steps``).
 
     ``lr``: a step size or an array of per-iteration step sizes; ``seed``: the
     run's draws (gradient noise, minibatches, compute times, peers); ``x0``:
-    the common initial model (default 0).
+    the common initial model (default 0); ``engine``: a name in :data:`ENGINES`.
     """
     require_choice("engine", engine, ENGINES)
     steps = require_int("steps", steps, minimum=1)
@@ -51,6 +55,9 @@ def simulate(objective, algorithm: Algorithm, steps: int, *, lr=0.1, timing: Tim
     seed = require_int("seed", seed, minimum=0)
     timing = TimingModel() if timing is None else timing
     n, d = objective.n, objective.d
+    runner = ENGINES[engine]
+    if not runner.supports(algorithm):
+        raise unsupported(engine, algorithm.name)
     algorithm.check_workers(n)
     timing.check_workers(n)
     eta = _step_sizes(lr, steps)
@@ -58,12 +65,11 @@ def simulate(objective, algorithm: Algorithm, steps: int, *, lr=0.1, timing: Tim
     if x0.shape != (d,):
         raise ParameterError(f"x0 must have shape ({d},), got {x0.shape}")
     require_finite("x0", x0)
-    if engine == "reference":
-        from mixlab.kernels.engine_reference import run_reference as run
-    else:
-        from mixlab.kernels.engine_numba import run_numba as run
-    columns = run(objective, algorithm, steps, eta, timing, seed, record_every, x0)
+    columns = runner.run(objective, algorithm, steps, eta, timing, seed, record_every, np.tile(x0, (n, 1)))
     params = {**algorithm.params(), "objective": objective.name, "workers": n, "dim": d,
               "steps": steps, "lr": float(eta[0]), "lr_schedule_final": float(eta[-1]),
               "seed": seed, "engine": engine, "record_every": record_every, "timing": timing.as_dict()}
     return Trajectory(columns, params, objective.constants())
+
+
+__all__ = ["ENGINES", "Engine", "simulate"]

@@ -1,0 +1,39 @@
+"""Allreduce SGD: every worker applies the mean update, x <- xbar - eta mean_i D_i
+(D_i the gradient or heavy-ball buffer); a blocking collective of all n workers."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numba
+import numpy as np
+
+from mixlab.kernels.algorithms.base import (Algorithm, gradients, local_updates, local_updates_np,
+                                            register, row_mean, wait_for_all)
+from mixlab.kernels.config import NUMBA_JIT
+
+
+@numba.njit(**NUMBA_JIT)
+def allreduce_step(t, eta, s, p):
+    gradients(s.objective, s.timing.seed, t, s.X, s.G)
+    D = local_updates(s)
+    n, d = s.X.shape
+    xbar = np.empty(d)
+    dbar = np.empty(d)
+    row_mean(s.X, xbar)
+    row_mean(D, dbar)
+    for i in range(n):
+        s.X[i] = xbar - eta * dbar
+    wait_for_all(s.a, s.costs.allreduce_n, s.clocks)
+
+
+@register
+@dataclass(frozen=True, kw_only=True)
+class AllreduceSGD(Algorithm):
+    name = "allreduce"
+    numba_step = staticmethod(allreduce_step)
+
+    def reference_step(self, st, t, eta):
+        D = local_updates_np(st, st.objective.stochastic_grads(st.X, t, st.seed))
+        st.X = np.tile(st.X.mean(axis=0) - eta * D.mean(axis=0), (st.n, 1))
+        st.clocks[:] = st.a.max() + st.costs.allreduce_n

@@ -1,0 +1,69 @@
+"""Local SGD: x_i <- x_i - eta D_i, and after every H-th step a blocking global
+average (adapt-then-combine by construction: the average follows the local step)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import NamedTuple
+
+import numba
+import numpy as np
+
+from mixlab.errors import ParameterError
+from mixlab.kernels.algorithms.base import (Algorithm, gradients, local_updates, local_updates_np,
+                                            register, row_mean, wait_for_all)
+from mixlab.kernels.config import NUMBA_JIT
+from mixlab.validate import require_int
+
+
+class LocalParams(NamedTuple):
+    local_steps: int
+
+
+@numba.njit(**NUMBA_JIT)
+def local_sgd_step(t, eta, s, p):
+    gradients(s.objective, s.timing.seed, t, s.X, s.G)
+    D = local_updates(s)
+    X = s.X
+    X -= eta * D
+    if (t + 1) % p.local_steps == 0:
+        xbar = np.empty(s.X.shape[1])
+        row_mean(s.X, xbar)
+        for i in range(s.X.shape[0]):
+            s.X[i] = xbar
+        wait_for_all(s.a, s.costs.allreduce_n, s.clocks)
+    else:
+        s.clocks[:] = s.a
+
+
+@register
+@dataclass(frozen=True, kw_only=True)
+class LocalSGD(Algorithm):
+    local_steps: int = 1
+    order: str = "atc"
+    name = "local_sgd"
+    options = ("momentum", "local_steps", "order")
+    example = {"local_steps": 4}
+    numba_step = staticmethod(local_sgd_step)
+
+    def __post_init__(self):
+        super().__post_init__()
+        require_int("local steps H", self.local_steps, minimum=1)
+        if self.order != "atc":
+            raise ParameterError("local SGD is adapt-then-combine (the average follows the local step); "
+                                 f"got order {self.order!r}")
+
+    def params(self) -> dict:
+        return {**super().params(), "local_steps": self.local_steps}
+
+    def numba_params(self, X0: np.ndarray) -> LocalParams:
+        return LocalParams(int(self.local_steps))
+
+    def reference_step(self, st, t, eta):
+        D = local_updates_np(st, st.objective.stochastic_grads(st.X, t, st.seed))
+        st.X = st.X - eta * D
+        if (t + 1) % self.local_steps == 0:
+            st.X = np.tile(st.X.mean(axis=0), (st.n, 1))
+            st.clocks[:] = st.a.max() + st.costs.allreduce_n
+        else:
+            st.clocks = st.a.copy()

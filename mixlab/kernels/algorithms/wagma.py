@@ -1,0 +1,276 @@
+"""WAGMA-SGD (Li et al., "Breaking (Global) Barriers in Parallel Stochastic
+Optimization with Wait-Avoiding Group Averaging", IEEE TPDS 2021).
+
+Iteration t: the butterfly groups of phase t mod k (the reference code's
+``ffallreduce_nh`` step). Each worker publishes P_i = x_i (CTA) or x_i - eta D_i
+(ATC) when it calls the collective, at a_i. If t mod tau = tau - 1 the group step
+is replaced by a blocking global mean of the published models (the reference
+code's ``LIMITER``). Otherwise, with wait avoidance, the first arrival activates
+the collective and member j contributes P_j(t) if it has arrived by the
+activation window W of its group (a_j <= W, below), otherwise the model it
+published at its latest earlier call that happened by W (the send buffer of the
+reference code; iteration t' < t, staleness t - t'; before any call, the initial
+model). Two activations:
+
+- ``global`` (the reference code, ``ffactivation.c``): the first arrival
+  anywhere, A = min_i a_i over all n workers, activates everyone by a binomial
+  broadcast, W = A + ceil(log2 n) alpha, and every group then reduces: its
+  result is ready at R_G = W + allreduce_cost(S). A group whose members all
+  arrive after W is reduced from stale send buffers only.
+- ``group``: group G is activated at its own first arrival A_G = min_{i in G} a_i;
+  the activation reaches the members within ceil(log2 S) alpha (recursive
+  doubling), W_G = A_G + ceil(log2 S) alpha, and the result is ready at
+  R_G = A_G + allreduce_cost(S).
+
+The result is the ``mean`` of the contributions, or ``self_weighted`` (sum of
+contributions + own current P_i) / (S + 1) as the reference code computes it.
+Every member takes the result when it has arrived: x_i <- result_i - eta D_i
+(CTA) or x_i <- result_i (ATC), and s_i(t+1) = max(a_i, R_G). Without wait
+avoidance, groups wait for their slowest member: R_G = max_{j in G} a_j +
+allreduce_cost(S), all fresh. Staleness never exceeds tau - 1 under either
+activation: the global step g, the last one before t, waits for everyone, so
+every call of g happened by s(g+1) <= min_i a_i(t) <= W; an earlier call at
+most t - g <= tau - 1 iterations back (or the initial model before the first
+global step) is always found.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import NamedTuple
+
+import numba
+import numpy as np
+
+from mixlab.errors import ParameterError
+from mixlab.kernels.algorithms.base import (Algorithm, allreduce_cost, axpy_into, gradients,
+                                            local_updates, local_updates_np, register)
+from mixlab.kernels.config import NUMBA_JIT, NUMBA_PARALLEL
+from mixlab.kernels.timing import allreduce_cost as compiled_allreduce_cost
+from mixlab.validate import require_choice, require_int
+from mixlab.vocabulary import ACTIVATIONS, GROUP_RULES
+
+
+class WagmaParams(NamedTuple):
+    """Groups (phases, n/S, S), options, and the state: published models ``hist``
+    (tau, n, d) and call times ``calls`` (tau, n) of the last tau iterations."""
+
+    groups: np.ndarray
+    tau: int
+    self_weighted: bool
+    wait_avoiding: bool
+    global_activation: bool
+    cta: bool
+    hist: np.ndarray
+    calls: np.ndarray
+
+
+@numba.njit(**NUMBA_JIT)
+def wagma_step(t, eta, s, p):
+    gradients(s.objective, s.timing.seed, t, s.X, s.G)
+    D = local_updates(s)
+    n = s.X.shape[0]
+    tau = p.tau
+    slot = t % tau
+    if p.cta:
+        p.hist[slot] = s.X
+    else:
+        axpy_into(p.hist[slot], s.X, eta, D)
+    p.calls[slot] = s.a
+    if t % tau == tau - 1:
+        d = s.X.shape[1]
+        pbar = np.zeros(d)
+        for i in range(n):
+            pbar += p.hist[slot, i]
+        pbar /= n
+        for i in range(n):
+            s.X[i] = pbar - eta * D[i] if p.cta else pbar
+        s.clocks[:] = s.a.max() + s.costs.allreduce_n
+        s.back[:] = 0
+    else:
+        _groups(p.groups[t % p.groups.shape[0]], t, eta, s, D, p)
+
+
+@numba.njit(**NUMBA_JIT)
+def _groups(groups, t, eta, s, D, p):
+    d = s.X.shape[1]
+    cost = compiled_allreduce_cost(groups.shape[1], d, s.costs.alpha, s.costs.beta, s.costs.word_bytes)
+    _reduce_groups(groups, t, eta, s.a, s.X, D, s.clocks, s.back, p.hist, p.calls, p.tau, s.costs.alpha,
+                   cost, p.self_weighted, p.wait_avoiding, p.global_activation, p.cta)
+
+
+@numba.njit(**NUMBA_PARALLEL)
+def _reduce_groups(groups, t, eta, a, X, D, clocks, back, hist, calls, tau, alpha, cost, self_weighted,
+                   wait_avoiding, global_activation, cta):
+    """Every group of this phase reduces, in parallel (plain arrays: a parallel loop takes no tuples)."""
+    m, S = groups.shape
+    d = X.shape[1]
+    slot = t % tau
+    global_window = a.min() + math.ceil(math.log2(a.shape[0])) * alpha
+    for g in numba.prange(m):
+        first, last = np.inf, -np.inf
+        for k in range(S):
+            first = min(first, a[groups[g, k]])
+            last = max(last, a[groups[g, k]])
+        if wait_avoiding:
+            if global_activation:
+                window = global_window
+                ready = global_window + cost
+            else:
+                window = first + math.ceil(math.log2(S)) * alpha
+                ready = first + cost
+            for k in range(S):
+                j = groups[g, k]
+                b = 0
+                if a[j] > window:
+                    b = 1
+                    while b < tau and t - b >= -1 and calls[(t - b) % tau, j] > window:
+                        b += 1
+                back[j] = b
+        else:
+            ready = last + cost
+            for k in range(S):
+                back[groups[g, k]] = 0
+        total = np.zeros(d)
+        for k in range(S):
+            j = groups[g, k]
+            src = hist[(t - back[j]) % tau, j]
+            for c in range(d):
+                total[c] += src[c]
+        inv = 1.0 / (S + 1) if self_weighted else 1.0 / S
+        step = eta if cta else 0.0
+        for k in range(S):
+            i = groups[g, k]
+            own = hist[slot, i]
+            dst, upd = X[i], D[i]
+            if self_weighted:
+                for c in range(d):
+                    dst[c] = (total[c] + own[c]) * inv - step * upd[c]
+            else:
+                for c in range(d):
+                    dst[c] = total[c] * inv - step * upd[c]
+            clocks[i] = max(a[i], ready)
+
+
+@register
+@dataclass(frozen=True, kw_only=True)
+class WAGMA(Algorithm):
+    """groups: (k, n/S, S) int array, the groups of phase t mod k; sync_period tau >= 1:
+    iterations t with t mod tau = tau - 1 do a blocking global mean instead. The defaults
+    (``self_weighted`` rule, ``global`` activation) are those of the reference code."""
+
+    groups: np.ndarray = field(default_factory=lambda: np.zeros((0, 0, 0), np.int64), repr=False)
+    sync_period: int = 8
+    rule: str = "self_weighted"
+    wait_avoiding: bool = True
+    activation: str = "global"
+    name = "wagma"
+    options = ("momentum", "group_size", "sync_period", "rule", "activation", "wait_avoiding", "order")
+    example = {"group_size": 4, "sync_period": 4}
+    numba_step = staticmethod(wagma_step)
+
+    def __post_init__(self):
+        super().__post_init__()
+        require_int("sync period tau", self.sync_period, minimum=1)
+        require_choice("averaging rule", self.rule, GROUP_RULES)
+        require_choice("activation", self.activation, ACTIVATIONS)
+        g = np.asarray(self.groups)
+        if g.ndim != 3 or g.shape[0] < 1:
+            raise ParameterError(f"groups must be a (phases, n/S, S) array, got shape {g.shape}")
+        object.__setattr__(self, "groups", np.ascontiguousarray(g, dtype=np.int64))
+
+    @classmethod
+    def from_options(cls, n: int, *, seed: int = 0, group_size: int | None = None,
+                     rule: str = "self_weighted", **options) -> WAGMA:
+        from mixlab.theory.groups import ButterflyGroups
+
+        if group_size is None:
+            raise ParameterError("wagma needs a group size S (--group-size)")
+        sched = ButterflyGroups(n, group_size, rule)
+        return cls(groups=np.stack([sched.groups(t) for t in range(sched.period)]), rule=rule, **options)
+
+    @property
+    def group_size(self) -> int:
+        return self.groups.shape[2]
+
+    def check_workers(self, n: int) -> None:
+        k, m, S = self.groups.shape
+        if m * S != n:
+            raise ParameterError(f"inconsistent n: the problem has n = {n} workers, the groups "
+                                 f"cover {m * S} ({m} groups of S = {S})")
+        for phase in self.groups:
+            if sorted(phase.ravel().tolist()) != list(range(n)):
+                raise ParameterError("every phase of groups must partition the workers 0..n-1")
+
+    def params(self) -> dict:
+        return {**super().params(), "group_size": self.group_size, "sync_period": self.sync_period,
+                "rule": self.rule, "wait_avoiding": self.wait_avoiding,
+                "activation": self.activation, "phases": self.groups.shape[0]}
+
+    def _history(self, X0):
+        """Published models and call times of the last tau iterations; iteration -1 is x0."""
+        tau = self.sync_period
+        hist = np.empty((tau,) + X0.shape)
+        hist[tau - 1] = X0
+        return hist, np.full((tau, X0.shape[0]), -np.inf)
+
+    def numba_params(self, X0: np.ndarray) -> WagmaParams:
+        hist, calls = self._history(X0)
+        return WagmaParams(self.groups, int(self.sync_period), self.rule == "self_weighted",
+                           bool(self.wait_avoiding), self.activation == "global", self.order == "cta",
+                           hist, calls)
+
+    def reference_step(self, st, t, eta):
+        if t == 0:
+            st.extra["hist"], st.extra["calls"] = self._history(st.X)
+        hist, calls = st.extra["hist"], st.extra["calls"]
+        D = local_updates_np(st, st.objective.stochastic_grads(st.X, t, st.seed))
+        n, d = st.n, st.d
+        tau = self.sync_period
+        P = st.X if self.order == "cta" else st.X - eta * D
+        hist[t % tau] = P
+        calls[t % tau] = st.a
+        step = (lambda avg, rows: avg - eta * D[rows]) if self.order == "cta" else (lambda avg, rows: avg)
+        if t % tau == tau - 1:                                             # blocking global mean
+            st.back = np.zeros(n, dtype=np.int64)
+            st.X = step(np.tile(P.mean(axis=0), (n, 1)), slice(None))
+            st.clocks = np.full(n, st.a.max() + st.costs.allreduce_n)
+            return
+        groups = self.groups[t % self.groups.shape[0]]                     # (m, S)
+        m, S = groups.shape
+        a = st.a
+        aG = a[groups]
+        cost = allreduce_cost(S, d, st.costs.alpha, st.costs.beta, st.costs.word_bytes)
+        if self.wait_avoiding:
+            if self.activation == "global":
+                window = np.full(m, a.min() + math.ceil(math.log2(n)) * st.costs.alpha)
+                ready = window + cost
+            else:
+                first = aG.min(axis=1)
+                window = first + math.ceil(math.log2(S)) * st.costs.alpha
+                ready = first + cost
+            back = np.zeros((m, S), dtype=np.int64)
+            found = aG <= window[:, None]
+            for b in range(1, tau):
+                if t - b < -1:
+                    break
+                ok = ~found & (calls[(t - b) % tau][groups] <= window[:, None])
+                back[ok] = b
+                found |= ok
+            assert found.all(), "an earlier call always exists after the last global step"
+        else:
+            ready = aG.max(axis=1) + cost
+            back = np.zeros((m, S), dtype=np.int64)
+        st.back = back.ravel()
+        C = hist[(t - back) % tau, groups]                                 # (m, S, d)
+        total = C.sum(axis=1)
+        if self.rule == "mean":
+            avg = np.broadcast_to((total / S)[:, None, :], C.shape)
+        else:
+            avg = (total[:, None, :] + P[groups]) / (S + 1)
+        X_new = np.empty_like(st.X)
+        X_new[groups] = step(avg, groups)
+        clocks = np.empty(n)
+        clocks[groups] = np.maximum(aG, ready[:, None])
+        st.X, st.clocks = X_new, clocks

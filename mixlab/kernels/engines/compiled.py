@@ -1,0 +1,177 @@
+"""The compiled engine (``numba``): whole runs in Numba, one driver loop for every
+synchronous algorithm and one for every event-driven one; the algorithm's
+compiled step is an argument of the driver.
+
+The driver takes the step as a first-class function of a fixed signature
+(``numba.types.FunctionType``) and is compiled once per algorithm's parameter
+type, so its machine code is cached on disk like any kernel (a driver that took
+the step as an ordinary dispatcher argument would be recompiled in every
+process). Semantics are those of :mod:`mixlab.kernels.engines.reference`; same
+seed, same draws, so the two agree to rounding.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+import numba
+import numpy as np
+from numba import types
+
+from mixlab.kernels import progress
+from mixlab.kernels.algorithms.base import Costs, RunState
+from mixlab.kernels.config import NUMBA_DRIVER, NUMBA_JIT
+from mixlab.kernels.engines.base import record_count
+from mixlab.kernels.events import heap_pop, heap_push
+from mixlab.kernels.objectives import full_loss_grad
+from mixlab.kernels.timing import allreduce_cost, compute_time, straggler_mask
+from mixlab.kernels.trajectory import COLUMNS, COLUMN
+
+NCOL = len(COLUMNS)
+
+
+def run_state(objective, timing, seed: int, momentum: float, X0: np.ndarray) -> RunState:
+    n, d = X0.shape
+    costs = Costs(float(timing.alpha), float(timing.beta), int(timing.word_bytes),
+                  float(allreduce_cost(n, d, timing.alpha, timing.beta, timing.word_bytes)),
+                  float(timing.message_cost(d)))
+    return RunState(objective.arrays(), timing.arrays(seed), costs, float(momentum), X0.copy(),
+                    np.zeros((n, d)), np.zeros((n, d)), np.empty((n, d)), np.empty((n, d)), np.ones(n),
+                    np.empty(n), np.zeros(n), np.zeros(n, dtype=np.int64), np.zeros(n, dtype=np.bool_),
+                    np.zeros(max(timing.stragglers, 1), dtype=np.int64))
+
+
+@numba.njit(**NUMBA_JIT)
+def _record(s, row, step, debiased, stale_max, stale_sum, stale_count, sim_time, out):
+    X, w = s.X, s.w
+    n, d = X.shape
+    xbar = np.zeros(d)
+    for i in range(n):
+        for j in range(d):
+            xbar[j] += X[i, j]
+    xbar /= n
+    mbar = np.zeros(d)                     # mean of the models (push-sum: de-biased)
+    for i in range(n):
+        f = 1.0 / w[i] if debiased else 1.0
+        for j in range(d):
+            mbar[j] += X[i, j] * f
+    mbar /= n
+    gamma = 0.0
+    for i in range(n):
+        f = 1.0 / w[i] if debiased else 1.0
+        for j in range(d):
+            r = X[i, j] * f - mbar[j]
+            gamma += r * r
+    g = np.empty(d)
+    loss = full_loss_grad(s.objective, xbar, g)
+    out[row, COLUMN.step] = step
+    out[row, COLUMN.loss_gap] = loss - s.objective.f_star
+    out[row, COLUMN.grad_norm_sq] = np.dot(g, g)
+    out[row, COLUMN.consensus] = gamma
+    out[row, COLUMN.consensus_normalized] = gamma / n
+    out[row, COLUMN.staleness_max] = stale_max
+    out[row, COLUMN.staleness_mean] = stale_sum / stale_count if stale_count > 0 else 0.0
+    out[row, COLUMN.sim_time] = sim_time
+
+
+@numba.njit(**NUMBA_JIT)
+def _arrivals(s, t):
+    n = s.a.shape[0]
+    straggler_mask(s.timing, n, t, s.mask, s.scratch)
+    for i in range(n):
+        s.a[i] = s.clocks[i] + compute_time(s.timing, n, i, t, s.mask[i])
+
+
+@numba.njit(**NUMBA_DRIVER)
+def _drive(step, s, p, lr, record_every, debiased, out):
+    steps = lr.shape[0]
+    n = s.X.shape[0]
+    _record(s, 0, 0, debiased, 0.0, 0.0, 0, 0.0, out)
+    row = 1
+    stale_max, stale_sum, stale_count = 0.0, 0.0, 0
+    for t in range(steps):
+        _arrivals(s, t)
+        step(t, lr[t], s, p)
+        for i in range(n):
+            stale_max = max(stale_max, float(s.back[i]))
+            stale_sum += s.back[i]
+        stale_count += n
+        if (t + 1) % record_every == 0 or t + 1 == steps:
+            _record(s, row, t + 1, debiased, stale_max, stale_sum, stale_count, s.clocks.max(), out)
+            row += 1
+            with numba.objmode():
+                progress.report(t + 1, steps)
+            stale_max, stale_sum, stale_count = 0.0, 0.0, 0
+
+
+@numba.njit(**NUMBA_DRIVER)
+def _drive_events(event, s, p, lr, record_every, out):
+    steps = lr.shape[0]
+    n = s.X.shape[0]
+    times = np.empty(n)
+    ids = np.empty(n, dtype=np.int64)
+    size = 0
+    straggler_mask(s.timing, n, 0, s.mask, s.scratch)
+    for i in range(n):
+        size = heap_push(times, ids, size, compute_time(s.timing, n, i, 0, s.mask[i]), i)
+    _record(s, 0, 0, False, 0.0, 0.0, 0, 0.0, out)
+    row = 1
+    events = 0
+    stale_max, stale_sum, stale_count = 0.0, 0.0, 0
+    while size > 0:
+        time, i, size = heap_pop(times, ids, size)
+        nxt, stale = event(i, time, lr, s, p)
+        stale_max = max(stale_max, stale)
+        stale_sum += stale
+        stale_count += 1
+        events += 1
+        if nxt >= 0.0:
+            size = heap_push(times, ids, size, nxt, i)
+        if events % n == 0:
+            step = events // n
+            if step % record_every == 0 or step == steps:
+                _record(s, row, step, False, stale_max, stale_sum, stale_count, time, out)
+                row += 1
+                with numba.objmode():
+                    progress.report(step, steps)
+                stale_max, stale_sum, stale_count = 0.0, 0.0, 0
+
+
+_LR = types.float64[::1]
+_OUT = types.float64[:, ::1]
+
+
+@lru_cache(maxsize=None)
+def _driver(kind: str, state_type, params_type):
+    """The driver's entry point compiled for a step of (state_type, params_type)."""
+    if kind == "events":
+        fn = types.FunctionType(types.UniTuple(types.float64, 2)(types.int64, types.float64, _LR, state_type,
+                                                                 params_type))
+        sig = types.void(fn, state_type, params_type, _LR, types.int64, _OUT)
+        driver = _drive_events
+    else:
+        fn = types.FunctionType(types.void(types.int64, types.float64, state_type, params_type))
+        sig = types.void(fn, state_type, params_type, _LR, types.int64, types.boolean, _OUT)
+        driver = _drive
+    if sig.args not in driver.overloads:
+        driver.compile(sig)
+    return driver.overloads[sig.args].entry_point
+
+
+class CompiledEngine:
+    name = "numba"
+
+    def supports(self, algorithm) -> bool:
+        return hasattr(algorithm, "numba_event" if algorithm.kind == "events" else "numba_step")
+
+    def run(self, objective, algorithm, steps, lr, timing, seed, record_every, X0) -> dict:
+        s = run_state(objective, timing, seed, algorithm.momentum, X0)
+        p = algorithm.numba_params(s.X)
+        out = np.zeros((record_count(steps, record_every), NCOL))
+        drive = _driver(algorithm.kind, numba.typeof(s), numba.typeof(p))
+        lr = np.ascontiguousarray(lr, dtype=np.float64)
+        if algorithm.kind == "events":
+            drive(algorithm.numba_event, s, p, lr, record_every, out)
+        else:
+            drive(algorithm.numba_step, s, p, lr, record_every, algorithm.debiased, out)
+        return {name: out[:, c].copy() for c, name in enumerate(COLUMNS)}
