@@ -132,9 +132,13 @@ def cmd_run(args) -> int:
     from mixlab.kernels.algorithms import OPTIONS
 
     options = {name: getattr(args, name) for name in OPTIONS if getattr(args, name) is not None}
+    from mixlab.kernels.objectives import CLI_PARAMETERS
+
+    objective = {param: getattr(args, flag) for flag, param in CLI_PARAMETERS.items()
+                 if getattr(args, flag) is not None}
     kwargs = dict(workers=args.workers, steps=args.steps, dim=args.dim, lr=args.lr,
                   lr_schedule=args.lr_schedule, seed=args.seed, engine=args.engine, timing=timing,
-                  record_every=args.record_every, **options)
+                  record_every=args.record_every, objective_params=objective, **options)
     show = sys.stderr.isatty() and not args.json
     if show:
         with reporting_to(stderr_bar()):
@@ -219,6 +223,11 @@ def build_parser() -> ArgumentParser:
             kind = _positive_int if opt.type is int else opt.type
             options.add_argument(flag, type=kind, default=None, choices=opt.choices,
                                  help=f"{opt.help} (default: {opt.default})")
+    objective = p.add_argument_group("objective parameters (an objective refuses those it does not take)")
+    objective.add_argument("--noise", type=float, default=None, metavar="SIGMA2",
+                           help="gradient-noise variance sigma2 (quadratic objectives)")
+    objective.add_argument("--heterogeneity", type=float, default=None, metavar="ZETA2",
+                           help="heterogeneity zeta2 at x* (quadratic objectives, least squares)")
     p.add_argument("--lr", type=float, default=0.1, help="step size eta")
     p.add_argument("--lr-schedule", default="constant", choices=LR_SCHEDULES)
     p.add_argument("--compute", default="constant", choices=COMPUTE_DISTRIBUTIONS, help="compute-time distribution")

@@ -199,6 +199,8 @@ def test_run_table(capsys):
     (RUN + ["--algorithm", "wagma", "--group-size", "4", "--activation", "bogus"],
      "argument --activation: invalid choice: 'bogus'"),
     (RUN + ["--algorithm", "dpsgd", "--group-size", "4"], r"dpsgd does not take --group-size"),
+    (["run", "--algorithm", "dpsgd", "--objective", "robust", "--workers", "8", "--steps", "2", "--noise", "0"],
+     r"objective robust does not take sigma2 \(--noise\)"),
     (RUN + ["--algorithm", "dpsgd", "--local-steps", "9", "--rule", "self_weighted"],
      r"dpsgd does not take --local-steps, --rule"),
     (RUN + ["--algorithm", "allreduce", "--stragglers", "-1"], "stragglers must be >= 0, got -1"),
@@ -223,3 +225,15 @@ def test_trajectory_json_round_trip(tmp_path):
     assert back.params == json.loads(json.dumps(tr.params)) and back.constants == tr.constants
 
 
+
+
+def test_run_reaches_objective_parameters(capsys):
+    """--noise and --heterogeneity set sigma2 and zeta2: noise-free and homogeneous, D-PSGD
+    on a quadratic converges to x* (its floor grows with zeta2)."""
+    argv = ["run", "--algorithm", "dpsgd", "--objective", "heterogeneous_quadratic", "--workers", "8",
+            "--steps", "400", "--lr", "0.2", "--noise", "0", "--json"]
+    homogeneous = run_json(capsys, *argv, "--heterogeneity", "0")
+    assert homogeneous["constants"]["sigma2"] == 0 and homogeneous["constants"]["zeta2"] == 0
+    assert homogeneous["final_loss_gap"] < 1e-12
+    floor = run_json(capsys, *argv, "--heterogeneity", "1")["final_loss_gap"]
+    assert floor > 1e-4 and run_json(capsys, *argv, "--heterogeneity", "4")["final_loss_gap"] > 3 * floor

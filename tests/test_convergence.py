@@ -11,7 +11,6 @@ from mixlab.theory import spectral
 from mixlab.theory.groups import ButterflyGroups
 from mixlab.theory.theorems import AssumptionError
 from mixlab.validation import convergence_checks as cc
-from mixlab.validation.engine_checks import step_matrices
 from mixlab.validation.runner import build_algorithm
 from mixlab.validation.statistics import tolerance
 
@@ -52,7 +51,7 @@ def test_time_varying_mixing_uses_the_worst_matrix_and_is_not_applicable():
 def test_wagma_window_sums_match_the_schedule_matrices(rule, n, S, tau):
     """The closed form of WAGMA_CONSENSUS equals the window sums of the run's own matrices."""
     alg = build_algorithm("wagma", n, group_size=S, sync_period=tau, rule=rule)
-    mats, _ = step_matrices(alg, n, int(np.lcm(alg.groups.shape[0], tau)))
+    mats, _ = alg.mixing_matrices(n, int(np.lcm(alg.groups.shape[0], tau)))
     sums = spectral.window_sums(mats, "cta", 3 * tau + 4)
     delta = sp.Rational(int(rule == "self_weighted"), S + 1)
     closed = {s: float(cv.butterfly_window_sum(delta**p).subs({cv.phases: alg.groups.shape[0], cv.tau: tau}))

@@ -8,7 +8,7 @@ from mixlab.kernels.engines import simulate
 from mixlab.kernels.objectives import heterogeneous_quadratic, quadratic
 from mixlab.theory import theorems as thm
 from mixlab.theory.second_moment import predict
-from mixlab.validation.engine_checks import second_moment, step_matrices
+from mixlab.validation.engine_checks import second_moment
 from mixlab.theory.schedules import mixing_period
 from mixlab.validation.runner import build_algorithm
 from mixlab.validation.statistics import tolerance
@@ -22,7 +22,7 @@ N, D, T, R = 16, 4, 30, 300
 def test_prediction_matches_the_average_of_independent_runs(name, kw):
     f = quadratic(N, D, zeta2=1.0, sigma2=0.5, seed=3)
     alg = build_algorithm(name, N, **kw)
-    mats, order = step_matrices(alg, N, T)
+    mats, order = alg.mixing_matrices(N, T)
     runs = np.array([[simulate(f, alg, T, lr=0.3, seed=s, record_every=1)[m] for m in ("loss_gap", "consensus")]
                      for s in range(R)])
     pred = predict(f.hdiag, f.centers, f.noise_std, np.zeros(D), mats, order, np.full(T, 0.3))
@@ -36,7 +36,7 @@ def test_noise_free_prediction_is_exact():
     f = quadratic(N, D, zeta2=1.0, sigma2=0.0, seed=1)
     alg = build_algorithm("dpsgd", N, topology="torus")
     tr = simulate(f, alg, 20, lr=0.4, record_every=1)
-    pred = predict(f.hdiag, f.centers, 0.0, np.zeros(D), step_matrices(alg, N, 20)[0], "cta", np.full(20, 0.4))
+    pred = predict(f.hdiag, f.centers, 0.0, np.zeros(D), alg.mixing_matrices(N, 20)[0], "cta", np.full(20, 0.4))
     np.testing.assert_allclose(tr["loss_gap"], pred["loss_gap"], rtol=1e-10)
     np.testing.assert_allclose(tr["consensus"], pred["consensus"], rtol=1e-9, atol=1e-14)
 
@@ -58,7 +58,7 @@ def test_mean_path_of_a_noise_free_run():
     """predict's xbar is the engine's average model when there is no noise."""
     f = heterogeneous_quadratic(8, 3, zeta2=1.0, sigma2=0.0, seed=4)
     alg = build_algorithm("dpsgd", 8, topology="ring")
-    pred = predict(f.hessians, f.centers, 0.0, np.zeros(3), step_matrices(alg, 8, 25)[0], "cta", np.full(25, 0.3))
+    pred = predict(f.hessians, f.centers, 0.0, np.zeros(3), alg.mixing_matrices(8, 25)[0], "cta", np.full(25, 0.3))
     tr = simulate(f, alg, 25, lr=0.3, record_every=1)
     np.testing.assert_allclose([f.loss(x) - f.f_star for x in pred["xbar"]], tr["loss_gap"], rtol=1e-9)
 
@@ -72,7 +72,7 @@ def test_common_diagonal_numbers_are_unchanged():
         ("atc", [0.42037718165235227, 0.02810494805786758, 0.005534118138430291],
          [2.66504737211652, 3.874767280503365, 4.0933708779793365])]:
         alg = build_algorithm("dpsgd", N, topology="ring", order=order)
-        pred = predict(f.hdiag, f.centers, f.noise_std, np.zeros(D), step_matrices(alg, N, T)[0], order,
+        pred = predict(f.hdiag, f.centers, f.noise_std, np.zeros(D), alg.mixing_matrices(N, T)[0], order,
                        np.full(T, 0.3))
         np.testing.assert_allclose(pred["loss_gap"][[5, 15, 30]], gaps, rtol=1e-12)
         np.testing.assert_allclose(pred["consensus"][[5, 15, 30]], gammas, rtol=1e-12)

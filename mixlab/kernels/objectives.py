@@ -50,7 +50,7 @@ from mixlab.errors import ParameterError
 from mixlab.kernels import counter_rng as crng
 from mixlab.kernels.config import NUMBA_JIT, NUMBA_REDUCTION
 from mixlab.seeding import Seed, as_generator
-from mixlab.validate import require_int, require_real
+from mixlab.validate import require_choice, require_int, require_real
 
 QUADRATIC, SQUARED, LOGISTIC, GEMAN_MCCLURE, HETERO_QUADRATIC = 0, 1, 2, 3, 4
 #: sup_r |phi'(r)| of the Geman-McClure loss (at r = 1/sqrt(3)).
@@ -550,8 +550,28 @@ OBJECTIVES = {"quadratic": quadratic, "least_squares": least_squares, "logistic"
               "robust": robust, "heterogeneous_quadratic": heterogeneous_quadratic}
 
 
-def make_objective(name: str, n: int, **params) -> Objective:
-    from mixlab.validate import require_choice
+#: Command-line names of objective parameters: --noise SIGMA2, --heterogeneity ZETA2.
+CLI_PARAMETERS = {"noise": "sigma2", "heterogeneity": "zeta2"}
+
+
+def objective_parameters(name: str) -> tuple[str, ...]:
+    """The keyword parameters of objective ``name`` (after n)."""
+    import inspect
 
     require_choice("objective", name, OBJECTIVES)
+    return tuple(p for p in inspect.signature(OBJECTIVES[name]).parameters if p != "n")
+
+
+def make_objective(name: str, n: int, **params) -> Objective:
+    """Objective ``name`` on n workers; a parameter it does not take is refused by name.
+
+    >>> make_objective("quadratic", 4, d=2, sigma2=0.0).sigma2
+    0.0
+    """
+    takes = objective_parameters(name)
+    refused = sorted(set(params) - set(takes))
+    if refused:
+        flags = {param: flag for flag, param in CLI_PARAMETERS.items()}
+        named = ", ".join(f"{p} (--{flags[p]})" if p in flags else p for p in refused)
+        raise ParameterError(f"objective {name} does not take {named} (it takes: {', '.join(takes)})")
     return OBJECTIVES[name](n, **params)

@@ -41,7 +41,6 @@ from mixlab.theory import convergence as cv
 from mixlab.theory import spectral
 from mixlab.validation import controls
 from mixlab.validation.checks import Check, Control, TheoremCheck
-from mixlab.validation.engine_checks import step_matrices
 from mixlab.validation.runner import build_algorithm
 from mixlab.validation.statistics import mean_estimate, worst_mean
 
@@ -138,7 +137,7 @@ def _path_zeta2(setup: str, n: int, steps: int, lr: float, start: str) -> float:
     from mixlab.theory.second_moment import predict
 
     f, alg = heterogeneous(n), SETUPS[setup][1](n)
-    mats, order = step_matrices(alg, n, steps)
+    mats, order = alg.mixing_matrices(n, steps)
     x0 = _start(f, start)
     path = predict(f.hessians, f.centers, 0.0, x0, mats, order, np.full(steps, lr))["xbar"]
     return max(f.zeta2_of(x) for x in path)

@@ -15,7 +15,7 @@ from functools import lru_cache
 
 import numpy as np
 
-from mixlab.kernels.algorithms import AllreduceSGD, LocalSGD
+from mixlab.kernels.algorithms import AllreduceSGD
 from mixlab.kernels.engines import simulate
 from mixlab.kernels.objectives import heterogeneous_quadratic, least_squares, quadratic
 from mixlab.kernels.timing import TimingModel
@@ -91,25 +91,6 @@ def persistent_pace(n: int, steps: int, tau: int) -> tuple[float, float]:
     return pace / 5.0, 1.0
 
 
-def step_matrices(alg, n: int, steps: int) -> tuple[list, str]:
-    """(W_0, ..., W_{steps-1}, update order) of a synchronous run without stragglers:
-    allreduce is J with ATC; local SGD is J after every H-th step and I otherwise,
-    with ATC; WAGMA's global steps (t mod tau = tau - 1) are J."""
-    from mixlab.theory.groups import group_matrix
-
-    J = np.full((n, n), 1.0 / n)
-    if isinstance(alg, AllreduceSGD):
-        return [J] * steps, "atc"
-    if isinstance(alg, LocalSGD):
-        H = alg.local_steps
-        return [J if (t + 1) % H == 0 else np.eye(n) for t in range(steps)], "atc"
-    if hasattr(alg, "groups"):
-        phases = [group_matrix(g, n, alg.rule) for g in alg.groups]
-        tau = alg.sync_period
-        return [J if t % tau == tau - 1 else phases[t % len(phases)] for t in range(steps)], alg.order
-    return [alg.mixing[t % len(alg.mixing)] for t in range(steps)], alg.order
-
-
 #: The second-moment experiments: heterogeneous quadratic (n = 16, d = 4, zeta2 = 1,
 #: sigma2 = 0.5), 40 steps at eta = 0.3 from 0, and the communication patterns compared.
 SECOND_MOMENT = {"n": 16, "d": 4, "steps": 40, "lr": 0.3}
@@ -145,7 +126,7 @@ def predicted_second_moment(pattern: str, metric: str = "loss_gap") -> float:
 
     n, d, steps = SECOND_MOMENT["n"], SECOND_MOMENT["d"], SECOND_MOMENT["steps"]
     f = _second_moment_objective()
-    mats, order = step_matrices(PATTERNS[pattern](n), n, steps)
+    mats, order = PATTERNS[pattern](n).mixing_matrices(n, steps)
     exact = predict(f.hessians, f.centers, f.noise_std, np.zeros(d), mats, order,
                     np.full(steps, SECOND_MOMENT["lr"]))
     return float(exact[metric][-1])

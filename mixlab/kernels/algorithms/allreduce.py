@@ -33,6 +33,9 @@ class AllreduceSGD(Algorithm):
     name = "allreduce"
     numba_step = staticmethod(allreduce_step)
 
+    def mixing_matrices(self, n: int, steps: int) -> tuple[list, str]:
+        return [np.full((n, n), 1.0 / n)] * steps, "atc"
+
     def reference_step(self, st, t, eta):
         D = local_updates_np(st, st.objective.stochastic_grads(st.X, t, st.seed))
         st.X = np.tile(st.X.mean(axis=0) - eta * D.mean(axis=0), (st.n, 1))

@@ -120,6 +120,12 @@ class Algorithm:
     def params(self) -> dict:
         return {"algorithm": self.name, "momentum": self.momentum, "order": self.order}
 
+    def mixing_matrices(self, n: int, steps: int) -> tuple[list, str]:
+        """(W_0, ..., W_{steps-1}, update order): the linear mixing of a run without
+        stragglers, for exact (second-moment) predictions; algorithms whose update is
+        not such a sequence refuse."""
+        raise ParameterError(f"{self.name} is not a sequence of mixing matrices")
+
     def numba_params(self, X0: np.ndarray) -> tuple:
         """The typed parameters of ``numba_step`` (a NamedTuple) for a run from the
         initial models X0 (n, d); they may hold the algorithm's own state."""

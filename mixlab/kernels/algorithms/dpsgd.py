@@ -102,6 +102,9 @@ class DPSGD(Algorithm):
     def params(self) -> dict:
         return {**super().params(), "period": len(self.mixing)}
 
+    def mixing_matrices(self, n: int, steps: int) -> tuple[list, str]:
+        return [self.mixing[t % len(self.mixing)] for t in range(steps)], self.order
+
     def numba_params(self, X0: np.ndarray) -> MixingParams:
         return stacked_csr(self.mixing, self.order == "cta")
 

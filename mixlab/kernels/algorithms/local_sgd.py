@@ -59,6 +59,11 @@ class LocalSGD(Algorithm):
     def numba_params(self, X0: np.ndarray) -> LocalParams:
         return LocalParams(int(self.local_steps))
 
+    def mixing_matrices(self, n: int, steps: int) -> tuple[list, str]:
+        """J after every H-th step, I otherwise, adapt-then-combine."""
+        J, H = np.full((n, n), 1.0 / n), self.local_steps
+        return [J if (t + 1) % H == 0 else np.eye(n) for t in range(steps)], "atc"
+
     def reference_step(self, st, t, eta):
         D = local_updates_np(st, st.objective.stochastic_grads(st.X, t, st.seed))
         st.X = st.X - eta * D

@@ -56,6 +56,9 @@ class SGP(DPSGD):
                 raise ParameterError("SGP needs nonnegative column-stochastic mixing matrices "
                                      f"(worst column-sum deviation {dev:.3g})")
 
+    def mixing_matrices(self, n: int, steps: int) -> tuple[list, str]:
+        raise ParameterError("sgp is push-sum (de-biased by its weights), not a sequence of mixing matrices")
+
     def reference_step(self, st, t, eta):
         D = local_updates_np(st, st.objective.stochastic_grads(st.X / st.w[:, None], t, st.seed))
         P = self.mixing[t % len(self.mixing)]

@@ -208,6 +208,14 @@ class WAGMA(Algorithm):
                 "rule": self.rule, "wait_avoiding": self.wait_avoiding,
                 "activation": self.activation, "phases": self.groups.shape[0]}
 
+    def mixing_matrices(self, n: int, steps: int) -> tuple[list, str]:
+        """The group matrices of each phase, J at the global steps (no stragglers)."""
+        from mixlab.theory.groups import group_matrix
+
+        phases = [group_matrix(g, n, self.rule) for g in self.groups]
+        J, tau = np.full((n, n), 1.0 / n), self.sync_period
+        return [J if t % tau == tau - 1 else phases[t % len(phases)] for t in range(steps)], self.order
+
     def _history(self, X0):
         """Published models and call times of the last tau iterations; iteration -1 is x0."""
         tau = self.sync_period
