@@ -20,7 +20,10 @@ verify: $(STAMP)
 
 test: test-cpu test-cudasim
 
+# The kernels are compiled once, in one process, before the pytest workers start
+# (see mixlab.kernels.warmup: caches filled by several processes can clash).
 test-cpu: $(STAMP)
+	$(PY) -m mixlab.kernels.warmup
 	$(PY) -m pytest -m "not cudasim" -n 2
 
 # The CUDA backend under numba's simulator, in its own process (the variable

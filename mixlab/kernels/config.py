@@ -1,7 +1,8 @@
 """The one place for compiled-kernel settings.
 
-Numba CPU kernels are compiled with ``cache=True`` and without fastmath (their
-outputs are held against exact identities and bounds). CUDA kernels use
+Numba CPU kernels are compiled with ``cache=True`` (in the directory and with the
+process-safe saves of :mod:`mixlab.kernels.numba_cache`) and without fastmath
+(their outputs are held against exact identities and bounds). CUDA kernels use
 grid-stride loops; the launch size comes from :data:`CUDA_THREADS_PER_BLOCK`
 and :data:`CUDA_MAX_BLOCKS` (environment: ``MIXLAB_CUDA_THREADS``,
 ``MIXLAB_CUDA_MAX_BLOCKS``), read at every launch so tests can shrink them.
@@ -10,6 +11,10 @@ and :data:`CUDA_MAX_BLOCKS` (environment: ``MIXLAB_CUDA_THREADS``,
 from __future__ import annotations
 
 import os
+
+from mixlab.kernels import numba_cache
+
+numba_cache.configure()       # before any kernel is decorated: see mixlab.kernels.numba_cache
 
 NUMBA_JIT = {"cache": True, "nogil": True}
 #: Only for stochastic gradients (a dot product and an axpy per sample): LLVM may

@@ -12,10 +12,7 @@ seed, same draws, so the two agree to rounding.
 
 from __future__ import annotations
 
-import contextlib
-import tempfile
 from functools import lru_cache
-from pathlib import Path
 
 import numba
 import numpy as np
@@ -144,26 +141,6 @@ _LR = types.float64[::1]
 _OUT = types.float64[:, ::1]
 
 
-@contextlib.contextmanager
-def _compile_lock():
-    """One process at a time compiles a driver overload: numba names a new overload's
-    cache file from the index it read, so two processes compiling different overloads
-    of one function at once can give both the same file, and a later load then runs
-    the other overload's machine code."""
-    path = Path(tempfile.gettempdir()) / "mixlab-numba-driver.lock"
-    with open(path, "a") as handle:
-        try:
-            import fcntl
-        except ImportError:                       # no POSIX locks: compile unguarded
-            yield
-            return
-        fcntl.flock(handle, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
-
-
 @lru_cache(maxsize=None)
 def _driver(kind: str, state_type, params_type):
     """The driver's entry point compiled (or loaded from the cache) for a step of
@@ -178,8 +155,7 @@ def _driver(kind: str, state_type, params_type):
         sig = types.void(fn, state_type, params_type, _LR, types.int64, types.boolean, _OUT)
         driver = _drive
     if sig.args not in driver.overloads:
-        with _compile_lock():
-            driver.compile(sig)
+        driver.compile(sig)
     return driver.overloads[sig.args].entry_point
 
 
