@@ -190,3 +190,27 @@ def test_an_engine_refuses_an_algorithm_it_does_not_implement():
 def test_options_an_algorithm_does_not_take_are_refused(name, options, match):
     with pytest.raises(ParameterError, match=match):
         al.build(name, N, **options)
+
+
+@pytest.mark.parametrize("name", ALGORITHMS)
+def test_the_reference_engine_calls_no_compiled_objective_or_timing_code(name, monkeypatch):
+    """An independent specification: with the compiled gradient, loss, timing and cost
+    functions made to raise, every algorithm still runs on the reference engine."""
+    from mixlab.kernels import objectives, timing
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("the reference engine called compiled code")
+
+    for module, fn in ((objectives, "stochastic_grad"), (objectives, "full_loss_grad"),
+                       (timing, "compute_time"), (timing, "straggler_mask"), (timing, "allreduce_cost")):
+        monkeypatch.setattr(module, fn, refuse)
+    f = least_squares(N, D, batch=3, seed=2)
+    tr = run(ALGORITHMS[name](), f=f, timing=TimingModel("exponential", stragglers=2, slowdown=3.0))
+    assert np.isfinite(tr["loss_gap"]).all()
+
+
+def test_reference_loss_and_gradient_agree_with_the_compiled_ones():
+    for f in (quadratic(N, D, seed=1), least_squares(N, D, seed=1)):
+        x = np.random.default_rng(3).standard_normal(D)
+        assert f.reference_loss(x) == pytest.approx(f.loss(x), rel=1e-12)
+        np.testing.assert_allclose(f.reference_grad(x), f.grad(x), rtol=1e-12, atol=1e-14)

@@ -45,6 +45,7 @@ from typing import NamedTuple
 
 import numba
 import numpy as np
+from scipy import special
 
 from mixlab.errors import ParameterError
 from mixlab.kernels import counter_rng as crng
@@ -156,6 +157,20 @@ class Objective:
         full_loss_grad(self.arrays(), np.ascontiguousarray(x, float), g)
         return g
 
+    def reference_loss(self, x: np.ndarray) -> float:
+        """f(x) in plain NumPy (no compiled code): the reference engine's metric."""
+        x = np.asarray(x, dtype=np.float64)
+        if self.kind in (QUADRATIC, HETERO_QUADRATIC):
+            R = x - self.centers
+            return float(0.5 * np.einsum("ij,ij->i", R, self._quadratic_grads(np.broadcast_to(x, R.shape),
+                                                                              np.arange(self.n))).mean())
+        z = self.features @ x
+        return float(_loss_np(self.kind, z[None, :], self.labels).mean() + 0.5 * self.reg * (x @ x))
+
+    def reference_grad(self, x: np.ndarray) -> np.ndarray:
+        """grad f(x) in plain NumPy: the mean of the local gradients."""
+        return self.local_grads(np.asarray(x, dtype=np.float64)).mean(axis=0)
+
     def local_grads(self, x: np.ndarray) -> np.ndarray:
         """(n, d): grad f_i(x) for every worker i at the same point x."""
         if self.kind in (QUADRATIC, HETERO_QUADRATIC):
@@ -217,8 +232,24 @@ def _dloss(kind, z, y):
     return 2 * r / (1 + r * r) ** 2
 
 
-#: The same formula, uncompiled: elementwise on arrays for the NumPy reference paths.
-_dloss_np = getattr(_dloss, "py_func", _dloss)   # plain function when NUMBA_DISABLE_JIT is set
+def _loss_np(kind, z, y):
+    """The sample loss in NumPy, elementwise (the reference's own formula)."""
+    if kind == SQUARED:
+        return 0.5 * (z - y) ** 2
+    if kind == LOGISTIC:
+        return np.logaddexp(0.0, -y * z)
+    r = z - y
+    return r * r / (1 + r * r)
+
+
+def _dloss_np(kind, z, y):
+    """d loss / d z in NumPy, elementwise (the reference's own formula)."""
+    if kind == SQUARED:
+        return z - y
+    if kind == LOGISTIC:
+        return -y * special.expit(-y * z)
+    r = z - y
+    return 2 * r / (1 + r * r) ** 2
 
 
 @numba.njit(**NUMBA_REDUCTION)

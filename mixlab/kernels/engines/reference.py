@@ -1,4 +1,6 @@
 """The NumPy reference engine: the specification every other engine must match.
+It shares no compiled code with them: steps, gradients, losses, metrics, costs
+and timing draws are plain NumPy.
 
 Synchronous algorithms are vectorized over workers, one Python step per
 iteration through the algorithm's ``reference_step``; event-driven ones
@@ -75,8 +77,8 @@ class Recorder:
 
     def record(self, step: int, xbar: np.ndarray, models: np.ndarray, sim_time: float) -> None:
         f = self.objective
-        g = f.grad(xbar)
-        loss = f.loss(xbar)
+        g = f.reference_grad(xbar)
+        loss = f.reference_loss(xbar)
         gamma = float(((models - models.mean(axis=0)) ** 2).sum())
         mean_stale = self.stale_sum / self.stale_count if self.stale_count else 0.0
         self.rows.append((step, loss - (f.f_star or 0.0), float(g @ g), gamma, gamma / models.shape[0],
