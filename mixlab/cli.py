@@ -21,7 +21,7 @@ import sys
 
 from mixlab.errors import MixlabError
 from mixlab.theory import graphs, spectral
-from mixlab.theory.groups import RULES as GROUP_RULES
+from mixlab.vocabulary import GROUP_RULES
 from mixlab.theory.groups import ButterflyGroups, RandomGroups
 from mixlab.theory.schedules import OnePeerExponential
 from mixlab.theory.weights import RULES as WEIGHT_RULES

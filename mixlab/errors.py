@@ -26,5 +26,17 @@ class GraphError(ParameterError):
     """A graph lacks a required property (connected, regular, size of the family)."""
 
 
+class AssumptionError(MixlabError, ValueError):
+    """A theorem's assumption does not hold for the given parameters."""
+
+
+class CertificateError(MixlabError, ValueError):
+    """A claimed bound is false (or the matrix is not a valid input to the certificate)."""
+
+
 class BackendUnavailableError(MixlabError, RuntimeError):
     """A requested compute backend cannot run here (e.g. CUDA without a GPU)."""
+
+
+class SolverError(MixlabError, RuntimeError):
+    """An optimization solver failed or returned an answer that does not check out."""

@@ -20,6 +20,8 @@ LR_SCHEDULES = ("constant", "cosine", "inverse_sqrt", "step")
 COMPUTE_DISTRIBUTIONS = ("constant", "exponential", "shifted_exponential", "lognormal")
 #: Implementations that run kernels and whole runs: compiled CPU, GPU, the NumPy specification.
 BACKENDS = ("numba", "cuda", "reference")
+#: The implementations of the event loops (version age, gossip learning): no GPU version.
+CPU_BACKENDS = ("numba", "reference")
 #: Time-varying topologies (a schedule of matrices rather than one graph).
 TIME_VARYING_TOPOLOGIES = ("one_peer_exponential",)
 #: Version-age models: a separate source (Yates) or a user as the source of its own versions.

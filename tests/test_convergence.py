@@ -9,7 +9,7 @@ import sympy as sp
 from mixlab.theory import convergence as cv
 from mixlab.theory import spectral
 from mixlab.theory.groups import ButterflyGroups
-from mixlab.theory.theorems import AssumptionError
+from mixlab.errors import AssumptionError
 from mixlab.validation import convergence_checks as cc
 from mixlab.validation.runner import build_algorithm
 from mixlab.validation.statistics import tolerance

@@ -7,9 +7,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from mixlab.errors import ParameterError
-from mixlab.proofs.exact_certificate import (CertificateError, certify_contraction,
-                                             rational_upper_bound, to_fraction)
+from mixlab.errors import CertificateError, ParameterError
+from mixlab.proofs.exact_certificate import certify_contraction, rational_upper_bound, to_fraction
 from mixlab.proofs.optimal_weights import optimal_weights
 from mixlab.theory import spectral
 

@@ -7,7 +7,8 @@ import pytest
 from mixlab.errors import GraphError, ParameterError
 from mixlab.proofs import fmmc_first_order
 from mixlab.proofs.fmmc_first_order import SubgradientWeights, fmmc_subgradient
-from mixlab.proofs.optimal_weights import OptimalWeights, SolverError, optimal_weights
+from mixlab.errors import SolverError
+from mixlab.proofs.optimal_weights import OptimalWeights, optimal_weights
 from mixlab.theory import spectral
 from mixlab.theory.graphs import torus
 from mixlab.theory.mixing_matrix import check_mixing_matrix

@@ -116,7 +116,7 @@ def test_random_group_round_shrinks_gamma_in_expectation(rule):
     (lambda: ButterflyGroups(64, 1), r"group size S must be >= 2, got 1"),
     (lambda: ButterflyGroups(4, 8), r"group size S = 8 exceeds n = 4"),
     (lambda: RandomGroups(10, 4), r"random groups need S to divide n; n = 10, S = 4"),
-    (lambda: RandomGroups(8, 2, "median"), r"unknown averaging rule 'median'; valid: mean, self_weighted"),
+    (lambda: RandomGroups(8, 2, "median"), r"unknown averaging rule 'median'; valid: self_weighted, mean"),
     (lambda: ButterflyGroups(8, 2).groups(-1), r"t must be >= 0, got -1"),
     (lambda: RandomGroups(8, 2, seed=-3), r"seed must be a non-negative integer, got -3"),
     (lambda: RandomGroups(8, 2, seed="x"), r"seed must be an int"),

@@ -5,7 +5,8 @@ import numpy as np
 import pytest
 
 from mixlab.errors import ParameterError
-from mixlab.proofs.optimal_weights import SolverError, optimal_weights
+from mixlab.errors import SolverError
+from mixlab.proofs.optimal_weights import optimal_weights
 from mixlab.theory import graphs, spectral
 from mixlab.theory.mixing_matrix import check_mixing_matrix
 from mixlab.theory.weights import mixing_matrix

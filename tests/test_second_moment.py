@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 from scipy.stats import special_ortho_group
 
-from mixlab.errors import ParameterError
+from mixlab.errors import AssumptionError, ParameterError
 from mixlab.kernels.algorithms import DPSGD
 from mixlab.kernels.engines import simulate
 from mixlab.kernels.objectives import heterogeneous_quadratic, quadratic
@@ -50,7 +50,7 @@ def test_theorem_check_passes_and_the_other_patterns_predictions_fail():
             assert thm2.check(measured.value, tolerance=tolerance(measured, "=="), **params).verdict == "pass"
             measured, params = second_moment(pattern, 200, metric, claimed=other)
             assert thm2.check(measured.value, tolerance=tolerance(measured, "=="), **params).verdict == "fail"
-    with pytest.raises(thm.AssumptionError, match="momentum = 0.9"):
+    with pytest.raises(AssumptionError, match="momentum = 0.9"):
         thm2.check(0.0, predicted=0.0, momentum=0.9)
 
 

@@ -6,7 +6,7 @@ import sympy as sp
 from mixlab.errors import ParameterError
 from mixlab.theory import convergence as cv
 from mixlab.theory.step_size import closed_form_step_size, minimizing_step_size
-from mixlab.theory.theorems import AssumptionError
+from mixlab.errors import AssumptionError
 
 NC = {"L": 1.0, "n": 8, "zeta2": 1.0, "sigma2": 0.5, "f0": 1.0, "T": 400, "momentum": 0.0,
       "zeta2_uniform": True, "sigma2_uniform": True}

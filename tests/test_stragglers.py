@@ -5,12 +5,12 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from mixlab.vocabulary import ACTIVATIONS
+from mixlab.vocabulary import ACTIVATIONS, COMPUTE_DISTRIBUTIONS
 from mixlab.kernels import algorithms as al
 from mixlab.kernels.engines import reference as er
 from mixlab.kernels.engines import simulate
 from mixlab.kernels.objectives import quadratic
-from mixlab.kernels.timing import DISTRIBUTIONS, TimingModel
+from mixlab.kernels.timing import TimingModel
 from mixlab.theory.groups import ButterflyGroups
 
 N, S, TAU = 64, 4, 8
@@ -48,7 +48,7 @@ def test_persistent_straggler_sets_the_pace_of_wagma(engine):
 
 
 @settings(max_examples=20)
-@given(dist=st.sampled_from(DISTRIBUTIONS), scale=st.floats(0.1, 10), k=st.integers(0, 16),
+@given(dist=st.sampled_from(COMPUTE_DISTRIBUTIONS), scale=st.floats(0.1, 10), k=st.integers(0, 16),
        persistent=st.booleans(), slowdown=st.floats(1, 20), delay=st.floats(0, 5),
        tau=st.integers(1, 12), alpha=st.floats(0, 1), activation=st.sampled_from(ACTIVATIONS))
 def test_wagma_staleness_never_exceeds_tau(dist, scale, k, persistent, slowdown, delay, tau, alpha,

@@ -1,6 +1,8 @@
 
 import pytest
 
+from mixlab.errors import AssumptionError
+
 from mixlab.proofs import derivations
 from mixlab.theory import theorems as thm
 from mixlab.validation import foundation
@@ -27,7 +29,7 @@ def test_derivations_hold(name):
 def test_contraction_holds_on_its_run_and_refuses_a_non_doubly_stochastic_matrix():
     measured, params = foundation.contraction_ratio("ring", 64, 2, 200, 0)
     assert thm.CONSENSUS_CONTRACTION.check(measured, tolerance=1e-12, **params).verdict == "pass"
-    with pytest.raises(thm.AssumptionError, match=r"assumption 'doubly stochastic W' fails: W is not doubly stochastic"):
+    with pytest.raises(AssumptionError, match=r"assumption 'doubly stochastic W' fails: W is not doubly stochastic"):
         thm.CONSENSUS_CONTRACTION.check(measured, **{**params, "doubly_stochastic": False})
 
 
@@ -71,7 +73,7 @@ def test_user_staleness_bound_value():
     (thm.USER_STALENESS, {"u": 1, "n": 5}, r"the bound needs parameters \['lam'\]"),
 ])
 def test_assumptions_refuse(theorem, params, match):
-    with pytest.raises(thm.AssumptionError, match=match):
+    with pytest.raises(AssumptionError, match=match):
         theorem.evaluate(**params)
 
 

@@ -5,9 +5,10 @@ import pytest
 
 from mixlab.errors import ParameterError
 from mixlab.kernels import timing as tm
+from mixlab.vocabulary import COMPUTE_DISTRIBUTIONS
 
 
-@pytest.mark.parametrize("dist", tm.DISTRIBUTIONS)
+@pytest.mark.parametrize("dist", COMPUTE_DISTRIBUTIONS)
 @pytest.mark.parametrize("stragglers,persistent", [(0, False), (3, False), (2, True)])
 def test_compiled_timing_matches_reference(dist, stragglers, persistent):
     model = tm.TimingModel(dist, scale=1.5, shift=0.5, stragglers=stragglers, persistent=persistent,

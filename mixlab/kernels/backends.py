@@ -6,8 +6,8 @@ import os
 
 from mixlab.errors import BackendUnavailableError
 from mixlab.validate import require_choice
+from mixlab.vocabulary import BACKENDS
 
-BACKENDS = ("numba", "cuda", "reference")
 
 
 def check_backend(backend: str) -> str:

@@ -35,10 +35,10 @@ from mixlab.kernels.config import NUMBA_DRIVER, NUMBA_JIT
 from mixlab.kernels.events import heap_pop, heap_push, pick_cumulative
 from mixlab.kernels.objectives import full_loss_grad, stochastic_grad
 from mixlab.validate import require_choice, require_int, require_real
+from mixlab.vocabulary import CPU_BACKENDS, GOSSIP_MODES
 
 COLUMNS = ("time", "loss_gap", "user_loss_gap", "grad_norm_sq", "consensus", "staleness_mean",
            "staleness_max")
-BACKENDS = ("numba", "reference")
 
 
 @dataclass(frozen=True)
@@ -72,8 +72,8 @@ def simulate_gossip_learning(objective, *, duration: float, gossip_rate=1.0,
                              backend: str = "numba") -> GossipLearningRun:
     """Simulate ``duration`` units of time. ``neighbors``: (indptr, indices) CSR of
     the communication graph (default: complete graph)."""
-    require_choice("gossip mode", mode, ("push", "exchange"))
-    require_choice("backend", backend, BACKENDS)
+    require_choice("gossip mode", mode, GOSSIP_MODES)
+    require_choice("backend", backend, CPU_BACKENDS)
     n, d = objective.n, objective.d
     if n < 2:
         raise ParameterError(f"gossip learning needs n >= 2 users, got {n}")

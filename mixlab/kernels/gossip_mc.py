@@ -60,9 +60,8 @@ from mixlab.errors import ParameterError
 from mixlab.kernels import counter_rng as crng
 from mixlab.kernels.config import NUMBA_JIT
 from mixlab.validate import require_choice, require_int, require_real
+from mixlab.vocabulary import CPU_BACKENDS, GOSSIP_MODES
 
-MODES = ("push", "exchange")
-BACKENDS = ("numba", "reference")
 ESTIMATORS = ("version", "time")
 
 
@@ -139,8 +138,8 @@ def simulate_age(topology: GossipTopology, *, update_rate: float = 1.0, renewal_
     (see the module docstring). Both follow the same draws; batches, standard
     errors and the warm-up are the same.
     """
-    require_choice("gossip mode", mode, MODES)
-    require_choice("backend", backend, BACKENDS)
+    require_choice("gossip mode", mode, GOSSIP_MODES)
+    require_choice("backend", backend, CPU_BACKENDS)
     require_choice("estimator", estimator, ESTIMATORS)
     le = require_real("update rate", update_rate, low=0, low_open=True)
     shift = require_real("renewal shift", renewal_shift, low=0)

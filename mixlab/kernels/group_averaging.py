@@ -29,8 +29,8 @@ from mixlab.kernels.arrays import check_models, is_device_array
 from mixlab.kernels.backends import check_backend, cuda_cores
 from mixlab.kernels.config import CPU_COLUMN_BLOCK, NUMBA_PARALLEL
 from mixlab.validate import require_choice
+from mixlab.vocabulary import GROUP_RULES
 
-RULES = ("mean", "self_weighted")
 
 
 def group_average(X, groups, rule: str = "mean", *, stale_mask=None, stale=None,
@@ -43,7 +43,7 @@ def group_average(X, groups, rule: str = "mean", *, stale_mask=None, stale=None,
     the O(nd) NaN/inf scan of the inputs.
     """
     check_backend(backend)
-    require_choice("averaging rule", rule, RULES)
+    require_choice("averaging rule", rule, GROUP_RULES)
     X = check_models("X", X, writeable=True, check_finite=check_finite)
     n = X.shape[0]
     groups = _check_groups(groups, n)

@@ -30,9 +30,9 @@ import numpy as np
 from mixlab.kernels import counter_rng as crng
 from mixlab.kernels.config import NUMBA_JIT
 from mixlab.validate import require_choice, require_int, require_real
+from mixlab.vocabulary import COMPUTE_DISTRIBUTIONS
 
-DISTRIBUTIONS = ("constant", "exponential", "shifted_exponential", "lognormal")
-_CODES = {name: code for code, name in enumerate(DISTRIBUTIONS)}
+_CODES = {name: code for code, name in enumerate(COMPUTE_DISTRIBUTIONS)}
 #: Counter base of the persistent straggler set (far from per-iteration draws).
 PERSISTENT_BASE = 1 << 60
 
@@ -68,7 +68,7 @@ class TimingModel:
     word_bytes: int = 8
 
     def __post_init__(self):
-        require_choice("compute-time distribution", self.distribution, DISTRIBUTIONS)
+        require_choice("compute-time distribution", self.distribution, COMPUTE_DISTRIBUTIONS)
         for name in ("scale", "shift", "sigma", "delay", "alpha", "beta"):
             require_real(name, getattr(self, name), low=0)
         require_real("scale", self.scale, low=0, low_open=True)

@@ -16,10 +16,10 @@ import numpy as np
 from mixlab.errors import ParameterError
 from mixlab.kernels.config import NUMBA_JIT
 from mixlab.validate import require_choice, require_finite, require_real
+from mixlab.vocabulary import CPU_BACKENDS
 
 #: Largest node count of the general solver (2^20 subsets, 8 MiB, seconds).
 MAX_NODES = 20
-BACKENDS = ("numba", "reference")
 
 
 def check_rates(rates) -> np.ndarray:
@@ -54,7 +54,7 @@ def _unreachable(R: np.ndarray) -> list[int]:
 
 def node_ages(rates, update_rate: float = 1.0, *, backend: str = "numba") -> np.ndarray:
     """Mean version age v_{{j}} of every node j = 1..n (array of n floats)."""
-    require_choice("backend", backend, BACKENDS)
+    require_choice("backend", backend, CPU_BACKENDS)
     R = check_rates(rates)
     n = R.shape[0] - 1
     if n > MAX_NODES:

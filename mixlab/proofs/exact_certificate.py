@@ -23,11 +23,7 @@ from fractions import Fraction
 
 import sympy as sp
 
-from mixlab.errors import MixlabError, ParameterError
-
-
-class CertificateError(MixlabError, ValueError):
-    """The claimed bound is false (or the matrix is not a valid input)."""
+from mixlab.errors import CertificateError, ParameterError
 
 
 def to_fraction(x) -> Fraction:

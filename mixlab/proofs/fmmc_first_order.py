@@ -65,7 +65,8 @@ import scipy.sparse.linalg as spla
 from scipy.linalg import null_space
 from scipy.optimize import linprog
 
-from mixlab.proofs.optimal_weights import (OptimalWeights, SolverError, fmmc_dual_bound, fmmc_feasible,
+from mixlab.errors import SolverError
+from mixlab.proofs.optimal_weights import (OptimalWeights, fmmc_dual_bound, fmmc_feasible,
                                            node_sums, sorted_edges)
 from mixlab.seeding import Seed, as_generator
 from mixlab.theory import spectral

@@ -33,7 +33,7 @@ from dataclasses import dataclass
 import networkx as nx
 import numpy as np
 
-from mixlab.errors import MixlabError, ParameterError
+from mixlab.errors import ParameterError, SolverError
 from mixlab.theory.graphs import from_networkx
 from mixlab.validate import require_choice
 
@@ -47,10 +47,6 @@ STATIONARITY_TOL = 1e-5
 #: (1e-4) a 100-node ring's answer can miss GAP_TOL; at 1e-7 it certifies
 #: (tests/test_optimal_weights.py).
 DEFAULT_OPTIONS = {"SCS": {"eps_abs": 1e-7, "eps_rel": 1e-7}}
-
-
-class SolverError(MixlabError, RuntimeError):
-    """The SDP solver failed or returned an answer that does not check out."""
 
 
 @dataclass(frozen=True)

@@ -31,8 +31,8 @@ from mixlab.seeding import Seed, seed_sequence
 from mixlab.theory.mixing_matrix import want_sparse
 from mixlab.theory.schedules import Schedule
 from mixlab.validate import require_choice, require_int
+from mixlab.vocabulary import GROUP_RULES
 
-RULES = ("mean", "self_weighted")
 
 
 def group_matrix(groups: np.ndarray, n: int, rule: str, *, sparse: bool | None = None):
@@ -40,7 +40,7 @@ def group_matrix(groups: np.ndarray, n: int, rule: str, *, sparse: bool | None =
 
     ``groups`` is an (n/S, S) array of worker indices partitioning 0..n-1.
     """
-    require_choice("averaging rule", rule, RULES)
+    require_choice("averaging rule", rule, GROUP_RULES)
     groups = np.asarray(groups, dtype=np.int64)
     m, S = groups.shape
     rows = np.repeat(groups, S, axis=1).ravel()
@@ -61,7 +61,7 @@ class GroupSchedule(Schedule):
         self.group_size = require_int("group size S", group_size, minimum=2)
         if self.group_size > self.n:
             raise ParameterError(f"group size S = {self.group_size} exceeds n = {self.n}")
-        self.rule = require_choice("averaging rule", rule, RULES)
+        self.rule = require_choice("averaging rule", rule, GROUP_RULES)
 
     @abstractmethod
     def groups(self, t: int) -> np.ndarray:

@@ -23,7 +23,8 @@ from scipy.optimize import brentq
 
 from mixlab.errors import ParameterError
 from mixlab.theory.convergence import eta
-from mixlab.theory.theorems import AssumptionError, Theorem
+from mixlab.errors import AssumptionError
+from mixlab.theory.theorems import Theorem
 from mixlab.validate import require_real
 
 GRID = 400

@@ -18,14 +18,10 @@ from dataclasses import dataclass, field
 
 import sympy as sp
 
-from mixlab.errors import MixlabError
+from mixlab.errors import AssumptionError
 from mixlab.validate import require_choice
 
 KINDS = ("upper", "lower", "equality", "equality_in_expectation")
-
-
-class AssumptionError(MixlabError, ValueError):
-    """A theorem's assumption does not hold for the given parameters."""
 
 
 @dataclass(frozen=True)

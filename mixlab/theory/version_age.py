@@ -53,8 +53,8 @@ import sympy as sp
 
 from mixlab.errors import ParameterError
 from mixlab.validate import require_choice, require_int, require_real
+from mixlab.vocabulary import GOSSIP_MODES
 
-MODES = ("push", "exchange")
 EULER_GAMMA = 0.5772156649015329
 
 
@@ -89,7 +89,7 @@ def _recursion(m: int, a_of, b_of, v_last, exact: bool):
 def _node_rate(lam, mode: str):
     """Exchange between nodes i and j at rate r acts, for version age, as pushes
     i -> j and j -> i at rate r each; the source is never contacted."""
-    return lam * 2 if require_choice("gossip mode", mode, MODES) == "exchange" else lam
+    return lam * 2 if require_choice("gossip mode", mode, GOSSIP_MODES) == "exchange" else lam
 
 
 def complete_graph_age(n: int, gossip_rate=1, update_rate=1, *, mode: str = "push",
@@ -122,7 +122,7 @@ def user_staleness_complete(n: int, gossip_rate=1, update_rate=1, *, mode: str =
     complete graph: every user gossips at rate lambda to a uniform other user,
     user i makes versions at mean rate u; ``exchange`` updates both sides."""
     n = require_int("n", n, minimum=2)
-    require_choice("gossip mode", mode, MODES)
+    require_choice("gossip mode", mode, GOSSIP_MODES)
     lam, u = _rate("gossip rate", gossip_rate, exact), _rate("update rate", update_rate, exact)
     m = n - 1
     pair = (2 if mode == "exchange" else 1) * lam / m       # rate per ordered pair
@@ -157,7 +157,7 @@ u_sym, lam_sym, n_sym = sp.symbols("u lambda n", positive=True)
 
 def user_staleness_closed_form(mode: str = "push") -> sp.Expr:
     """(u/lambda) H_{n-1}, halved for exchange (derived in mixlab)."""
-    require_choice("gossip mode", mode, MODES)
+    require_choice("gossip mode", mode, GOSSIP_MODES)
     expr = u_sym / lam_sym * sp.harmonic(n_sym - 1)
     return expr / 2 if mode == "exchange" else expr
 
@@ -187,7 +187,7 @@ def uniform_capacity_threshold(n: int, target: float, update_rate=1, *, mode: st
     (halved for exchange): lambda = u H_{n-1} / target, Theta(log n) (derived in mixlab)."""
     n = require_int("n", n, minimum=2)
     target = require_real("target staleness s*", target, low=0, low_open=True)
-    require_choice("gossip mode", mode, MODES)
+    require_choice("gossip mode", mode, GOSSIP_MODES)
     u = _rate("update rate", update_rate, False)
     return u * harmonic(n - 1) / target / (2 if mode == "exchange" else 1)
 

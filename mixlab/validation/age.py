@@ -36,13 +36,13 @@ from mixlab.kernels.version_age_exact import MAX_NODES, check_rates, node_ages
 from mixlab.theory import version_age as va
 from mixlab.theory.graphs import make_graph
 from mixlab.validate import require_choice, require_int
+from mixlab.vocabulary import AGE_MODELS, GOSSIP_MODES
 
-MODELS = ("yates", "user")
 METHODS = ("exact", "mc", "both")
 
 
 def contact_matrix(graph: nx.Graph, model: str, gossip_rate: float) -> np.ndarray:
-    require_choice("model", model, MODELS)
+    require_choice("model", model, AGE_MODELS)
     n = graph.number_of_nodes()
     A = nx.to_numpy_array(graph, nodelist=range(n))
     node = gossip_rate * A / A.sum(axis=1, keepdims=True)
@@ -89,9 +89,9 @@ def age_report(*, topology: str = "complete", n: int | None = None, rates_path=N
     """The ``mixlab age`` result: exact value(s) where computable (else None), and
     Monte Carlo mean and standard error if asked (else None). With ``rates_path``
     the values are per node (lists)."""
-    require_choice("model", model, MODELS)
+    require_choice("model", model, AGE_MODELS)
     require_choice("method", method, METHODS)
-    require_choice("gossip mode", mode, va.MODES)
+    require_choice("gossip mode", mode, GOSSIP_MODES)
     per_node = rates_path is not None
     C = load_rates(rates_path) if per_node else contact_matrix(make_graph(topology, n, seed=seed),
                                                                 model, gossip_rate)

@@ -198,7 +198,7 @@ class TheoremCheck(_Judged):
         return RELATION_OF_KIND[self.theorem.kind]
 
     def _outcome(self, run, parameters) -> _Outcome:
-        from mixlab.theory.theorems import AssumptionError
+        from mixlab.errors import AssumptionError
 
         measured, tparams = run(**parameters)
         m = _estimate(measured)
