@@ -11,22 +11,23 @@ and :data:`CUDA_MAX_BLOCKS` (environment: ``MIXLAB_CUDA_THREADS``,
 from __future__ import annotations
 
 import os
+from typing import Any
 
 from mixlab.kernels import numba_cache
 
 numba_cache.configure()       # before any kernel is decorated: see mixlab.kernels.numba_cache
 
-NUMBA_JIT = {"cache": True, "nogil": True}
+NUMBA_JIT: dict[str, Any] = {"cache": True, "nogil": True}
 #: Only for stochastic gradients (a dot product and an axpy per sample): LLVM may
 #: reorder the reduction and fuse multiply-adds to vectorize them (the engine's
 #: speed in bench/engine.py depends on it). Rounding changes at the last-bit
 #: level (the engines still agree to 1e-10) and stays deterministic for a
 #: compiled function; no NaN/inf assumptions are made. Averaging and mixing
 #: kernels, whose outputs are held against exact identities, never use it.
-NUMBA_REDUCTION = {**NUMBA_JIT, "fastmath": {"reassoc", "contract"}}
-NUMBA_PARALLEL = {**NUMBA_JIT, "parallel": True}
+NUMBA_REDUCTION: dict[str, Any] = {**NUMBA_JIT, "fastmath": {"reassoc", "contract"}}
+NUMBA_PARALLEL: dict[str, Any] = {**NUMBA_JIT, "parallel": True}
 #: Engine driver loops: they report progress through ``numba.objmode``, which needs the GIL.
-NUMBA_DRIVER = {"cache": True}
+NUMBA_DRIVER: dict[str, Any] = {"cache": True}
 
 #: Columns per task of the CPU kernels (a 16 KiB float64 row block: L1/L2-resident).
 CPU_COLUMN_BLOCK = 2048

@@ -27,7 +27,7 @@ from mixlab.theory import theorems as thm
 from mixlab.theory import version_age as va
 from mixlab.theory.graphs import make_graph
 from mixlab.validation.age import capacity_report, contact_matrix, push_rates
-from mixlab.validation.checks import Check, Control, TheoremCheck
+from mixlab.validation.checks import Check, CheckBase, Control, TheoremCheck
 from mixlab.validation.statistics import Estimate
 
 YATES = "Yates, ISIT 2021, Thm. 1"
@@ -105,7 +105,7 @@ def learning_staleness(n: int, duration: float, claimed_n: int | None = None):
             {"u": 1.0, "lam": 1.5, "n": claimed_n or n})
 
 
-def age_checks(size: str = "default") -> list[Check]:
+def age_checks(size: str = "default") -> list[CheckBase]:
     events = {"quick": 200_000, "default": 1_000_000, "full": 10_000_000}[size]
     duration = {"quick": 800.0, "default": 2500.0, "full": 10_000.0}[size]
     sizes = {"quick": (10, 1000), "default": (10, 1000, 10_000), "full": (10, 1000, 10_000, 100_000)}[size]
@@ -113,7 +113,7 @@ def age_checks(size: str = "default") -> list[Check]:
     mc_complete = {"topology": "complete", "n": 10, "model": "yates", "events": events}
     mc_ring = {"topology": "ring", "n": 12, "model": "user", "events": events}
     learn = {"n": 10, "duration": duration}
-    checks = [
+    checks: list[CheckBase] = [
         Check("yates-complete-known-values", "v(n=2,3,4) = 4/3, 33/20, 732/385 (mismatches)", YATES,
               "==", 0, yates_known_values),
         Check("age-general-equals-symmetric", "subset recursion = symmetric solvers (relative)", YATES,

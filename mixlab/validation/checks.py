@@ -23,6 +23,7 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 
 from mixlab.errors import ParameterError
+from mixlab.theory.theorems import Theorem
 from mixlab.validation import statistics as st
 
 RELATIONS = ("<=", "==", ">=")
@@ -107,11 +108,18 @@ class _Outcome:
     note: str = ""
 
 
-class _Judged:
-    """Shared by both kinds of check: run, control, verdict."""
+class CheckBase:
+    """What both kinds of check share: an id, a run with its parameters, a relation,
+    a control, and the verdict logic."""
 
-    relation: str
+    id: str
+    run: Callable[..., tuple]
+    parameters: dict
     control: Control | None
+    relation: str
+
+    def __call__(self) -> CheckResult:
+        raise NotImplementedError
 
     def _require_control(self) -> None:
         if self.relation != "==" and self.control is None:
@@ -140,7 +148,7 @@ def _plain(value) -> bool:
 
 
 @dataclass(frozen=True)
-class Check(_Judged):
+class Check(CheckBase):
     """A named statement and the experiment that measures it.
 
     ``run(**parameters)`` returns (measured, bound); the relation and the
@@ -176,7 +184,7 @@ class Check(_Judged):
 
 
 @dataclass(frozen=True)
-class TheoremCheck(_Judged):
+class TheoremCheck(CheckBase):
     """A :class:`mixlab.theory.theorems.Theorem` held against a fresh measurement.
 
     ``run(**parameters)`` returns (measured, theorem parameters); a failed
@@ -184,7 +192,7 @@ class TheoremCheck(_Judged):
     """
 
     id: str
-    theorem: object
+    theorem: Theorem
     run: Callable[..., tuple]
     parameters: dict = field(default_factory=dict)
     control: Control | None = None
@@ -194,7 +202,7 @@ class TheoremCheck(_Judged):
         self._require_control()
 
     @property
-    def relation(self) -> str:
+    def relation(self) -> str:  # type: ignore[override]  # the theorem's kind decides
         return RELATION_OF_KIND[self.theorem.kind]
 
     def _outcome(self, run, parameters) -> _Outcome:

@@ -17,15 +17,17 @@ from dataclasses import replace
 import numpy as np
 import scipy.sparse as sp
 
-from mixlab.kernels import algorithms as al
+from mixlab.kernels.algorithms.dpsgd import DPSGD
+from mixlab.kernels.algorithms.local_sgd import LocalSGD
+from mixlab.kernels.algorithms.wagma import WAGMA
 
 
-def isolated(n: int, order: str = "cta") -> al.DPSGD:
+def isolated(n: int, order: str = "cta") -> DPSGD:
     """D-PSGD with W = I: no communication at all."""
-    return al.DPSGD(mixing=(sp.identity(n, format="csr"),), order=order)
+    return DPSGD(mixing=(sp.identity(n, format="csr"),), order=order)
 
 
-def singleton_groups(wagma: al.WAGMA, *, sync_period: int | None = None) -> al.WAGMA:
+def singleton_groups(wagma: WAGMA, *, sync_period: int | None = None) -> WAGMA:
     """The same WAGMA-SGD with groups of one worker (no group averaging); a
     ``sync_period`` beyond the run's length removes the global average too."""
     n = wagma.groups.shape[1] * wagma.groups.shape[2]
@@ -33,6 +35,6 @@ def singleton_groups(wagma: al.WAGMA, *, sync_period: int | None = None) -> al.W
                    sync_period=sync_period or wagma.sync_period)
 
 
-def never_averaging(local: al.LocalSGD) -> al.LocalSGD:
+def never_averaging(local: LocalSGD) -> LocalSGD:
     """Local SGD whose global average never comes."""
     return replace(local, local_steps=2**62)

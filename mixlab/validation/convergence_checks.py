@@ -40,7 +40,7 @@ from mixlab.kernels.timing import TimingModel
 from mixlab.theory import convergence as cv
 from mixlab.theory import spectral
 from mixlab.validation import controls
-from mixlab.validation.checks import Check, Control, TheoremCheck
+from mixlab.validation.checks import Check, CheckBase, Control, TheoremCheck
 from mixlab.validation.runner import build_algorithm
 from mixlab.validation.statistics import mean_estimate, worst_mean
 
@@ -277,10 +277,10 @@ def wagma_stale_window(n: int, steps: int, runs: int, lr: float, activation: str
     return float(gamma[state]), {**_stale_params(base, gamma, state), "staleness_max": stale}
 
 
-def convergence_checks(size: str = "default") -> list[Check]:
+def convergence_checks(size: str = "default") -> list[CheckBase]:
     runs = {"quick": 40, "default": 100, "full": 400}[size]
     rate_steps = {"quick": 4000, "default": 10000, "full": 20000}[size]
-    checks = []
+    checks: list[CheckBase] = []
     for setup, n in (("dpsgd", 8), ("one_peer", 16), ("local_sgd", 8), ("wagma", 16)):
         thm, _, _, what = SETUPS[setup]
         spec = {"setup": setup, "n": n, "steps": 60, "runs": runs}

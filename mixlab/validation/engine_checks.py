@@ -21,7 +21,7 @@ from mixlab.kernels.objectives import heterogeneous_quadratic, least_squares, qu
 from mixlab.kernels.timing import TimingModel
 from mixlab.theory import theorems as thm
 from mixlab.validation import controls
-from mixlab.validation.checks import Check, Control, TheoremCheck
+from mixlab.validation.checks import Check, CheckBase, Control, TheoremCheck
 from mixlab.validation.statistics import mean_estimate
 from mixlab.validation.runner import build_algorithm
 
@@ -140,7 +140,7 @@ def second_moment(pattern: str, runs: int, metric: str = "loss_gap", claimed: st
     return est, {"predicted": predicted_second_moment(claimed or pattern, metric), "momentum": 0.0}
 
 
-def engine_checks(size: str = "default") -> list[Check]:
+def engine_checks(size: str = "default") -> list[CheckBase]:
     n = {"quick": 64, "default": 256, "full": 1024}[size]
     steps = {"quick": 200, "default": 400, "full": 1000}[size]
     runs = {"quick": 100, "default": 400, "full": 2000}[size]

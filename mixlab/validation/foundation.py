@@ -25,7 +25,7 @@ from mixlab.theory.groups import ButterflyGroups, RandomGroups
 from mixlab.theory.schedules import OnePeerExponential
 from mixlab.theory.weights import mixing_matrix
 from mixlab.theory import theorems as thm
-from mixlab.validation.checks import Check, Control, TheoremCheck
+from mixlab.validation.checks import Check, CheckBase, Control, TheoremCheck
 from mixlab.validation.statistics import mean_estimate
 
 EXACT = 1e-12
@@ -201,7 +201,7 @@ def backend_agreement(n: int, d: int, seed: int) -> tuple[float, float]:
     return max(worst, float(np.abs(a - b).max() / np.abs(b).max())), 0.0
 
 
-def foundation_checks(size: str = "default") -> list[Check]:
+def foundation_checks(size: str = "default") -> list[CheckBase]:
     """The foundation checks at ``size`` in {"quick", "default", "full"}."""
     big = {"quick": 64, "default": 1024, "full": 4096}[size]
     rounds = {"quick": 1000, "default": 4000, "full": 20000}[size]

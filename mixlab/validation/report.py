@@ -9,10 +9,10 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from mixlab.io import atomic_write_bytes, atomic_write_json
-from mixlab.validation.checks import Check, CheckResult
+from mixlab.validation.checks import CheckBase, CheckResult
 
 
-def run_checks(checks: Sequence[Check], *, progress: bool = True) -> list[CheckResult]:
+def run_checks(checks: Sequence[CheckBase], *, progress: bool = True) -> list[CheckResult]:
     """Run every check in order; with ``progress``, one line per check on stderr."""
     results = []
     for i, check in enumerate(checks, start=1):
