@@ -132,13 +132,15 @@ def cmd_run(args) -> int:
     from mixlab.kernels.algorithms import OPTIONS
 
     options = {name: getattr(args, name) for name in OPTIONS if getattr(args, name) is not None}
+    from mixlab.data import load_arrays
     from mixlab.kernels.objectives import CLI_PARAMETERS
 
     objective = {param: getattr(args, flag) for flag, param in CLI_PARAMETERS.items()
                  if getattr(args, flag) is not None}
+    data = None if args.data is None else load_arrays(args.data)
     kwargs = dict(workers=args.workers, steps=args.steps, dim=args.dim, lr=args.lr,
                   lr_schedule=args.lr_schedule, seed=args.seed, engine=args.engine, timing=timing,
-                  record_every=args.record_every, objective_params=objective, **options)
+                  record_every=args.record_every, objective_params=objective, data=data, **options)
     show = sys.stderr.isatty() and not args.json
     if show:
         with reporting_to(stderr_bar()):
@@ -205,7 +207,7 @@ def build_parser() -> ArgumentParser:
 
     from mixlab.kernels.algorithms import ALGORITHMS, OPTIONS
     from mixlab.kernels.engines import ENGINES
-    from mixlab.kernels.objectives import OBJECTIVES
+    from mixlab.kernels.objectives import OBJECTIVES, PARTITIONS
     from mixlab.vocabulary import COMPUTE_DISTRIBUTIONS, LR_SCHEDULES
 
     p = sub.add_parser("run", help="simulate a distributed SGD algorithm")
@@ -213,7 +215,8 @@ def build_parser() -> ArgumentParser:
     p.add_argument("--objective", required=True, choices=tuple(OBJECTIVES))
     p.add_argument("--workers", type=_positive_int, required=True, help="number of workers n")
     p.add_argument("--steps", type=_positive_int, required=True, help="iterations T")
-    p.add_argument("--dim", type=_positive_int, default=16, help="model dimension d")
+    p.add_argument("--dim", type=_positive_int, default=None,
+                   help="model dimension d (default 16; with --data the columns of A)")
     options = p.add_argument_group("algorithm options (each algorithm refuses those it does not take)")
     for name, opt in OPTIONS.items():
         flag = "--" + name.replace("_", "-")
@@ -228,6 +231,13 @@ def build_parser() -> ArgumentParser:
                            help="gradient-noise variance sigma2 (quadratic objectives)")
     objective.add_argument("--heterogeneity", type=float, default=None, metavar="ZETA2",
                            help="heterogeneity zeta2 at x* (quadratic objectives, least squares)")
+    objective.add_argument("--data", default=None, metavar="FILE.npz",
+                           help="the objective from your data: arrays A (rows x features) and b (one "
+                                "target per row; logistic: labels in {0, 1} or {-1, +1}) of FILE.npz, "
+                                "--objective least_squares or logistic; --seed shuffles the rows")
+    objective.add_argument("--partition", default=None, choices=PARTITIONS,
+                           help="with --data: split the rows across the workers iid or by label "
+                                "(default: iid)")
     p.add_argument("--lr", type=float, default=0.1, help="step size eta")
     p.add_argument("--lr-schedule", default="constant", choices=LR_SCHEDULES)
     p.add_argument("--compute", default="constant", choices=COMPUTE_DISTRIBUTIONS, help="compute-time distribution")

@@ -199,3 +199,42 @@ ax2.legend()
 print(f"max measured E Gamma = {gamma.mean(axis=0).max():.4f} <= B = {B:.4f} < control "
       f"{isolated.mean(axis=0).max():.2f}; eta* = {best.eta:.4f} (admissible up to {best.eta_max:.4f})")
 assert gamma.mean(axis=0).max() <= B < isolated.mean(axis=0).max() and best.eta < best.eta_max
+
+# %% [markdown]
+# ## 7. Your own data: heterogeneity from how the samples are split
+#
+# Real workers hold different samples. `logistic_from_data` splits the rows of
+# a dataset across n workers, iid (a shuffle cut into equal parts) or by label
+# (sorted by class, then cut: most workers see one class only), and computes
+# the constants from the data: L from each worker's samples, x* by Newton's
+# method, zeta2 and sigma2 exactly at x*. mixlab ships the Wisconsin breast
+# cancer diagnostic data (569 tumours, 30 standardized features, UCI,
+# CC BY 4.0). Both splits keep the same rows, so f and f* are the same; only
+# how the rows are assigned differs. D-PSGD on a ring of 8, averaged over 8 runs:
+# the label split has the larger heterogeneity at x* and keeps the models
+# further apart.
+
+# %%
+from mixlab.data import load_dataset
+from mixlab.kernels.engines import simulate
+from mixlab.kernels.objectives import logistic_from_data
+from mixlab.validation.runner import build_algorithm
+
+A, b = load_dataset("breast_cancer")
+ring = build_algorithm("dpsgd", 8, topology="ring")
+fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(11, 4))
+mean_consensus, zeta2 = {}, {}
+for partition in ("iid", "label"):
+    f = logistic_from_data(A, b, 8, partition=partition, seed=0)
+    runs = [simulate(f, ring, 300, lr=0.1, seed=s, record_every=2) for s in range(8)]
+    gap, gamma = (np.mean([tr[c] for tr in runs], axis=0) for c in ("loss_gap", "consensus"))
+    ax1.semilogy(runs[0]["step"], gap, label=partition)
+    ax2.semilogy(runs[0]["step"][1:], gamma[1:], label=partition)
+    mean_consensus[partition], zeta2[partition] = gamma[1:].mean(), f.zeta2
+    print(f"{partition:>5}: L = {f.L:.3f}, mu = {f.mu:g}, zeta2 = {f.zeta2:.5f}, sigma2 = {f.sigma2:.5f}, "
+          f"final gap {gap[-1]:.4f}, mean consensus distance {gamma[1:].mean():.5f}")
+ax1.set(xlabel="iteration", ylabel="f(x-bar) - f*", title="D-PSGD, logistic regression, ring of 8")
+ax2.set(xlabel="iteration", ylabel="consensus distance", title="sum_i ||x_i - x-bar||^2 (mean of 8 runs)")
+ax1.legend()
+ax2.legend()
+assert zeta2["label"] > zeta2["iid"] and mean_consensus["label"] > 1.2 * mean_consensus["iid"]

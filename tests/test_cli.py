@@ -237,3 +237,60 @@ def test_run_reaches_objective_parameters(capsys):
     assert homogeneous["final_loss_gap"] < 1e-12
     floor = run_json(capsys, *argv, "--heterogeneity", "1")["final_loss_gap"]
     assert floor > 1e-4 and run_json(capsys, *argv, "--heterogeneity", "4")["final_loss_gap"] > 3 * floor
+
+
+# ---- mixlab run --data ------------------------------------------------------------------------
+
+@pytest.fixture
+def data_file(tmp_path):
+    """The shipped breast cancer data as FILE.npz (A standardized, b in {0, 1})."""
+    from mixlab.data import load_dataset
+
+    A, b = load_dataset("breast_cancer")
+    np.savez(tmp_path / "bc.npz", A=A, b=b)
+    return str(tmp_path / "bc.npz")
+
+
+def test_run_on_data_from_a_file(capsys, data_file):
+    argv = ["run", "--algorithm", "dpsgd", "--workers", "8", "--steps", "40", "--data", data_file, "--json"]
+    iid = run_json(capsys, *argv, "--objective", "logistic", "--lr", "0.1")
+    label = run_json(capsys, *argv, "--objective", "logistic", "--lr", "0.1", "--partition", "label")
+    assert iid["objective"] == "logistic_from_data" and iid["params"]["dim"] == 30
+    assert iid["constants"]["constants_kind"] == "computed from data"
+    assert label["constants"]["zeta2"] > iid["constants"]["zeta2"]
+    assert label["constants"]["f_star"] == pytest.approx(iid["constants"]["f_star"], rel=1e-12)
+    ls = run_json(capsys, *argv, "--objective", "least_squares", "--lr", "0.02")
+    assert ls["objective"] == "least_squares_from_data" and ls["final_loss_gap"] < ls["history"]["loss_gap"][0]
+
+
+def test_run_data_errors_exit_2_with_one_line(tmp_path, data_file, capsys, monkeypatch):
+    """In process (main returns 2 and prints one line), and two as real processes."""
+    monkeypatch.chdir(tmp_path)
+    np.savez("no_b.npz", A=np.eye(3))
+    np.savez("short.npz", A=np.eye(3), b=np.ones(2))
+    np.savez("flat.npz", A=np.ones(3), b=np.ones(3))
+    np.savez("classes.npz", A=np.eye(3), b=np.arange(3.0))
+    run = ["run", "--algorithm", "dpsgd", "--objective", "logistic", "--workers", "2", "--steps", "2"]
+    for argv, match in [
+        (run + ["--data", "no_b.npz"], r"data file 'no_b.npz' must hold arrays A and b; it lacks b \(it has: A\)"),
+        (run + ["--data", "short.npz"], r"y must have shape \(rows of A,\) = \(3,\); got \(2,\)"),
+        (run + ["--data", "flat.npz"], r"A must be a 2-D array \(rows x features, at least one of each\); "
+                                       r"got shape \(3,\)"),
+        (run + ["--data", "classes.npz"], r"y must hold class labels in \{-1, \+1\} or \{0, 1\}"),
+        (run + ["--data", data_file, "--noise", "0.1"],
+         r"objective logistic from data does not take sigma2 \(--noise\)"),
+        (run + ["--data", data_file, "--heterogeneity", "1"],
+         r"objective logistic from data does not take zeta2 \(--heterogeneity\)"),
+        (run + ["--data", data_file, "--dim", "4"], r"dim does not apply to an objective from data"),
+        (run + ["--partition", "label"], r"objective logistic does not take partition \(--partition\)"),
+        (["run", "--algorithm", "dpsgd", "--objective", "robust", "--workers", "2", "--steps", "2", "--data",
+          data_file], r"unknown objective from data 'robust'; valid: least_squares, logistic"),
+    ]:
+        assert main(argv) == 2
+        out = capsys.readouterr()
+        lines = out.err.strip().splitlines()
+        assert out.out == "" and len(lines) == 1 and re.search(match, lines[0]), lines
+    assert_cli_error(run + ["--data", "missing.npz"], r"data file 'missing.npz' must exist; it does not",
+                     cwd=tmp_path)
+    assert_cli_error(run + ["--data", data_file, "--partition", "random"],
+                     r"argument --partition: invalid choice: 'random'", cwd=tmp_path)

@@ -1,12 +1,24 @@
 import math
 
+import numba
 import numpy as np
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
 from mixlab.errors import ParameterError
+from mixlab.kernels import counter_rng as crng
 from mixlab.kernels import objectives as ob
+
+
+def rows(n, d, seed, classes=False):
+    """Data for the objectives from data: 5 n + 1 rows (one left over), features of
+    unequal scales, targets from a noisy linear teacher ({0, 1} classes or reals)."""
+    rng = np.random.default_rng(seed)
+    A = rng.standard_normal((5 * n + 1, d)) * np.geomspace(1.0, 0.3, d)
+    t = A @ rng.standard_normal(d) + 0.3 * rng.standard_normal(A.shape[0])
+    return A, (t > 0).astype(float) if classes else t
+
 
 BUILDERS = {
     "quadratic": lambda n, d, seed: ob.quadratic(n, d, zeta2=0.7, sigma2=0.05, seed=seed),
@@ -15,8 +27,12 @@ BUILDERS = {
     "robust": lambda n, d, seed: ob.robust(n, d, samples=24, batch=4, seed=seed),
     "heterogeneous_quadratic": lambda n, d, seed: ob.heterogeneous_quadratic(n, d, zeta2=0.7, sigma2=0.05,
                                                                             seed=seed),
+    "least_squares_from_data": lambda n, d, seed: ob.least_squares_from_data(*rows(n, d, seed), n, batch=4,
+                                                                            partition="label", seed=seed),
+    "logistic_from_data": lambda n, d, seed: ob.logistic_from_data(*rows(n, d, seed, classes=True), n, batch=4,
+                                                                  reg=0.05, seed=seed),
 }
-SAMPLE_BASED = ("least_squares", "logistic", "robust")
+SAMPLE_BASED = ("least_squares", "logistic", "robust", "least_squares_from_data", "logistic_from_data")
 
 
 def hessian_fd(f, x, eps=1e-5):
@@ -55,13 +71,14 @@ def test_stochastic_gradients_are_unbiased_with_the_stated_variance(name):
     se = draws.std(axis=0, ddof=1) / math.sqrt(K)
     assert (np.abs(draws.mean(axis=0) - exact) <= 4.5 * se + 1e-15).all()
     var = float(((draws - exact) ** 2).sum(axis=2).mean())
-    if f.constants_kind == "exact":
+    if f.constants_kind in ("exact", "computed from data"):
         assert var == pytest.approx(f.sigma2, rel=0.05)
     else:
         assert var <= f.sigma2
 
 
-@pytest.mark.parametrize("name", ["quadratic", "least_squares", "logistic", "heterogeneous_quadratic"])
+@pytest.mark.parametrize("name", ["quadratic", "least_squares", "logistic", "heterogeneous_quadratic",
+                                  "least_squares_from_data", "logistic_from_data"])
 def test_optimum_and_heterogeneity(name):
     f = BUILDERS[name](6, 5, 3)
     assert np.linalg.norm(f.grad(f.x_star)) < 1e-12
@@ -102,17 +119,20 @@ def test_minibatch_gradients_average_to_the_local_gradients(name):
 
 @pytest.mark.parametrize("make", [lambda: ob.least_squares(3, 1, mu=1.0, samples=1, batch=3, seed=1),
                                   lambda: ob.logistic(3, 2, samples=1, batch=3, seed=1),
-                                  lambda: ob.robust(3, 2, samples=1, batch=3, seed=1)])
+                                  lambda: ob.robust(3, 2, samples=1, batch=3, seed=1),
+                                  lambda: ob.least_squares_from_data(*rows(3, 2, 1), 16, batch=3, seed=1),
+                                  lambda: ob.logistic_from_data(*rows(3, 2, 1, classes=True), 16, batch=3,
+                                                                seed=1)])
 def test_one_sample_makes_minibatch_gradients_exact(make):
-    """With m = 1 sample every draw picks it: stochastic = local gradient, exactly
-    (compiled and NumPy)."""
+    """With m = 1 sample (per worker: n = rows for the objectives from data) every draw
+    picks it: stochastic = local gradient, exactly (compiled and NumPy)."""
     f = make()
-    X = np.random.default_rng(2).standard_normal((3, f.d))
+    X = np.random.default_rng(2).standard_normal((f.n, f.d))
     exact = np.stack([f.local_grads(x)[i] for i, x in enumerate(X)])
     out = np.empty(f.d)
     for k in range(5):
         np.testing.assert_allclose(f.stochastic_grads(X, k, 4), exact, rtol=1e-13, atol=1e-15)
-        for i in range(3):
+        for i in range(f.n):
             ob.stochastic_grad(f.arrays(), 4, i, k, X[i], out)
             np.testing.assert_allclose(out, exact[i], rtol=1e-13, atol=1e-15)
 
@@ -177,5 +197,127 @@ def test_same_seed_same_problem():
     (lambda: ob.make_objective("rosenbrock", 4), r"unknown objective 'rosenbrock'; valid: quadratic"),
 ])
 def test_bad_objective_input(call, match):
+    with pytest.raises(ParameterError, match=match):
+        call()
+
+
+# ---- a user-supplied compiled loss -----------------------------------------------------------
+
+@numba.njit
+def shifted_grad(i, k, x, out, seed, data):
+    """f_i(x) = ||x - c_i||^2 / 2 (c_i = data[i]), plus noise of variance 0.01 per coordinate."""
+    n, d = data.shape
+    for j in range(d):
+        out[j] = x[j] - data[i, j] + 0.1 * crng.normal(seed, crng.NOISE, (k * n + i) * d + j)
+
+
+@numba.njit
+def shifted_loss(x, out, data):
+    n, d = data.shape
+    f = 0.0
+    out[:] = 0.0
+    for i in range(n):
+        for j in range(d):
+            f += 0.5 * (x[j] - data[i, j]) ** 2 / n
+            out[j] += (x[j] - data[i, j]) / n
+    return f
+
+
+def shifted(n=8, d=3, **declared):
+    """The custom objective of shifted_grad / shifted_loss; its exact constants are
+    L = mu = 1, zeta2 = mean ||c_i - c-bar||^2 at every x, sigma2 = 0.01 d."""
+    c = np.random.default_rng(5).standard_normal((n, d))
+    return ob.custom_objective(n, d, shifted_grad, shifted_loss, L=1.0, data=c, **declared), c
+
+
+def test_custom_objective_compiled_and_reference_gradients_agree():
+    f, c = shifted(mu=1.0)
+    X = np.random.default_rng(1).standard_normal((8, 3))
+    out = np.empty(3)
+    for k in (0, 7):
+        G = f.stochastic_grads(X, k, 3)
+        for i in range(8):
+            ob.stochastic_grad(f.arrays(), 3, i, k, X[i], out)
+            np.testing.assert_allclose(out, G[i], rtol=1e-13, atol=1e-15)
+    draws = np.stack([f.stochastic_grads(X, k, 3) for k in range(2000)])
+    np.testing.assert_allclose(draws.mean(axis=0), X - c, atol=4.5 * 0.1 / math.sqrt(2000))
+    x = X[0]
+    assert f.loss(x) == pytest.approx(f.reference_loss(x), rel=1e-14)
+    np.testing.assert_allclose(f.grad(x), f.reference_grad(x), rtol=1e-14)
+    np.testing.assert_allclose(f.grad(x), x - c.mean(axis=0), rtol=1e-13)
+
+
+def test_custom_objective_runs_on_both_engines_alike():
+    """One test (not parametrized): the compiled kernels for the custom type are compiled
+    by one process (see mixlab.kernels.warmup on parallel-loop caches)."""
+    from mixlab.kernels.algorithms import build
+    from mixlab.kernels.engines import simulate
+    from mixlab.kernels.timing import TimingModel
+
+    f, _ = shifted(mu=1.0)
+    timing = TimingModel("exponential", stragglers=2, slowdown=2.0)
+    for name, options in (("dpsgd", {"topology": "ring"}), ("adpsgd", {}), ("allreduce", {})):
+        alg = build(name, 8, **options)
+        a, b = (simulate(f, alg, 25, lr=0.3, timing=timing, seed=2, record_every=5, engine=e)
+                for e in ("numba", "reference"))
+        for m in b.columns:
+            np.testing.assert_allclose(a[m], b[m], rtol=1e-10, atol=1e-13, err_msg=f"{name}: {m}")
+        assert a["loss_gap"][-1] < a["loss_gap"][0]
+
+
+def test_custom_objective_constants_are_the_declarations():
+    f, c = shifted()
+    zeta2 = float(((c - c.mean(axis=0)) ** 2).sum(axis=1).mean())
+    assert f.constants() == {"L": 1.0, "mu": 0.0, "zeta2": None, "sigma2": None, "f_star": None, "convex": False,
+                             "each_strongly_convex": False, "grad_bound": None, "constants_kind": "declared",
+                             "zeta2_uniform": False, "sigma2_uniform": False}
+    g, _ = shifted(mu=1.0, zeta2=zeta2, sigma2=0.03, x_star=c.mean(axis=0), f_star=zeta2 / 2)
+    assert g.constants()["each_strongly_convex"] and g.constants()["zeta2_uniform"] and g.x_star.shape == (3,)
+    assert g.loss(g.x_star) == pytest.approx(g.f_star, rel=1e-14)
+
+
+def test_a_convergence_theorem_refuses_a_run_of_a_custom_objective_without_zeta2():
+    """Judging a run needs zeta2; undeclared, the theorem's heterogeneity assumption fails
+    (AssumptionError naming zeta2); declared, the bound is computed."""
+    from mixlab.kernels.engines import simulate
+    from mixlab.theory import convergence as cv
+    from mixlab.errors import AssumptionError
+    from mixlab.validation.convergence_checks import theorem_params
+    from mixlab.validation.runner import build_algorithm
+
+    alg = build_algorithm("dpsgd", 8, topology="ring")
+    f, c = shifted(mu=1.0, sigma2=0.03)
+    measured = simulate(f, alg, 30, lr=0.1, engine="reference")["consensus"].max()
+    with pytest.raises(AssumptionError, match=r"assumption 'heterogeneity bounded at every averaged iterate' "
+                                              r"fails: zeta2 is not declared"):
+        cv.DPSGD_CONSENSUS.check(measured, **theorem_params(f, alg, 30, 0.1))
+    declared, _ = shifted(mu=1.0, sigma2=0.03, zeta2=float(((c - c.mean(axis=0)) ** 2).sum(axis=1).mean()))
+    assert math.isfinite(cv.DPSGD_CONSENSUS.evaluate(**theorem_params(declared, alg, 30, 0.1)))
+
+
+@pytest.mark.parametrize("call,match", [
+    (lambda: ob.custom_objective(2, 3, np.sum, shifted_loss, L=1.0), r"grad must be a numba.njit function; got"),
+    (lambda: ob.custom_objective(2, 3, shifted_loss, shifted_loss, L=1.0),
+     r"grad must compile as grad\(int64, int64, array\(float64, 1d, C\), array\(float64, 1d, C\), "
+     r"int64, array\(float64, 2d, C\)\) -> none; numba: Signature mismatch"),
+    (lambda: ob.custom_objective(2, 3, shifted_grad, shifted_grad, L=1.0),
+     r"loss must compile as loss\(array\(float64, 1d, C\), array\(float64, 1d, C\), "
+     r"array\(float64, 2d, C\)\) -> float64"),
+    (lambda: ob.custom_objective(2, 3, shifted_grad, shifted_loss, L=0.0), r"L must be > 0"),
+    (lambda: ob.custom_objective(2, 3, shifted_grad, shifted_loss, L=1.0, mu=2.0), r"mu must be <= L"),
+    (lambda: ob.custom_objective(2, 3, shifted_grad, shifted_loss, L=1.0, zeta2=-1), r"zeta2 must be >= 0"),
+    (lambda: ob.custom_objective(2, 3, shifted_grad, shifted_loss, L=1.0, sigma2=-1), r"sigma2 must be >= 0"),
+    (lambda: ob.custom_objective(2, 3, shifted_grad, shifted_loss, L=1.0, f_star=math.nan),
+     r"f_star must be finite"),
+    (lambda: ob.custom_objective(2, 3, shifted_grad, shifted_loss, L=1.0, x_star=np.zeros(2)),
+     r"x_star must have shape \(d,\) = \(3,\); got \(2,\)"),
+    (lambda: ob.custom_objective(2, 3, shifted_grad, shifted_loss, L=1.0, x_star=[0, math.inf, 0]),
+     r"x_star must be finite; entry \(1,\) is inf"),
+    (lambda: ob.custom_objective(2, 3, shifted_grad, shifted_loss, L=1.0, data=np.zeros(3)),
+     r"data must be a 2-D array \(the functions' last argument\); got shape \(3,\)"),
+    (lambda: shifted()[0].local_grads(np.zeros(3)), r"a custom objective has no local gradients"),
+    (lambda: shifted()[0].zeta2_of(np.zeros(3)), r"a custom objective has no local gradients"),
+])
+def test_bad_custom_objective_input(call, match):
     with pytest.raises(ParameterError, match=match):
         call()

@@ -27,10 +27,23 @@ Kinds (one compiled gradient handles all, see :func:`stochastic_grad`):
   phi(r) = r^2 / (1 + r^2) (Geman-McClure, bounded), |phi''| <= 2, so
   L = 2 lambda_max(A^T A / m); f* unknown.
 
+The user's own data (:func:`least_squares_from_data`, :func:`logistic_from_data`):
+the same sample losses, but every worker has its own m rows A_i (an iid or a
+by-label split of the user's rows), stored one worker after the other in
+``features`` (n m, d): worker i's sample r is row i m + r (``row_stride`` m; the
+synthetic objectives share their rows, ``row_stride`` 0). Constants computed
+from the data (``constants_kind`` "computed from data").
+
+A user-supplied compiled loss (:func:`custom_objective`): the user's
+``numba.njit`` gradient and loss, which the compiled kernels call as first-class
+functions and the reference engine through their ``py_func``; its constants are
+the user's declarations (``constants_kind`` "declared"), None where not given.
+
 Stochastic gradient draws are keyed by the run seed and (worker i, the
 worker's iteration k):
 (heterogeneous) quadratic noise component j uses counter (k n + i) d + j of stream NOISE;
-minibatch row b uses counter (k n + i) B + b of stream BATCH.
+minibatch row b uses counter (k n + i) B + b of stream BATCH (a custom objective
+makes its own draws; :func:`custom_objective` says how to key them).
 
 >>> f = quadratic(4, 3, zeta2=2.0, seed=0)
 >>> round(f.zeta2_of(f.x_star), 12), f.L, f.mu
@@ -45,23 +58,36 @@ from typing import NamedTuple
 
 import numba
 import numpy as np
+from numba import types
+from numba.core.dispatcher import Dispatcher
+from numba.core.errors import NumbaError
+from numba.core.types.function_type import CompileResultWAP
 from scipy import special
 
 from mixlab.errors import ParameterError
 from mixlab.kernels import counter_rng as crng
 from mixlab.kernels.config import NUMBA_JIT, NUMBA_REDUCTION
 from mixlab.seeding import Seed, as_generator
-from mixlab.validate import require_choice, require_int, require_real
+from mixlab.validate import require_choice, require_finite, require_int, require_real
 
-QUADRATIC, SQUARED, LOGISTIC, GEMAN_MCCLURE, HETERO_QUADRATIC = 0, 1, 2, 3, 4
+QUADRATIC, SQUARED, LOGISTIC, GEMAN_MCCLURE, HETERO_QUADRATIC, CUSTOM = 0, 1, 2, 3, 4, 5
 #: sup_r |phi'(r)| of the Geman-McClure loss (at r = 1/sqrt(3)).
 GM_MAX_SLOPE = 2 / math.sqrt(3) * 9 / 16
+#: The compiled signatures of a custom objective's functions (see :func:`custom_objective`):
+#: grad(i, k, x, out, seed, data) and loss(x, out, data) -> f(x).
+GRAD_SIGNATURE = types.none(types.int64, types.int64, types.float64[::1], types.float64[::1], types.int64,
+                            types.float64[:, ::1])
+LOSS_SIGNATURE = types.float64(types.float64[::1], types.float64[::1], types.float64[:, ::1])
 
 
 class ObjectiveArrays(NamedTuple):
     """What the compiled gradients and losses read: ``kind`` selects the loss;
-    ``features`` holds the samples (m, d) of the sample losses, or the stacked
-    Hessians (n d, d) of ``heterogeneous_quadratic``; ``f_star`` is 0 when unknown."""
+    ``features`` holds the samples of the sample losses (worker i's sample r is row
+    i ``row_stride`` + r: (m, d) shared rows with ``row_stride`` 0, or (n m, d) with
+    ``row_stride`` m), the stacked Hessians (n d, d) of ``heterogeneous_quadratic``,
+    or the user's ``data`` of a custom objective; ``f_star`` is 0 when unknown.
+    ``user_grad``, ``user_loss``: a custom objective's functions (typed
+    first-class functions), None for the other kinds (compiled out)."""
 
     kind: int
     hdiag: np.ndarray
@@ -72,16 +98,24 @@ class ObjectiveArrays(NamedTuple):
     reg: float
     batch: int
     f_star: float
+    row_stride: int
+    user_grad: object
+    user_loss: object
 
 
 @dataclass(frozen=True, eq=False)
 class Objective:
     """A generated problem: data arrays for the compiled gradient and its constants.
 
-    ``features``: the (m, d) samples of the sample losses; for
+    ``features``: the samples of the sample losses, worker i's sample r in row
+    i ``row_stride`` + r: the (m, d) rows every worker shares (``row_stride`` 0) or,
+    from the user's data, (n m, d) with every worker's own m rows one after the other
+    (``row_stride`` m); ``labels`` (n, m): worker i's targets. For
     ``heterogeneous_quadratic`` the stacked Hessians (n d, d), rows i d .. i d + d - 1
     holding H_i (see :attr:`hessians`), so that the compiled argument tuple keeps
-    one layout for every kind. ``hdiag``: the common diagonal Hessian of ``quadratic``.
+    one layout for every kind; for a custom objective the user's ``data``.
+    ``hdiag``: the common diagonal Hessian of ``quadratic``. ``user_grad``,
+    ``user_loss``: a custom objective's ``numba.njit`` functions.
     """
 
     name: str
@@ -90,8 +124,8 @@ class Objective:
     d: int
     L: float
     mu: float
-    zeta2: float
-    sigma2: float
+    zeta2: float | None
+    sigma2: float | None
     x_star: np.ndarray | None
     f_star: float | None
     data_seed: int | None
@@ -103,9 +137,15 @@ class Objective:
     reg: float = 0.0
     batch: int = 1
     constants_kind: str = "exact"
+    row_stride: int = 0
+    user_grad: Dispatcher | None = None
+    user_loss: Dispatcher | None = None
 
     @property
     def convex(self) -> bool:
+        """Whether f is convex (a custom objective claims it through mu > 0 only)."""
+        if self.kind == CUSTOM:
+            return self.mu > 0
         return self.kind != GEMAN_MCCLURE
 
     def constants(self) -> dict:
@@ -113,13 +153,17 @@ class Objective:
 
         ``zeta2_uniform`` / ``sigma2_uniform``: the value bounds the heterogeneity /
         gradient variance at every x (common-Hessian quadratics and least
-        squares have x-independent heterogeneity, worker-specific Hessians do
-        not; additive noise has uniform variance; the robust loss has uniform
-        bounds), not only at x*.
+        squares on shared rows have x-independent heterogeneity; worker-specific
+        Hessians and per-worker samples do not; additive noise has uniform
+        variance; the robust loss has uniform bounds; a custom objective's
+        declared values are bounds at every x by contract, and an undeclared one
+        bounds nothing), not only at x*.
         ``each_strongly_convex``: every f_i (not only f) is mu-strongly convex
-        (every H_i >= mu I, shared features, or the ridge term). ``grad_bound``: a
-        G with ||g|| <= G for every stochastic gradient at every x (the robust
-        loss: sup|phi'| max_j ||a_j||), None where gradients are unbounded.
+        (every H_i >= mu I, the least lambda_min over the workers' samples, the
+        ridge term, or a declaration). ``grad_bound``: a G with ||g|| <= G for
+        every stochastic gradient at every x (the robust loss: sup|phi'|
+        max_j ||a_j||), None where gradients are unbounded or unknown. A custom
+        objective's undeclared constants are None.
         """
         grad_bound = None
         if self.kind == GEMAN_MCCLURE:
@@ -128,8 +172,10 @@ class Objective:
                 "f_star": self.f_star, "convex": self.convex,
                 "each_strongly_convex": self.convex and self.mu > 0, "grad_bound": grad_bound,
                 "constants_kind": self.constants_kind,
-                "zeta2_uniform": self.kind not in (LOGISTIC, HETERO_QUADRATIC),
-                "sigma2_uniform": self.kind in (QUADRATIC, HETERO_QUADRATIC, GEMAN_MCCLURE)}
+                "zeta2_uniform": (self.zeta2 is not None if self.kind == CUSTOM
+                                  else self.kind not in (LOGISTIC, HETERO_QUADRATIC) and self.row_stride == 0),
+                "sigma2_uniform": (self.sigma2 is not None if self.kind == CUSTOM
+                                   else self.kind in (QUADRATIC, HETERO_QUADRATIC, GEMAN_MCCLURE))}
 
     @property
     def hessians(self) -> np.ndarray:
@@ -143,7 +189,9 @@ class Objective:
     def arrays(self) -> ObjectiveArrays:
         """The objective's data for the compiled gradient and loss functions."""
         return ObjectiveArrays(self.kind, self.hdiag, self.centers, float(self.noise_std), self.features,
-                               self.labels, float(self.reg), int(self.batch), float(self.f_star or 0.0))
+                               self.labels, float(self.reg), int(self.batch), float(self.f_star or 0.0),
+                               int(self.row_stride), _first_class(self.user_grad, GRAD_SIGNATURE),
+                               _first_class(self.user_loss, LOSS_SIGNATURE))
 
     # ---- exact (noise-free) quantities, NumPy -------------------------------------------
     def loss(self, x: np.ndarray) -> float:
@@ -164,25 +212,49 @@ class Objective:
             R = x - self.centers
             return float(0.5 * np.einsum("ij,ij->i", R, self._quadratic_grads(np.broadcast_to(x, R.shape),
                                                                               np.arange(self.n))).mean())
-        z = self.features @ x
-        return float(_loss_np(self.kind, z[None, :], self.labels).mean() + 0.5 * self.reg * (x @ x))
+        if self.kind == CUSTOM:
+            return float(self.user_loss.py_func(np.ascontiguousarray(x), np.empty(self.d), self.features))
+        return float(_loss_np(self.kind, self._margins(x), self.labels).mean() + 0.5 * self.reg * (x @ x))
 
     def reference_grad(self, x: np.ndarray) -> np.ndarray:
-        """grad f(x) in plain NumPy: the mean of the local gradients."""
-        return self.local_grads(np.asarray(x, dtype=np.float64)).mean(axis=0)
+        """grad f(x) in plain NumPy: the mean of the local gradients (a custom objective's
+        loss function through its ``py_func``)."""
+        x = np.asarray(x, dtype=np.float64)
+        if self.kind == CUSTOM:
+            g = np.empty(self.d)
+            self.user_loss.py_func(np.ascontiguousarray(x), g, self.features)
+            return g
+        return self.local_grads(x).mean(axis=0)
 
     def local_grads(self, x: np.ndarray) -> np.ndarray:
         """(n, d): grad f_i(x) for every worker i at the same point x."""
         if self.kind in (QUADRATIC, HETERO_QUADRATIC):
             return self._quadratic_grads(np.broadcast_to(x, (self.n, self.d)), np.arange(self.n))
-        z = self.features @ x
-        return (_dloss_np(self.kind, z[None, :], self.labels) @ self.features) / self.features.shape[0] \
-            + self.reg * x
+        if self.kind == CUSTOM:
+            raise ParameterError("a custom objective has no local gradients grad f_i(x): it gives stochastic "
+                                 "gradients and f only")
+        m = self.labels.shape[1]
+        return self._worker_sums(_dloss_np(self.kind, self._margins(x), self.labels)) / m + self.reg * x
 
     def zeta2_of(self, x: np.ndarray) -> float:
         """(1/n) sum_i ||grad f_i(x) - grad f(x)||^2."""
         G = self.local_grads(x)
         return float(((G - G.mean(axis=0)) ** 2).sum(axis=1).mean())
+
+    # ---- the samples of the sample losses, NumPy -----------------------------------------
+    def _margins(self, x: np.ndarray) -> np.ndarray:
+        """z[i, r] = a_ir . x: (n, m), or (1, m) for shared rows (broadcasts over workers)."""
+        return (self.features @ x).reshape(-1, self.labels.shape[1])
+
+    def _worker_sums(self, c: np.ndarray) -> np.ndarray:
+        """(n, d): sum_r c[i, r] a_ir for every worker i, from c (n, m)."""
+        if self.row_stride == 0:
+            return c @ self.features
+        return np.einsum("ir,ird->id", c, self.features.reshape(self.n, -1, self.d))
+
+    def _row_weights(self, c: np.ndarray) -> np.ndarray:
+        """The weight of each row of ``features`` in (1/n) sum_i sum_r c[i, r] (.)_ir."""
+        return c.mean(axis=0) if self.row_stride == 0 else c.ravel() / self.n
 
     # ---- stochastic gradients, NumPy reference ------------------------------------------
     def stochastic_grads(self, X: np.ndarray, iterations, seed: int, workers=None) -> np.ndarray:
@@ -195,10 +267,16 @@ class Objective:
             counters = ((k * n + i)[:, None] * d + np.arange(d)[None, :])
             noise = crng.normal_np(seed, crng.NOISE, counters)
             return self._quadratic_grads(X, i) + self.noise_std * noise
-        B, m = self.batch, self.features.shape[0]
+        if self.kind == CUSTOM:
+            X = np.ascontiguousarray(X, dtype=np.float64)
+            G = np.empty_like(X)
+            for r in range(i.shape[0]):
+                self.user_grad.py_func(int(i[r]), int(k[r]), X[r], G[r], int(seed), self.features)
+            return G
+        B, m = self.batch, self.labels.shape[1]
         counters = (k * n + i)[:, None] * B + np.arange(B)[None, :]
         rows = (crng.uniform_np(seed, crng.BATCH, counters) * m).astype(np.int64)
-        A = self.features[rows]                                   # (r, B, d)
+        A = self.features[rows + (i * self.row_stride)[:, None]]     # (r, B, d)
         z = np.einsum("rbd,rd->rb", A, X)
         r = _dloss_np(self.kind, z, np.take_along_axis(self.labels[i], rows, axis=1))
         return np.einsum("rb,rbd->rd", r, A) / B + self.reg * X
@@ -209,6 +287,12 @@ class Objective:
         if self.kind == QUADRATIC:
             return self.hdiag * R
         return np.einsum("rjl,rl->rj", self.hessians[workers], R)
+
+
+def _first_class(fn: Dispatcher | None, signature) -> CompileResultWAP | None:
+    """A user's compiled function as a value the kernels call (its overload for
+    ``signature``, compiled by :func:`custom_objective`); None stays None."""
+    return None if fn is None else CompileResultWAP(fn.overloads[signature.args])
 
 
 @numba.njit(**NUMBA_JIT)
@@ -268,8 +352,28 @@ def stochastic_grad(obj, seed, i, k, x, out):
     the data was generated from."""
     if obj.kind == QUADRATIC or obj.kind == HETERO_QUADRATIC:
         _quadratic_grad(obj.kind, obj.hdiag, obj.features, obj.centers, obj.noise_std, seed, i, k, x, out)
+    elif obj.kind == CUSTOM:
+        _call_user_grad(obj.user_grad, i, k, x, out, seed, obj.features)
     else:
-        _sample_grad(obj.kind, obj.features, obj.labels, obj.reg, obj.batch, seed, i, k, x, out)
+        _sample_grad(obj.kind, obj.features, obj.labels, obj.row_stride, obj.reg, obj.batch, seed, i, k, x,
+                     out)
+
+
+@numba.njit(**NUMBA_JIT)
+def _call_user_grad(fn, i, k, x, out, seed, data):
+    """A custom objective's gradient; compiled to nothing where ``fn`` is None (the other
+    kinds). A first-class function takes its exact argument types, hence the casts (a
+    parallel loop's worker index is unsigned)."""
+    if fn is not None:
+        fn(np.int64(i), np.int64(k), x, out, np.int64(seed), data)
+
+
+@numba.njit(**NUMBA_JIT)
+def _call_user_loss(fn, x, grad, data):
+    """A custom objective's f(x), grad f(x) into ``grad``; 0 where ``fn`` is None."""
+    if fn is not None:
+        return fn(x, grad, data)
+    return 0.0
 
 
 @numba.njit(**NUMBA_JIT)
@@ -296,7 +400,7 @@ def _curvature(kind, hdiag, hessians, centers, i, j, x):
 
 
 @numba.njit(**NUMBA_REDUCTION)
-def _sample_grad(kind, features, labels, reg, batch, seed, i, k, x, out):
+def _sample_grad(kind, features, labels, row_stride, reg, batch, seed, i, k, x, out):
     """Minibatch gradient of a sample loss: (1/B) sum_b l'(a_b . x, y_ib) a_b + reg x.
 
     Samples are taken four at a time so that each pass over ``out`` adds four
@@ -308,22 +412,24 @@ def _sample_grad(kind, features, labels, reg, batch, seed, i, k, x, out):
     scale = 1.0 / batch
     base = (k * n + i) * batch
     for b in range(0, batch, 4):
-        r0, c0 = _sample(kind, features, labels, seed, base, b, batch, i, m, x, scale)
-        r1, c1 = _sample(kind, features, labels, seed, base, b + 1, batch, i, m, x, scale)
-        r2, c2 = _sample(kind, features, labels, seed, base, b + 2, batch, i, m, x, scale)
-        r3, c3 = _sample(kind, features, labels, seed, base, b + 3, batch, i, m, x, scale)
+        r0, c0 = _sample(kind, features, labels, row_stride, seed, base, b, batch, i, m, x, scale)
+        r1, c1 = _sample(kind, features, labels, row_stride, seed, base, b + 1, batch, i, m, x, scale)
+        r2, c2 = _sample(kind, features, labels, row_stride, seed, base, b + 2, batch, i, m, x, scale)
+        r3, c3 = _sample(kind, features, labels, row_stride, seed, base, b + 3, batch, i, m, x, scale)
         a0, a1, a2, a3 = features[r0], features[r1], features[r2], features[r3]
         for j in range(d):
             out[j] += (c0 * a0[j] + c1 * a1[j]) + (c2 * a2[j] + c3 * a3[j])
 
 
 @numba.njit(**NUMBA_REDUCTION)
-def _sample(kind, features, labels, seed, base, b, batch, i, m, x, scale):
-    """(row, coefficient) of sample b of the minibatch; (0, 0.0) past its end."""
+def _sample(kind, features, labels, row_stride, seed, base, b, batch, i, m, x, scale):
+    """(row of ``features``, coefficient) of sample b of the minibatch: worker i's sample
+    r is row i row_stride + r; (0, 0.0) past its end."""
     if b >= batch:
         return 0, 0.0
-    row = int(crng.uniform(seed, crng.BATCH, base + b) * m)
-    return row, _dloss(kind, _dot(features[row], x), labels[i, row]) * scale
+    r = int(crng.uniform(seed, crng.BATCH, base + b) * m)
+    row = i * row_stride + r
+    return row, _dloss(kind, _dot(features[row], x), labels[i, r]) * scale
 
 
 @numba.njit(**NUMBA_JIT)
@@ -345,19 +451,22 @@ def full_loss_grad(obj, x, grad):
         for j in range(d):
             grad[j] /= n
         return f / n
+    if kind == CUSTOM:
+        return _call_user_loss(obj.user_loss, x, grad, features)
     n, m = labels.shape
     z = features @ x
     f = 0.0
-    coef = np.zeros(m)
+    coef = np.zeros(features.shape[0])            # per row of features: shared or one worker's
     for i in range(n):
         for r in range(m):
-            f += _loss(kind, z[r], labels[i, r])
-            coef[r] += _dloss(kind, z[r], labels[i, r])
+            row = i * obj.row_stride + r
+            f += _loss(kind, z[row], labels[i, r])
+            coef[row] += _dloss(kind, z[row], labels[i, r])
     sq = 0.0
     for j in range(d):
         grad[j] = reg * x[j]
         sq += x[j] * x[j]
-    for r in range(m):
+    for r in range(features.shape[0]):
         c = coef[r] / (n * m)
         for j in range(d):
             grad[j] += c * features[r, j]
@@ -374,14 +483,20 @@ def _spectrum(d: int, L: float, mu: float) -> np.ndarray:
     return np.linspace(L, 0.0, d)
 
 
-def _check_constants(n, d, L, mu, *, per_worker=False):
-    """Validated (n, d, L, mu); ``per_worker``: each worker has its own d curvatures."""
-    n = require_int("n", n, minimum=1)
-    d = require_int("d", d, minimum=1)
+def _check_curvature(L, mu):
+    """Validated (L, mu): 0 <= mu <= L, L > 0."""
     L = require_real("L", L, low=0, low_open=True)
     mu = require_real("mu", mu, low=0)
     if mu > L:
         raise ParameterError(f"mu must be <= L; got mu = {mu}, L = {L}")
+    return L, mu
+
+
+def _check_constants(n, d, L, mu, *, per_worker=False):
+    """Validated (n, d, L, mu); ``per_worker``: each worker has its own d curvatures."""
+    n = require_int("n", n, minimum=1)
+    d = require_int("d", d, minimum=1)
+    L, mu = _check_curvature(L, mu)
     if (n * d if per_worker else d) == 1 and mu not in (0.0, L):
         where = "n = d = 1" if per_worker else "d = 1"
         raise ParameterError(f"{where} needs mu = L (one curvature); got mu = {mu}, L = {L}")
@@ -495,12 +610,19 @@ def least_squares(n: int, d: int = 16, *, L: float = 1.0, mu: float = 0.1, zeta2
 
 def _with_sigma2_at(obj: Objective, x: np.ndarray) -> Objective:
     """Set sigma2 = (1/n) sum_i E||g_i(x) - grad f_i(x)||^2 for minibatches drawn with replacement."""
-    A, m = obj.features, obj.features.shape[0]
-    c = _dloss_np(obj.kind, (A @ x)[None, :], obj.labels)             # (n, m)
-    second = (c**2 * (A**2).sum(axis=1)[None, :]).sum(axis=1) / m       # E||l' a||^2 per worker
-    mean = c @ A / m
+    m = obj.labels.shape[1]
+    c = _dloss_np(obj.kind, obj._margins(x), obj.labels)                # (n, m)
+    norms2 = (obj.features**2).sum(axis=1).reshape(-1, m)               # ||a_ir||^2
+    second = (c**2 * norms2).sum(axis=1) / m                            # E||l' a||^2 per worker
+    mean = obj._worker_sums(c) / m
     var = (second - (mean**2).sum(axis=1)) / obj.batch
     return _replace(obj, sigma2=float(var.mean()))
+
+
+def _at_optimum(obj: Objective, x: np.ndarray) -> Objective:
+    """The objective with x* = x and f*, zeta2 and sigma2 (minibatches) measured there."""
+    obj = _replace(obj, x_star=x, f_star=obj.loss(x), zeta2=obj.zeta2_of(x))
+    return _with_sigma2_at(obj, x)
 
 
 def _replace(obj: Objective, **changes) -> Objective:
@@ -535,17 +657,22 @@ def logistic(n: int, d: int = 16, *, samples: int = 64, reg: float = 0.01, heter
     labels = np.where(rng.random((n, m)) < p, 1.0, -1.0)
     obj = Objective("logistic", LOGISTIC, n, d, L, reg, 0.0, 0.0, None, None, s,
                     features=np.ascontiguousarray(A), labels=labels, reg=reg, batch=batch)
-    x = np.zeros(d)
+    return _at_optimum(obj, _logistic_optimum(obj, 1e-13))
+
+
+def _logistic_optimum(obj: Objective, tol: float) -> np.ndarray:
+    """x* of a logistic objective: Newton's method from 0 until ||grad f|| <= tol (at most
+    100 steps)."""
+    A, m = obj.features, obj.labels.shape[1]
+    x = np.zeros(obj.d)
     for _ in range(100):
         g = obj.grad(x)
-        if np.linalg.norm(g) <= 1e-13:
+        if np.linalg.norm(g) <= tol:
             break
-        w = (1 / (1 + np.exp(labels * (A @ x)[None, :])))
-        curv = (w * (1 - w)).mean(axis=0)
-        H = (A.T * curv) @ A / m + reg * np.eye(d)
+        w = (1 / (1 + np.exp(obj.labels * obj._margins(x))))
+        H = (A.T * obj._row_weights(w * (1 - w))) @ A / m + obj.reg * np.eye(obj.d)
         x = x - np.linalg.solve(H, g)
-    obj = _replace(obj, x_star=x, f_star=obj.loss(x), zeta2=obj.zeta2_of(x))
-    return _with_sigma2_at(obj, x)
+    return x
 
 
 def robust(n: int, d: int = 16, *, samples: int = 64, heterogeneity: float = 1.0,
@@ -577,32 +704,361 @@ def robust(n: int, d: int = 16, *, samples: int = 64, heterogeneity: float = 1.0
                      constants_kind="uniform_bound")
 
 
+# ---- the user's data -----------------------------------------------------------------------
+
+#: How the rows of the user's data are split across the workers (see :func:`least_squares_from_data`).
+PARTITIONS = ("iid", "label")
+#: Newton's method stops at ||grad f|| <= this for a logistic objective from data.
+DATA_NEWTON_TOL = 1e-12
+
+
+def _data_arrays(A, b, target: str) -> tuple[np.ndarray, np.ndarray]:
+    """A (rows, d) and its targets ``target`` (rows,) as finite float64 arrays."""
+    try:
+        A, b = np.asarray(A, dtype=np.float64), np.asarray(b, dtype=np.float64)
+    except (TypeError, ValueError) as exc:
+        raise ParameterError(f"A and {target} must be arrays of real numbers: {exc}") from None
+    if A.ndim != 2 or 0 in A.shape:
+        raise ParameterError(f"A must be a 2-D array (rows x features, at least one of each); got shape {A.shape}")
+    if b.shape != (A.shape[0],):
+        raise ParameterError(f"{target} must have shape (rows of A,) = ({A.shape[0]},); got {b.shape}")
+    require_finite("A", A)
+    require_finite(target, b)
+    return A, b
+
+
+def _partition(A, b, n, partition: str, seed: Seed):
+    """(features (n m, d), worker after worker; labels (n, m); the seed to record): the
+    rows of (A, b) in n equal parts of m = rows // n rows. A seeded shuffle of the rows
+    leaves out its last rows % n (< n) rows, then gives consecutive blocks of m (iid)
+    or sorts by b first (label; ties stay in shuffled order)."""
+    n = require_int("n", n, minimum=1)
+    require_choice("partition", partition, PARTITIONS)
+    rows = A.shape[0]
+    if n > rows:
+        raise ParameterError(f"n must be <= the rows of A (every worker needs a sample); got n = {n}, "
+                             f"rows = {rows}")
+    m = rows // n
+    rng, s = _data_rng(seed)
+    keep = rng.permutation(rows)[:n * m]
+    if partition == "label":
+        keep = keep[np.argsort(b[keep], kind="stable")]
+    return np.ascontiguousarray(A[keep]), b[keep].reshape(n, m), s
+
+
+def _worker_curvatures(features: np.ndarray, n: int) -> tuple[float, float]:
+    """(min over workers of lambda_min, max over workers of lambda_max) of A_i^T A_i / m;
+    a lambda_min within rounding of 0 (d eps lambda_max) counts as 0."""
+    F = features.reshape(n, -1, features.shape[1])
+    ev = np.linalg.eigvalsh(F.transpose(0, 2, 1) @ F / F.shape[1])
+    low, high = float(ev[:, 0].min()), float(ev[:, -1].max())
+    return (0.0 if low <= features.shape[1] * np.finfo(float).eps * high else low), high
+
+
+def _signed_labels(y: np.ndarray) -> np.ndarray:
+    """Class labels in {-1, +1}; labels in {0, 1} become 0 -> -1, 1 -> +1."""
+    values = np.unique(y)
+    if np.isin(values, (-1.0, 1.0)).all():
+        return y
+    if np.isin(values, (0.0, 1.0)).all():
+        return 2 * y - 1
+    raise ParameterError(f"y must hold class labels in {{-1, +1}} or {{0, 1}}; got the values "
+                         f"{values[:6].tolist()}{' ...' if values.size > 6 else ''}")
+
+
+def least_squares_from_data(A, b, n: int, *, partition: str = "iid", batch: int = 16, reg: float = 0.0,
+                            seed: Seed = 0) -> Objective:
+    """Least squares on the user's data, the rows split across n workers.
+
+    f_i(x) = 1/(2m) ||A_i x - b_i||^2 + reg/2 ||x||^2 on worker i's m rows (A_i, b_i);
+    stochastic gradients from minibatches of ``batch`` of the worker's rows drawn with
+    replacement (the draws of :func:`least_squares`).
+
+    Parameters
+    ----------
+    A : array_like, (rows, d)
+        The samples, one per row (finite).
+    b : array_like, (rows,)
+        The targets (finite).
+    n : int
+        Workers, 1 <= n <= rows. Every worker gets m = rows // n rows; the
+        rows % n rows left over (fewer than n) are left out, chosen by the seed.
+    partition : {"iid", "label"}
+        "iid": a seeded shuffle cut into n consecutive parts (every worker sees the
+        whole distribution); "label": the shuffled rows sorted by b, then cut
+        (contiguous ranges of the target per worker: strong heterogeneity). For one
+        seed both partitions keep the same rows, so f, x* and f* are the same and only
+        zeta2 and sigma2 differ.
+    batch : int
+        Minibatch size B >= 1.
+    reg : float
+        Ridge term >= 0.
+    seed : int or numpy.random.Generator
+        The shuffle.
+
+    Returns
+    -------
+    Objective
+        Constants computed from the data (``constants_kind`` "computed from data"):
+        L = max_i lambda_max(A_i^T A_i / m) + reg, mu = min_i lambda_min(A_i^T A_i / m)
+        + reg (each f_i is mu-strongly convex); x* minimizes the whole sum (its normal
+        equations (A^T A/(n m) + reg I) x = A^T b/(n m), solved by least squares on the
+        stacked rows for accuracy), f* = f(x*); zeta2 exact at x* (not uniform: the
+        workers' Hessians differ); sigma2 at x*, exact for minibatches drawn with
+        replacement.
+
+    Examples
+    --------
+    >>> rng = np.random.default_rng(0)
+    >>> A = rng.standard_normal((100, 3))
+    >>> b = A @ np.ones(3) + 0.1 * rng.standard_normal(100)
+    >>> f = least_squares_from_data(A, b, 4, partition="label")
+    >>> f.features.shape, f.labels.shape, bool(np.linalg.norm(f.grad(f.x_star)) < 1e-12)
+    ((100, 3), (4, 25), True)
+    >>> f.constants()["zeta2_uniform"], f.constants_kind
+    (False, 'computed from data')
+
+    References
+    ----------
+    The heterogeneity zeta2 and the variance sigma2 at x* are those of the convergence
+    bounds of :mod:`mixlab.theory.convergence`; the label split is the non-iid
+    partition of McMahan et al., "Communication-efficient learning of deep networks
+    from decentralized data", AISTATS 2017.
+    """
+    A, b = _data_arrays(A, b, "b")
+    batch = require_int("batch", batch, minimum=1)
+    reg = require_real("reg", reg, low=0)
+    features, labels, s = _partition(A, b, n, partition, seed)
+    n, (rows, d) = labels.shape[0], features.shape
+    low, high = _worker_curvatures(features, n)
+    stacked = np.vstack([features / math.sqrt(rows), math.sqrt(reg) * np.eye(d)])
+    x_star = np.linalg.lstsq(stacked, np.r_[labels.ravel() / math.sqrt(rows), np.zeros(d)], rcond=None)[0]
+    obj = Objective("least_squares_from_data", SQUARED, n, d, high + reg, low + reg, 0.0, 0.0, None, None, s,
+                    features=features, labels=labels, reg=reg, batch=batch, row_stride=rows // n,
+                    constants_kind="computed from data")
+    return _at_optimum(obj, x_star)
+
+
+def logistic_from_data(A, y, n: int, *, partition: str = "iid", batch: int = 8, reg: float = 1e-3,
+                       seed: Seed = 0) -> Objective:
+    """Regularized logistic regression on the user's data, the rows split across n workers.
+
+    f_i(x) = (1/m) sum_r log(1 + exp(-y_ir a_ir^T x)) + reg/2 ||x||^2 on worker i's m
+    rows; the split and the minibatch gradients are those of
+    :func:`least_squares_from_data` (``partition`` "label": most workers see one
+    class only).
+
+    Parameters
+    ----------
+    A : array_like, (rows, d)
+        The samples, one per row (finite). No intercept is added: append a column of
+        ones for one.
+    y : array_like, (rows,)
+        Class labels in {-1, +1}, or in {0, 1} (mapped 0 -> -1, 1 -> +1).
+    n, partition, batch, seed
+        As in :func:`least_squares_from_data`.
+    reg : float
+        Ridge term > 0 (x* exists even for separable data; mu = reg).
+
+    Returns
+    -------
+    Objective
+        Constants computed from the data: L = max_i lambda_max(A_i^T A_i / m)/4 + reg,
+        mu = reg; x* by Newton's method to ||grad f(x*)|| <= 1e-12 (refused if 100
+        steps do not get there), f* = f(x*); zeta2 exact at x* (not uniform);
+        sigma2 at x*, exact for minibatches drawn with replacement.
+
+    Examples
+    --------
+    >>> rng = np.random.default_rng(1)
+    >>> A = rng.standard_normal((60, 2))
+    >>> y = (A[:, 0] + 0.5 * rng.standard_normal(60) > 0).astype(float)      # {0, 1}
+    >>> iid, label = (logistic_from_data(A, y, 3, partition=p) for p in ("iid", "label"))
+    >>> bool(label.zeta2 > iid.zeta2), bool(abs(iid.f_star - label.f_star) < 1e-12)
+    (True, True)
+
+    References
+    ----------
+    As in :func:`least_squares_from_data`.
+    """
+    A, y = _data_arrays(A, y, "y")
+    y = _signed_labels(y)
+    batch = require_int("batch", batch, minimum=1)
+    reg = require_real("reg", reg, low=0, low_open=True)
+    features, labels, s = _partition(A, y, n, partition, seed)
+    n, d = labels.shape[0], features.shape[1]
+    obj = Objective("logistic_from_data", LOGISTIC, n, d, 0.25 * _worker_curvatures(features, n)[1] + reg, reg,
+                    0.0, 0.0, None, None, s, features=features, labels=labels, reg=reg, batch=batch,
+                    row_stride=features.shape[0] // n, constants_kind="computed from data")
+    x = _logistic_optimum(obj, DATA_NEWTON_TOL)
+    residual = float(np.linalg.norm(obj.grad(x)))
+    if residual > DATA_NEWTON_TOL:
+        raise ParameterError(f"Newton's method must reach ||grad f|| <= {DATA_NEWTON_TOL} in 100 steps; got "
+                             f"{residual:.3g} (a larger reg helps)")
+    return _at_optimum(obj, x)
+
+
+# ---- a user-supplied compiled loss -----------------------------------------------------------
+
+def _compile_user(name: str, fn, signature) -> None:
+    """Compile the user's function ``name`` for ``signature``, or refuse it."""
+    if not isinstance(fn, Dispatcher):
+        raise ParameterError(f"{name} must be a numba.njit function; got {type(fn).__name__}")
+    try:
+        fn.compile(signature)
+    except (NumbaError, TypeError) as exc:            # TypeError: a wrong number of arguments
+        reason = " ".join(str(exc).split())[:300]
+        typed = f"{name}({', '.join(map(str, signature.args))}) -> {signature.return_type}"
+        raise ParameterError(f"{name} must compile as {typed}; numba: {reason}") from None
+
+
+def custom_objective(n: int, d: int, grad, loss, *, L: float, mu: float = 0.0, zeta2: float | None = None,
+                     sigma2: float | None = None, x_star=None, f_star: float | None = None,
+                     data=None) -> Objective:
+    """An objective whose gradients and loss are the user's ``numba.njit`` functions.
+
+    The compiled engine calls them as first-class functions (no recompilation per
+    function: the kernels are compiled once for these signatures); the reference
+    engine calls their ``py_func``, so the two engines agree.
+
+    Parameters
+    ----------
+    n, d : int
+        Workers and model dimension.
+    grad : numba.njit function
+        ``grad(i, k, x, out, seed, data) -> None``: worker i's stochastic gradient
+        at x on its iteration k, written into ``out``. Types: i, k, seed int64; x, out
+        float64[::1] (C-contiguous, length d; x is read only); data float64[:, ::1].
+        ``seed`` is the run's seed: draw from :mod:`mixlab.kernels.counter_rng` keyed
+        by (seed, i, k) (e.g. ``uniform(seed, stream, (k * n + i) * B + b)``) to make
+        the run reproducible and the engines agree.
+    loss : numba.njit function
+        ``loss(x, out, data) -> float``: f(x) = (1/n) sum_i f_i(x), with grad f(x)
+        written into ``out`` (the trajectory records f(x-bar) - f* and
+        ||grad f(x-bar)||^2).
+    L : float
+        Every f_i is L-smooth (L > 0).
+    mu : float
+        Every f_i is mu-strongly convex (0 <= mu <= L; 0 claims no convexity).
+    zeta2, sigma2 : float or None
+        Bounds, at every x, on the heterogeneity (1/n) sum_i ||grad f_i(x) -
+        grad f(x)||^2 and on the variance of a worker's stochastic gradient; None:
+        not known (``constants()`` says ``zeta2_uniform`` / ``sigma2_uniform``
+        False), so a theorem that needs one refuses to judge a run
+        (:class:`~mixlab.errors.AssumptionError` from its bounded-heterogeneity or
+        uniform-variance assumption).
+    x_star : array_like (d,) or None
+        A minimizer of f, where known.
+    f_star : float or None
+        min f, where known (the recorded loss gap is f(x-bar) - f*, or f(x-bar)).
+    data : array_like, 2-D, or None
+        The arrays the functions read, passed as their last argument (default
+        empty): functions should not read global arrays, which numba would freeze
+        into their machine code.
+
+    Returns
+    -------
+    Objective
+        Kind ``CUSTOM``, ``constants_kind`` "declared": the declarations are its
+        constants, unchecked. It has no local gradients (``zeta2_of`` refuses).
+
+    Examples
+    --------
+    f_i(x) = ||x - c_i||^2 / 2 with c_i the rows of ``data``, and additive
+    Gaussian noise of variance 0.01 per coordinate:
+
+    >>> import numba
+    >>> from mixlab.kernels import counter_rng as crng
+    >>> @numba.njit
+    ... def grad(i, k, x, out, seed, data):
+    ...     n, d = data.shape
+    ...     for j in range(d):
+    ...         noise = crng.normal(seed, crng.NOISE, (k * n + i) * d + j)
+    ...         out[j] = x[j] - data[i, j] + 0.1 * noise
+    >>> @numba.njit
+    ... def loss(x, out, data):
+    ...     n, d = data.shape
+    ...     f = 0.0
+    ...     out[:] = 0.0
+    ...     for i in range(n):
+    ...         for j in range(d):
+    ...             f += 0.5 * (x[j] - data[i, j]) ** 2 / n
+    ...             out[j] += (x[j] - data[i, j]) / n
+    ...     return f
+    >>> c = np.array([[1.0, 0.0], [-1.0, 0.0], [0.0, 2.0], [0.0, -2.0]])
+    >>> f = custom_objective(4, 2, grad, loss, L=1.0, mu=1.0, zeta2=2.5, sigma2=0.02,
+    ...                      x_star=np.zeros(2), f_star=1.25, data=c)
+    >>> f.loss(np.zeros(2)), f.reference_loss(np.zeros(2))
+    (1.25, 1.25)
+    >>> custom_objective(4, 2, grad, loss, L=1.0).constants()["zeta2"] is None
+    True
+
+    References
+    ----------
+    Numba's first-class function types:
+    https://numba.readthedocs.io/en/stable/reference/types.html#functions
+    """
+    n = require_int("n", n, minimum=1)
+    d = require_int("d", d, minimum=1)
+    L, mu = _check_curvature(L, mu)
+    zeta2 = None if zeta2 is None else require_real("zeta2", zeta2, low=0)
+    sigma2 = None if sigma2 is None else require_real("sigma2", sigma2, low=0)
+    f_star = None if f_star is None else require_real("f_star", f_star)
+    if x_star is not None:
+        x_star = np.asarray(x_star, dtype=np.float64)
+        if x_star.shape != (d,):
+            raise ParameterError(f"x_star must have shape (d,) = ({d},); got {x_star.shape}")
+        require_finite("x_star", x_star)
+    data = np.zeros((0, 0)) if data is None else np.ascontiguousarray(data, dtype=np.float64)
+    if data.ndim != 2:
+        raise ParameterError(f"data must be a 2-D array (the functions' last argument); got shape {data.shape}")
+    _compile_user("grad", grad, GRAD_SIGNATURE)
+    _compile_user("loss", loss, LOSS_SIGNATURE)
+    return Objective("custom", CUSTOM, n, d, L, mu, zeta2, sigma2, x_star, f_star, None, features=data,
+                     constants_kind="declared", user_grad=grad, user_loss=loss)
+
+
 OBJECTIVES = {"quadratic": quadratic, "least_squares": least_squares, "logistic": logistic,
               "robust": robust, "heterogeneous_quadratic": heterogeneous_quadratic}
 
 
-#: Command-line names of objective parameters: --noise SIGMA2, --heterogeneity ZETA2.
-CLI_PARAMETERS = {"noise": "sigma2", "heterogeneity": "zeta2"}
+#: Objectives built from the user's data (A, b): name -> builder(A, b, n, **params).
+DATA_OBJECTIVES = {"least_squares": least_squares_from_data, "logistic": logistic_from_data}
 
 
-def objective_parameters(name: str) -> tuple[str, ...]:
-    """The keyword parameters of objective ``name`` (after n)."""
+#: Command-line names of objective parameters: --noise SIGMA2, --heterogeneity ZETA2,
+#: --partition (objectives from data).
+CLI_PARAMETERS = {"noise": "sigma2", "heterogeneity": "zeta2", "partition": "partition"}
+
+
+def objective_parameters(name: str, *, data: bool = False) -> tuple[str, ...]:
+    """The keyword parameters of objective ``name`` (after n), or of objective ``name``
+    from data (:data:`DATA_OBJECTIVES`, after A, b, n)."""
     import inspect
 
-    require_choice("objective", name, OBJECTIVES)
-    return tuple(p for p in inspect.signature(OBJECTIVES[name]).parameters if p != "n")
+    builders = DATA_OBJECTIVES if data else OBJECTIVES
+    require_choice("objective from data" if data else "objective", name, builders)
+    names = list(inspect.signature(builders[name]).parameters)
+    return tuple(names[names.index("n") + 1:])
 
 
-def make_objective(name: str, n: int, **params) -> Objective:
-    """Objective ``name`` on n workers; a parameter it does not take is refused by name.
+def make_objective(name: str, n: int, *, data: tuple | None = None, **params) -> Objective:
+    """Objective ``name`` on n workers, from the user's ``data`` (A, b) where given (see
+    :data:`DATA_OBJECTIVES`); a parameter it does not take is refused by name.
 
     >>> make_objective("quadratic", 4, d=2, sigma2=0.0).sigma2
     0.0
+    >>> A = np.random.default_rng(0).standard_normal((40, 3))
+    >>> make_objective("least_squares", 4, data=(A, A @ np.ones(3)), partition="label").name
+    'least_squares_from_data'
     """
-    takes = objective_parameters(name)
+    takes = objective_parameters(name, data=data is not None)
     refused = sorted(set(params) - set(takes))
     if refused:
         flags = {param: flag for flag, param in CLI_PARAMETERS.items()}
         named = ", ".join(f"{p} (--{flags[p]})" if p in flags else p for p in refused)
-        raise ParameterError(f"objective {name} does not take {named} (it takes: {', '.join(takes)})")
-    return OBJECTIVES[name](n, **params)
+        what = f"objective {name}" + (" from data" if data is not None else "")
+        raise ParameterError(f"{what} does not take {named} (it takes: {', '.join(takes)})")
+    if data is None:
+        return OBJECTIVES[name](n, **params)
+    return DATA_OBJECTIVES[name](*data, n, **params)

@@ -15,8 +15,20 @@ from __future__ import annotations
 import sys
 import time
 
+import numba
 import numpy as np
 import scipy.sparse as sp
+
+
+@numba.njit(cache=True)
+def _identity_grad(i, k, x, out, seed, data):
+    out[:] = x
+
+
+@numba.njit(cache=True)
+def _half_square(x, out, data):
+    out[:] = x
+    return 0.5 * (x @ x)
 
 
 def compile_all(*, progress: bool = True) -> float:
@@ -28,7 +40,7 @@ def compile_all(*, progress: bool = True) -> float:
     from mixlab.kernels.gossip_mc import GossipTopology, simulate_age
     from mixlab.kernels.group_averaging import group_average
     from mixlab.kernels.mixing import dense_mix, sparse_mix
-    from mixlab.kernels.objectives import OBJECTIVES, make_objective
+    from mixlab.kernels.objectives import OBJECTIVES, custom_objective, make_objective
     from mixlab.kernels.timing import TimingModel
     from mixlab.kernels.version_age_exact import node_ages
 
@@ -49,7 +61,11 @@ def compile_all(*, progress: bool = True) -> float:
             simulate(f, build(alg_name, n, **cls.example), 2, timing=timing)
         if progress:
             print(f"warmup: {name} ({time.perf_counter() - start:.0f} s)", file=sys.stderr, flush=True)
+    custom = custom_objective(n, 3, _identity_grad, _half_square, L=1.0)   # the user-function kind
+    for alg_name, cls in ALGORITHMS.items():
+        simulate(custom, build(alg_name, n, **cls.example), 2, timing=timing)
     simulate_gossip_learning(make_objective("quadratic", 4, d=2), duration=2.0)
+    simulate_gossip_learning(custom_objective(4, 2, _identity_grad, _half_square, L=1.0), duration=2.0)
     for source_is_user in (False, True):
         simulate_age(GossipTopology.complete_graph(4, 1.0, 1.0, source_is_user=source_is_user), events=2000)
     for estimator in ("version", "time"):

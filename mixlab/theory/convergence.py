@@ -111,9 +111,10 @@ _DOUBLY = Assumption("doubly stochastic mixing", lambda p: bool(p["doubly_stocha
                      "the mixing matrices are not doubly stochastic")
 _ZETA = Assumption("heterogeneity bounded at every averaged iterate",
                    lambda p: bool(p["zeta2_uniform"]) or bool(p.get("zeta2_along_path", False)),
-                   "zeta2 bounds the heterogeneity at x* only, not at every x (nor along the run's path)")
+                   "zeta2 is not declared or bounds the heterogeneity at x* only, not at every x "
+                   "(nor along the run's path)")
 _SIGMA = Assumption("uniform variance bound", lambda p: bool(p["sigma2_uniform"]),
-                    "sigma2 bounds the gradient variance at x* only, not at every x")
+                    "sigma2 is not declared or bounds the gradient variance at x* only, not at every x")
 _EACH_SC = Assumption("each f_i mu-strongly convex", lambda p: bool(p["each_strongly_convex"]) and p["mu"] > 0,
                       "the local objectives are not all mu-strongly convex (mu = {mu})")
 _ETA_SC = Assumption("eta <= 1/(4L)", lambda p: p["eta"] * p["L"] <= 0.25,

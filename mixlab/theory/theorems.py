@@ -82,7 +82,7 @@ class Theorem:
     def evaluate(self, **params) -> float:
         """The bound at ``params`` (after checking the assumptions)."""
         self.check_assumptions(**params)
-        missing = [s for s in self.symbols if s not in params]
+        missing = [s for s in self.symbols if params.get(s) is None]
         if missing:
             raise AssumptionError(f"{self.name}: the bound needs parameters {missing}")
         return float(self.bound.subs({sym: params[str(sym)] for sym in self.bound.free_symbols}).evalf(30))

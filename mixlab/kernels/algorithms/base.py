@@ -171,9 +171,10 @@ class RunState(NamedTuple):
 def gradients(obj, seed, t, Z, G):
     """G[i] = worker i's stochastic gradient at Z[i] on iteration t, workers in parallel
     (the parallel loop takes arrays, not tuples: ``obj`` is rebuilt inside it)."""
-    kind, hdiag, centers, noise_std, features, labels, reg, batch, f_star = obj
+    kind, hdiag, centers, noise_std, features, labels, reg, batch, f_star, row_stride, user_grad, user_loss = obj
     for i in numba.prange(Z.shape[0]):
-        arrays = ObjectiveArrays(kind, hdiag, centers, noise_std, features, labels, reg, batch, f_star)
+        arrays = ObjectiveArrays(kind, hdiag, centers, noise_std, features, labels, reg, batch, f_star,
+                                 row_stride, user_grad, user_loss)
         stochastic_grad(arrays, seed, i, t, Z[i], G[i])
 
 
