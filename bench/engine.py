@@ -7,8 +7,8 @@ T iterations on n workers is n * T / wall seconds. Measured on least squares
 S = 4, global average every tau = 8 iterations, wait avoidance on, CTA) and
 D-PSGD on the ring (Metropolis weights, CTA), for four implementations:
 
-- the Numba engine, ``simulate(..., engine="numba")``;
-- the NumPy reference engine, ``simulate(..., engine="reference")``, on fewer
+- the Numba engine, ``simulate(..., backend="numba")``;
+- the NumPy reference engine, ``simulate(..., backend="reference")``, on fewer
   iterations (it is slow; the rate is per worker-step, so it compares);
 - a naive per-worker Python loop as research code writes it: for every worker
   a NumPy minibatch gradient from its own ``np.random.default_rng``, then dense
@@ -61,7 +61,7 @@ from mixlab.kernels.objectives import least_squares
 from mixlab.theory.graphs import make_graph
 from mixlab.theory.groups import ButterflyGroups, group_matrix
 from mixlab.theory.weights import mixing_matrix
-from mixlab.validation.runner import build_algorithm
+from mixlab.runs import build_algorithm
 
 S, TAU, BATCH, LR = 4, 8, 16, 0.05
 #: iterations timed: the engine runs ``--steps``; the slow implementations at most these.
@@ -77,8 +77,8 @@ ALGORITHMS = {
 }
 
 
-def engine_run(objective, algorithm, steps: int, engine: str):
-    return simulate(objective, algorithm, steps, lr=LR, seed=0, record_every=steps, engine=engine)
+def engine_run(objective, algorithm, steps: int, backend: str):
+    return simulate(objective, algorithm, steps, lr=LR, seed=0, record_every=steps, backend=backend)
 
 
 def dense_mixing(name: str, n: int):
@@ -215,8 +215,8 @@ def print_table(r: dict) -> None:
     print("then, jax compiles); the first runs also checked that the numba and reference")
     print("trajectories agree (rtol 1e-10).")
     labels = {
-        "numba": 'simulate(engine="numba")',
-        "reference": 'simulate(engine="reference")  [NumPy]',
+        "numba": 'simulate(backend="numba")',
+        "reference": 'simulate(backend="reference")  [NumPy]',
         "naive": "naive per-worker loop + dense W @ X",
         "jax": f"jax.jit + lax.fori_loop  [jax {r['jax_version'] or '-'}]",
     }

@@ -40,8 +40,8 @@ import numpy as np
 
 from bench import common
 from bench.common import best_of
-from mixlab.kernels.gossip_mc import GossipTopology, simulate_age
-from mixlab.kernels.version_age_exact import MAX_NODES, node_ages
+from mixlab.kernels.gossip.monte_carlo import GossipTopology, simulate_age
+from mixlab.kernels.gossip.exact import MAX_NODES, node_ages
 from mixlab.theory.version_age import (EULER_GAMMA, complete_graph_age, harmonic, ring_age,
                                        user_staleness_complete)
 

@@ -35,8 +35,8 @@ import numpy as np
 
 from bench import common
 from bench.common import best_of
-from mixlab.kernels.group_averaging import group_average_numba, group_average_reference
-from mixlab.kernels.mixing import sparse_mix_numba, sparse_mix_reference
+from mixlab.kernels.averaging.group_averaging import group_average_numba, group_average_reference
+from mixlab.kernels.averaging.mixing import sparse_mix_numba, sparse_mix_reference
 from mixlab.theory.graphs import make_graph
 from mixlab.theory.groups import RandomGroups, group_matrix
 from mixlab.theory.weights import mixing_matrix

@@ -104,28 +104,21 @@ def cmd_schedule(args) -> int:
 
 
 def cmd_verify(args) -> int:
-    from mixlab.validation.age_checks import age_checks
-    from mixlab.validation.convergence_checks import convergence_checks
-    from mixlab.validation.engine_checks import engine_checks
-    from mixlab.validation.foundation import foundation_checks
-    from mixlab.validation.report import format_table, run_checks, write_json, write_report
+    from mixlab.validation.report import format_table
+    from mixlab.verify import verify
 
     size = "quick" if args.quick else "full" if args.full else "default"
-    results = run_checks(foundation_checks(size) + engine_checks(size) + convergence_checks(size)
-                         + age_checks(size))
+    results = verify(size, json=args.json, report=args.report)
     print(format_table(results))
-    if args.json:
-        write_json(args.json, results)
     if args.report:
-        path = write_report(args.report, results)
-        print(f"report: {path}", file=sys.stderr)
+        print(f"report: {args.report}/report.md", file=sys.stderr)
     return 0 if all(r.verdict == "pass" for r in results) else 1
 
 
 def cmd_run(args) -> int:
     from mixlab.kernels.progress import reporting_to, stderr_bar
     from mixlab.kernels.timing import TimingModel
-    from mixlab.validation.runner import run
+    from mixlab.runs import run
 
     timing = TimingModel(args.compute, stragglers=args.stragglers, persistent=args.persistent,
                          slowdown=args.slowdown, delay=args.delay)
@@ -139,7 +132,7 @@ def cmd_run(args) -> int:
                  if getattr(args, flag) is not None}
     data = None if args.data is None else load_arrays(args.data)
     kwargs = dict(workers=args.workers, steps=args.steps, dim=args.dim, lr=args.lr,
-                  lr_schedule=args.lr_schedule, seed=args.seed, engine=args.engine, timing=timing,
+                  lr_schedule=args.lr_schedule, seed=args.seed, backend=args.backend, timing=timing,
                   record_every=args.record_every, objective_params=objective, data=data, **options)
     show = sys.stderr.isatty() and not args.json
     if show:
@@ -162,11 +155,11 @@ def cmd_run(args) -> int:
 
 
 def cmd_age(args) -> int:
-    from mixlab.validation.age import age_report
+    from mixlab.age import age
 
     if args.rates is None and args.n is None:
         raise MixlabError("age needs -n N (or --rates PATH)")
-    out = age_report(topology=args.topology, n=args.n, rates_path=args.rates, model=args.model,
+    out = age(topology=args.topology, n=args.n, rates_path=args.rates, model=args.model,
                      mode=args.mode, gossip_rate=args.gossip_rate, update_rate=args.update_rate,
                      method=args.method, events=args.events, seed=args.seed)
     _print(out, args.json)
@@ -174,9 +167,9 @@ def cmd_age(args) -> int:
 
 
 def cmd_capacity(args) -> int:
-    from mixlab.validation.age import capacity_report
+    from mixlab.age import capacity
 
-    _print(capacity_report(args.n, args.target, args.update_rate, args.mode, measure=args.measure,
+    _print(capacity(args.n, args.target, args.update_rate, args.mode, measure=args.measure,
                            events=args.events, seed=args.seed), args.json)
     return 0
 
@@ -246,7 +239,8 @@ def build_parser() -> ArgumentParser:
     p.add_argument("--delay", type=float, default=0.0, help="straggler added delay")
     p.add_argument("--persistent", action="store_true", help="a fixed set of K stragglers")
     p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--engine", default="numba", choices=tuple(ENGINES))
+    p.add_argument("--backend", default="numba", choices=tuple(ENGINES),
+                   help="the engine: compiled (numba) or the NumPy specification (reference)")
     p.add_argument("--record-every", type=_positive_int, default=None, help="default: steps / 100")
     p.add_argument("--json", action="store_true", help="print one JSON object with the history")
     p.add_argument("--save", metavar="PATH", help="write the trajectory (.npz or .json)")

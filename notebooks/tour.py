@@ -21,15 +21,15 @@ import matplotlib.pyplot as plt
 import networkx as nx
 import numpy as np
 
-from mixlab.kernels.group_averaging import group_average
-from mixlab.kernels.mixing import sparse_mix
+from mixlab.kernels.averaging.group_averaging import group_average
+from mixlab.kernels.averaging.mixing import sparse_mix
 from mixlab.kernels.timing import TimingModel
 from mixlab.theory import graphs, spectral
 from mixlab.theory import theorems as thm
 from mixlab.theory import version_age as va
 from mixlab.theory.groups import ButterflyGroups
 from mixlab.theory.weights import mixing_matrix
-from mixlab.validation.runner import run
+from mixlab.runs import run
 
 # %% [markdown]
 # ## 1. Mixing matrices and the spectral gap
@@ -218,7 +218,7 @@ assert gamma.mean(axis=0).max() <= B < isolated.mean(axis=0).max() and best.eta 
 from mixlab.data import load_dataset
 from mixlab.kernels.engines import simulate
 from mixlab.kernels.objectives import logistic_from_data
-from mixlab.validation.runner import build_algorithm
+from mixlab.runs import build_algorithm
 
 A, b = load_dataset("breast_cancer")
 ring = build_algorithm("dpsgd", 8, topology="ring")

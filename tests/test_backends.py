@@ -11,9 +11,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from mixlab.errors import BackendUnavailableError, MatrixError, ParameterError
-from mixlab.kernels.backends import cuda_available
-from mixlab.kernels.group_averaging import group_average
-from mixlab.kernels.mixing import dense_mix, sparse_mix
+from mixlab.kernels.averaging.backends import cuda_available
+from mixlab.kernels.averaging.group_averaging import group_average
+from mixlab.kernels.averaging.mixing import dense_mix, sparse_mix
 from mixlab.testing.strategies import connected_graphs, doubly_stochastic_matrices, group_partitions
 from mixlab.theory.weights import mixing_matrix
 
@@ -90,7 +90,7 @@ def test_stale_members_contribute_their_stale_row_and_receive_the_result():
 
 
 def test_cuda_backend_without_gpu_raises_one_clear_error():
-    import mixlab.kernels.cuda_cores  # noqa: F401  (imports cleanly without a GPU)
+    import mixlab.kernels.averaging.cuda_cores  # noqa: F401  (imports cleanly without a GPU)
 
     if cuda_available():
         pytest.skip("a CUDA device or the simulator is present")

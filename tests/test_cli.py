@@ -169,7 +169,7 @@ def test_run_every_algorithm_and_save(tmp_path, capsys, algorithm, extra):
 
     path = tmp_path / f"{algorithm}.npz"
     out = run_json(capsys, *RUN, "--algorithm", algorithm, *extra, "--json", "--save", str(path),
-                   "--engine", "reference")
+                   "--backend", "reference")
     tr = Trajectory.load(path)
     assert tr.params["algorithm"] == algorithm == out["algorithm"]
     assert tr["loss_gap"].tolist() == out["history"]["loss_gap"]
@@ -180,7 +180,7 @@ def test_run_every_algorithm_and_save(tmp_path, capsys, algorithm, extra):
                                             (["--activation", "group", "--rule", "mean"], ("group", "mean"))])
 def test_run_wagma_activation_and_rule(capsys, extra, expected):
     out = run_json(capsys, *RUN, "--algorithm", "wagma", "--group-size", "4", *extra, "--json",
-                   "--engine", "reference")
+                   "--backend", "reference")
     assert (out["params"]["activation"], out["params"]["rule"]) == expected
 
 
@@ -215,9 +215,9 @@ def test_run_bad_arguments_exit_2(argv, match, tmp_path):
 
 def test_trajectory_json_round_trip(tmp_path):
     from mixlab.kernels.trajectory import Trajectory
-    from mixlab.validation.runner import run
+    from mixlab.runs import run
 
-    tr = run("dpsgd", "logistic", workers=8, steps=10, engine="reference")
+    tr = run("dpsgd", "logistic", workers=8, steps=10, backend="reference")
     tr.save(tmp_path / "t.json")
     back = Trajectory.load(tmp_path / "t.json")
     for m in tr.columns:

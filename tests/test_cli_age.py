@@ -7,7 +7,7 @@ import pytest
 
 from mixlab.errors import ParameterError
 from mixlab.theory import version_age as va
-from mixlab.validation.age import capacity_report
+from mixlab.age import capacity
 
 from test_cli import assert_cli_error, run_json
 from test_version_age import complete_rates
@@ -60,8 +60,8 @@ def test_capacity_json(capsys):
 
 @pytest.fixture(scope="module")
 def measured():
-    """capacity_report(n, s* = 1, measure=True), default events, seed 0."""
-    return {n: capacity_report(n, 1.0, measure=True) for n in (10, 100, 1000)}
+    """capacity(n, s* = 1, measure=True), default events, seed 0."""
+    return {n: capacity(n, 1.0, measure=True) for n in (10, 100, 1000)}
 
 
 def assert_within(out, run, expected, relative=None):
@@ -96,7 +96,7 @@ def test_owner_only_staleness_at_the_uniform_threshold_grows_with_n(measured):
 
 
 def test_capacity_measured_exchange_and_update_rate():
-    out = capacity_report(50, 1.5, update_rate=2.0, mode="exchange", measure=True, events=400_000, seed=1)
+    out = capacity(50, 1.5, update_rate=2.0, mode="exchange", measure=True, events=400_000, seed=1)
     assert_within(out, "uniform", 1.5, relative=0.05)      # the threshold accounts for the halving
     assert_within(out, "opportunistic", 1.5, relative=0.05)
     assert out["opportunistic_at_uniform_predicted"] == pytest.approx(2 * 1.5 * 49 / va.harmonic(49))
@@ -104,7 +104,7 @@ def test_capacity_measured_exchange_and_update_rate():
 
 
 def test_capacity_measured_is_reproducible():
-    runs = [capacity_report(100, 1.0, measure=True, events=200_000, seed=s) for s in (7, 7, 8)]
+    runs = [capacity(100, 1.0, measure=True, events=200_000, seed=s) for s in (7, 7, 8)]
     assert runs[0] == runs[1] != runs[2]
 
 
@@ -126,7 +126,7 @@ def test_capacity_measure_json(capsys):
                                           ({"seed": -1}, "seed must be >= 0, got -1")])
 def test_capacity_bad_measure_arguments(kwargs, match):
     with pytest.raises(ParameterError, match=match):
-        capacity_report(10, 1.0, measure=True, **kwargs)
+        capacity(10, 1.0, measure=True, **kwargs)
 
 
 @pytest.mark.parametrize("argv,match", [

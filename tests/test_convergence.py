@@ -11,7 +11,7 @@ from mixlab.theory import spectral
 from mixlab.theory.groups import ButterflyGroups
 from mixlab.errors import AssumptionError
 from mixlab.validation import convergence_checks as cc
-from mixlab.validation.runner import build_algorithm
+from mixlab.runs import build_algorithm
 from mixlab.validation.statistics import tolerance
 
 

@@ -18,8 +18,8 @@ from numba import cuda  # noqa: E402
 
 from mixlab.errors import ParameterError  # noqa: E402
 from mixlab.kernels import config  # noqa: E402
-from mixlab.kernels.group_averaging import group_average  # noqa: E402
-from mixlab.kernels.mixing import sparse_mix  # noqa: E402
+from mixlab.kernels.averaging.group_averaging import group_average  # noqa: E402
+from mixlab.kernels.averaging.mixing import sparse_mix  # noqa: E402
 from mixlab.theory.groups import ButterflyGroups  # noqa: E402
 
 

@@ -145,7 +145,7 @@ def shipped():
 def test_engines_agree_on_objectives_from_data(shipped, name, kind):
     f = shipped[kind]
     timing = TimingModel("shifted_exponential", shift=0.5, stragglers=3, slowdown=4.0, delay=0.1)
-    a, b = (simulate(f, ALGORITHMS[name](), 30, lr=0.5 / f.L, timing=timing, seed=11, record_every=7, engine=e)
+    a, b = (simulate(f, ALGORITHMS[name](), 30, lr=0.5 / f.L, timing=timing, seed=11, record_every=7, backend=e)
             for e in ("numba", "reference"))
     for m in b.columns:
         np.testing.assert_allclose(a[m], b[m], rtol=1e-10, atol=1e-13, err_msg=m)
@@ -163,7 +163,7 @@ def test_the_reference_engine_runs_objectives_from_data_without_compiled_code(sh
                        (timing, "straggler_mask")):
         monkeypatch.setattr(module, fn, refuse)
     f = shipped[kind]
-    tr = simulate(f, ALGORITHMS["dpsgd"](), 10, lr=0.5 / f.L, engine="reference")
+    tr = simulate(f, ALGORITHMS["dpsgd"](), 10, lr=0.5 / f.L, backend="reference")
     assert tr["loss_gap"][-1] < tr["loss_gap"][0]
 
 
@@ -248,11 +248,11 @@ def test_newton_that_does_not_converge_is_refused(monkeypatch):
 
 
 def test_the_runner_builds_from_data_and_refuses_a_dimension():
-    from mixlab.validation.runner import run
+    from mixlab.runs import run
 
     A, b = load_dataset("breast_cancer")
     tr = run("dpsgd", "logistic", workers=8, steps=20, data=(A, b), objective_params={"partition": "label"},
-             engine="reference")
+             backend="reference")
     assert tr.params["objective"] == "logistic_from_data" and tr.params["dim"] == 30
     with pytest.raises(ParameterError, match=r"dim does not apply to an objective from data \(d is the columns "
                                              r"of A\); got dim = 30"):

@@ -24,8 +24,8 @@ TIMINGS = {
 
 
 def compare(f, alg, timing, steps=30, **kw):
-    a = simulate(f, alg, steps, lr=0.2, timing=timing, seed=11, record_every=7, engine="numba", **kw)
-    b = simulate(f, alg, steps, lr=0.2, timing=timing, seed=11, record_every=7, engine="reference", **kw)
+    a = simulate(f, alg, steps, lr=0.2, timing=timing, seed=11, record_every=7, backend="numba", **kw)
+    b = simulate(f, alg, steps, lr=0.2, timing=timing, seed=11, record_every=7, backend="reference", **kw)
     for m in b.columns:
         np.testing.assert_allclose(a[m], b[m], rtol=1e-10, atol=1e-13, err_msg=m)
     return a

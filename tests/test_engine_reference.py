@@ -28,9 +28,9 @@ def butterfly(n, S, **kw):
     return al.WAGMA(groups=np.stack([sched.groups(t) for t in range(sched.period)]), **kw)
 
 
-def run(alg, f=None, engine="reference", **kw):
+def run(alg, f=None, backend="reference", **kw):
     f = f or least_squares(N, D, batch=2, seed=3)
-    return simulate(f, alg, kw.pop("steps", T), lr=kw.pop("lr", 0.2), engine=engine, seed=5, **kw)
+    return simulate(f, alg, kw.pop("steps", T), lr=kw.pop("lr", 0.2), backend=backend, seed=5, **kw)
 
 
 def assert_same(a, b, metrics=("loss_gap", "grad_norm_sq", "consensus")):
@@ -91,7 +91,7 @@ def test_mixing_preserves_the_mean_of_models():
     f = quadratic(N, D, sigma2=0.0, zeta2=0.0, seed=1)   # all gradients equal at equal models
     x0 = np.arange(D, dtype=float)
     for alg in (al.DPSGD(mixing=(mixing_matrix(ring(N)),)), butterfly(N, 4, rule="self_weighted", sync_period=5)):
-        tr = simulate(f, alg, 1, lr=1e-300, engine="reference", x0=x0)
+        tr = simulate(f, alg, 1, lr=1e-300, backend="reference", x0=x0)
         assert tr["consensus"][-1] == pytest.approx(0, abs=1e-24)
 
 
@@ -111,7 +111,7 @@ def test_push_sum_weights_sum_to_n_and_debias():
         w = mats[t % 3] @ w
         assert w.sum() == pytest.approx(N, rel=1e-13)
     assert not np.allclose(w, 1)
-    tr = simulate(f, alg, 400, lr=0.3, engine="reference")
+    tr = simulate(f, alg, 400, lr=0.3, backend="reference")
     assert tr["loss_gap"][-1] < 1e-3 * tr["loss_gap"][0]
     assert tr["consensus"][-1] < 1e-3 * max(tr["consensus"])
 
@@ -124,7 +124,7 @@ ALGORITHMS = {name: (lambda name=name, cls=cls: al.build(name, N, **cls.example)
 @pytest.mark.parametrize("name", ALGORITHMS)
 def test_every_algorithm_converges_on_the_strongly_convex_quadratic(name):
     f = quadratic(N, D, sigma2=1e-4, zeta2=0.5, seed=4)
-    tr = simulate(f, ALGORITHMS[name](), 300, lr=0.5 / f.L, engine="reference", record_every=50)
+    tr = simulate(f, ALGORITHMS[name](), 300, lr=0.5 / f.L, backend="reference", record_every=50)
     assert tr["loss_gap"][-1] < 0.05 * tr["loss_gap"][0]
     assert len(tr) == 7 and tr["step"][0] == 0 and tr["step"][-1] == 300
 
@@ -155,7 +155,7 @@ def test_same_seed_same_trajectory(name):
     (lambda: run(al.SGP(mixing=(np.full((N, N), 2 / N),), order="atc")), r"column-stochastic"),
     (lambda: run(al.AllreduceSGD(), timing=TimingModel(stragglers=20)), r"stragglers must be <= n = 16, got 20"),
     (lambda: run(al.AllreduceSGD(), steps=0), r"steps must be >= 1, got 0"),
-    (lambda: run(al.AllreduceSGD(), engine="gpu"), r"unknown engine 'gpu'; valid: numba, reference"),
+    (lambda: run(al.AllreduceSGD(), backend="gpu"), r"unknown backend 'gpu'; valid: numba, reference"),
     (lambda: run(al.ADPSGD(indptr=np.zeros(17, np.int64), indices=np.zeros(0, np.int64))), r"at least one neighbour"),
 ])
 def test_bad_run_input(call, match):
@@ -176,9 +176,9 @@ def test_an_engine_refuses_an_algorithm_it_does_not_implement():
             st.X = st.X / 2
 
     f = quadratic(N, D, seed=0)
-    assert simulate(f, Halving(), 3, x0=np.ones(D), engine="reference")["loss_gap"].size == 4
+    assert simulate(f, Halving(), 3, x0=np.ones(D), backend="reference")["loss_gap"].size == 4
     with pytest.raises(ParameterError, match="engine 'numba' does not implement algorithm 'halving'"):
-        simulate(f, Halving(), 3, engine="numba")
+        simulate(f, Halving(), 3, backend="numba")
 
 
 @pytest.mark.parametrize("name,options,match", [

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from mixlab.errors import ParameterError
-from mixlab.kernels.gossip_learning import simulate_gossip_learning
+from mixlab.kernels.gossip.learning import simulate_gossip_learning
 from mixlab.kernels.objectives import least_squares, quadratic
 from mixlab.theory import version_age as va
 

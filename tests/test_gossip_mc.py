@@ -5,8 +5,8 @@ import numpy as np
 import pytest
 
 from mixlab.errors import ParameterError
-from mixlab.kernels.gossip_mc import GossipTopology, simulate_age
-from mixlab.kernels.version_age_exact import node_ages
+from mixlab.kernels.gossip.monte_carlo import GossipTopology, simulate_age
+from mixlab.kernels.gossip.exact import node_ages
 from mixlab.theory import version_age as va
 
 from test_version_age import complete_rates, ring_rates, user_rates
@@ -87,7 +87,7 @@ def test_short_runs_warn_that_the_estimate_may_not_be_stationary():
 
 
 def test_alias_table_draws_with_the_given_weights():
-    from mixlab.kernels.gossip_mc import _pick_alias, alias_table
+    from mixlab.kernels.gossip.monte_carlo import _pick_alias, alias_table
 
     w = np.array([0.5, 3.0, 1.0, 0.0, 2.5])
     prob, alias = alias_table(w)
@@ -117,7 +117,7 @@ def test_bad_monte_carlo_input(call, match):
         call()
 
 
-# The time-age estimator: u x time average of t - tau_j (see mixlab.kernels.gossip_mc).
+# The time-age estimator: u x time average of t - tau_j (see mixlab.kernels.gossip.monte_carlo).
 
 Z_TIME = 4.5
 
@@ -156,7 +156,7 @@ def test_time_estimator_matches_exact_on_the_complete_graph(model, mode):
 def test_time_estimator_matches_exact_per_node_on_a_small_graph(mode):
     """Explicit contacts (asymmetric, the source reaching two nodes; in exchange mode the
     nodes' contacts of the source count) against the subset recursion, node by node."""
-    from mixlab.validation.age import push_rates
+    from mixlab.age import push_rates
 
     rng = np.random.default_rng(5)
     n = 6

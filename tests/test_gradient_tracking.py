@@ -15,9 +15,9 @@ from mixlab.kernels.objectives import heterogeneous_quadratic
 N, D = 8, 4
 
 
-def runs(zeta2, steps=600, lr=0.1, engine="numba"):
+def runs(zeta2, steps=600, lr=0.1, backend="numba"):
     f = heterogeneous_quadratic(N, D, zeta2=zeta2, sigma2=0.0, seed=5)
-    return {name: simulate(f, build(name, N), steps, lr=lr, record_every=50, engine=engine)
+    return {name: simulate(f, build(name, N), steps, lr=lr, record_every=50, backend=backend)
             for name in ("gradient_tracking", "dpsgd")}
 
 

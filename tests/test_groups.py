@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from mixlab.errors import ParameterError
-from mixlab.kernels.group_averaging import group_average
+from mixlab.kernels.averaging.group_averaging import group_average
 from mixlab.theory import spectral
 from mixlab.theory.groups import ButterflyGroups, RandomGroups, group_matrix
 from mixlab.theory.schedules import FixedMixing, OnePeerExponential

@@ -10,8 +10,8 @@ import pytest
 from mixlab.cli import main
 from mixlab.kernels import objectives as ob
 from mixlab.kernels.engines import simulate
-from mixlab.kernels.gossip_learning import simulate_gossip_learning
-from mixlab.validation.runner import build_algorithm
+from mixlab.kernels.gossip.learning import simulate_gossip_learning
+from mixlab.runs import build_algorithm
 
 
 @pytest.mark.parametrize("n,d,mu", [(6, 5, 0.1), (5, 1, 0.2), (3, 4, 0.0)])
@@ -76,8 +76,8 @@ def test_compiled_gradient_matches_reference():
 def test_engines_agree(order):
     f = ob.heterogeneous_quadratic(8, 4, zeta2=1.0, sigma2=0.5, seed=1)
     alg = build_algorithm("dpsgd", 8, topology="ring", order=order)
-    a = simulate(f, alg, 25, lr=0.2, seed=5, engine="numba", record_every=5)
-    b = simulate(f, alg, 25, lr=0.2, seed=5, engine="reference", record_every=5)
+    a = simulate(f, alg, 25, lr=0.2, seed=5, backend="numba", record_every=5)
+    b = simulate(f, alg, 25, lr=0.2, seed=5, backend="reference", record_every=5)
     for col in ("loss_gap", "grad_norm_sq", "consensus"):
         np.testing.assert_allclose(a[col], b[col], rtol=1e-10, err_msg=col)
     assert a["loss_gap"][-1] < 0.1 * a["loss_gap"][0]

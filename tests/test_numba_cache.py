@@ -48,7 +48,7 @@ def test_the_cache_is_keyed_by_the_kernel_sources_whatever_the_import_order(tmp_
     XDG_CACHE_HOME/mixlab/numba/<hash of the kernel sources>."""
     env = {k: v for k, v in os.environ.items() if k != "NUMBA_CACHE_DIR"}
     env["XDG_CACHE_HOME"] = str(tmp_path)
-    code = ("import numba, numpy as np; from mixlab.kernels.mixing import sparse_mix; "
+    code = ("import numba, numpy as np; from mixlab.kernels.averaging.mixing import sparse_mix; "
             "import scipy.sparse as sp; print(sparse_mix(sp.identity(3, format='csr'), np.ones((3, 2))).sum())")
     out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "6.0"

@@ -258,7 +258,7 @@ def test_custom_objective_runs_on_both_engines_alike():
     timing = TimingModel("exponential", stragglers=2, slowdown=2.0)
     for name, options in (("dpsgd", {"topology": "ring"}), ("adpsgd", {}), ("allreduce", {})):
         alg = build(name, 8, **options)
-        a, b = (simulate(f, alg, 25, lr=0.3, timing=timing, seed=2, record_every=5, engine=e)
+        a, b = (simulate(f, alg, 25, lr=0.3, timing=timing, seed=2, record_every=5, backend=e)
                 for e in ("numba", "reference"))
         for m in b.columns:
             np.testing.assert_allclose(a[m], b[m], rtol=1e-10, atol=1e-13, err_msg=f"{name}: {m}")
@@ -283,11 +283,11 @@ def test_a_convergence_theorem_refuses_a_run_of_a_custom_objective_without_zeta2
     from mixlab.theory import convergence as cv
     from mixlab.errors import AssumptionError
     from mixlab.validation.convergence_checks import theorem_params
-    from mixlab.validation.runner import build_algorithm
+    from mixlab.runs import build_algorithm
 
     alg = build_algorithm("dpsgd", 8, topology="ring")
     f, c = shifted(mu=1.0, sigma2=0.03)
-    measured = simulate(f, alg, 30, lr=0.1, engine="reference")["consensus"].max()
+    measured = simulate(f, alg, 30, lr=0.1, backend="reference")["consensus"].max()
     with pytest.raises(AssumptionError, match=r"assumption 'heterogeneity bounded at every averaged iterate' "
                                               r"fails: zeta2 is not declared"):
         cv.DPSGD_CONSENSUS.check(measured, **theorem_params(f, alg, 30, 0.1))

@@ -10,7 +10,7 @@ from mixlab.theory import theorems as thm
 from mixlab.theory.second_moment import predict
 from mixlab.validation.engine_checks import second_moment
 from mixlab.theory.schedules import mixing_period
-from mixlab.validation.runner import build_algorithm
+from mixlab.runs import build_algorithm
 from mixlab.validation.statistics import tolerance
 
 N, D, T, R = 16, 4, 30, 300

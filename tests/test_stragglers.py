@@ -21,28 +21,28 @@ def wagma(n=N, s=S, tau=TAU, **kw):
     return al.WAGMA(groups=np.stack([sched.groups(t) for t in range(sched.period)]), sync_period=tau, **kw)
 
 
-def sim(alg, timing, steps=200, engine="reference", n=N):
+def sim(alg, timing, steps=200, backend="reference", n=N):
     return simulate(quadratic(n, 4, seed=0), alg, steps, lr=0.1, timing=timing, seed=3,
-                    record_every=steps // 4, engine=engine)
+                    record_every=steps // 4, backend=backend)
 
 
-@pytest.mark.parametrize("engine", ["reference", "numba"])
-def test_random_stragglers_wagma_is_much_faster_than_allreduce(engine):
+@pytest.mark.parametrize("backend", ["reference", "numba"])
+def test_random_stragglers_wagma_is_much_faster_than_allreduce(backend):
     """64 workers, 2 random stragglers per iteration slowed 5x (as in the reference
     experiments), S = 4, tau = 8: at least 1.8x less simulated time, staleness <= tau."""
     timing = TimingModel(stragglers=2, slowdown=5.0)
-    w, a = sim(wagma(), timing, engine=engine), sim(al.AllreduceSGD(), timing, engine=engine)
+    w, a = sim(wagma(), timing, backend=backend), sim(al.AllreduceSGD(), timing, backend=backend)
     assert a["sim_time"][-1] >= 1.8 * w["sim_time"][-1]
     assert 0 < w["staleness_max"].max() <= TAU
     assert w["loss_gap"][-1] < 0.1 * w["loss_gap"][0]
 
 
-@pytest.mark.parametrize("engine", ["reference", "numba"])
-def test_persistent_straggler_sets_the_pace_of_wagma(engine):
+@pytest.mark.parametrize("backend", ["reference", "numba"])
+def test_persistent_straggler_sets_the_pace_of_wagma(backend):
     """One fixed worker slowed 5x: the global average every tau iterations waits for
     it, so WAGMA's long-run time per iteration is the straggler's (within 10%)."""
     timing = TimingModel(stragglers=1, persistent=True, slowdown=5.0)
-    tr = sim(wagma(), timing, steps=400, engine=engine)
+    tr = sim(wagma(), timing, steps=400, backend=backend)
     per_iteration = np.diff(tr["sim_time"][1:]) / np.diff(tr["step"][1:])
     assert per_iteration == pytest.approx(5.0, rel=0.10)
 
@@ -56,7 +56,7 @@ def test_wagma_staleness_never_exceeds_tau(dist, scale, k, persistent, slowdown,
     timing = TimingModel(dist, scale=scale, shift=scale / 2, stragglers=k, persistent=persistent,
                          slowdown=slowdown, delay=delay, alpha=alpha)
     tr = simulate(quadratic(16, 2, seed=1), wagma(16, 2, tau, activation=activation), 40, lr=0.05,
-                  timing=timing, seed=7, engine="reference")
+                  timing=timing, seed=7, backend="reference")
     assert tr["staleness_max"].max() <= tau - 1
 
 
@@ -89,8 +89,8 @@ def test_global_activation_is_staler_than_group_activation(monkeypatch):
     assert (s_glob > 0).sum() > (s_group > 0).sum() + 2000
 
 
-@pytest.mark.parametrize("engine", ["reference", "numba"])
-def test_global_activation_by_hand(engine):
+@pytest.mark.parametrize("backend", ["reference", "numba"])
+def test_global_activation_by_hand(backend):
     """n = 4, S = 2 (groups {0,1},{2,3} then {0,2},{1,3}), compute time 1, one worker
     delayed by 1 per iteration (seed 2: worker 0 at t = 0, worker 2 at t = 1),
     alpha = 1/8, beta = 0, so allreduce_cost(2) = 1/4.
@@ -106,7 +106,7 @@ def test_global_activation_by_hand(engine):
     expected = {"group": ([0, 0.25, 0.25], [0, 2.0, 3.25]), "global": ([0, 0.25, 0.5], [0, 2.0, 3.5])}
     for activation, (stale_mean, sim_time) in expected.items():
         tr = simulate(quadratic(4, 2, seed=0), wagma(4, 2, activation=activation), 2, lr=0.1,
-                      timing=timing, seed=2, engine=engine)
+                      timing=timing, seed=2, backend=backend)
         assert tr["staleness_mean"].tolist() == stale_mean, activation
         assert tr["staleness_max"].tolist() == [0, 1, 1], activation
         assert tr["sim_time"].tolist() == sim_time, activation

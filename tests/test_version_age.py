@@ -8,7 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from mixlab.errors import ParameterError
-from mixlab.kernels.version_age_exact import MAX_NODES, node_ages, subset_ages_numba, subset_ages_reference
+from mixlab.kernels.gossip.exact import MAX_NODES, node_ages, subset_ages_numba, subset_ages_reference
 from mixlab.theory import version_age as va
 
 

@@ -36,13 +36,13 @@ def compile_all(*, progress: bool = True) -> float:
     both); returns the seconds taken."""
     from mixlab.kernels.algorithms import ALGORITHMS, build
     from mixlab.kernels.engines import simulate
-    from mixlab.kernels.gossip_learning import simulate_gossip_learning
-    from mixlab.kernels.gossip_mc import GossipTopology, simulate_age
-    from mixlab.kernels.group_averaging import group_average
-    from mixlab.kernels.mixing import dense_mix, sparse_mix
+    from mixlab.kernels.gossip.learning import simulate_gossip_learning
+    from mixlab.kernels.gossip.monte_carlo import GossipTopology, simulate_age
+    from mixlab.kernels.averaging.group_averaging import group_average
+    from mixlab.kernels.averaging.mixing import dense_mix, sparse_mix
     from mixlab.kernels.objectives import OBJECTIVES, custom_objective, make_objective
     from mixlab.kernels.timing import TimingModel
-    from mixlab.kernels.version_age_exact import node_ages
+    from mixlab.kernels.gossip.exact import node_ages
 
     start = time.perf_counter()
     n = 16

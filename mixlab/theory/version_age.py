@@ -10,7 +10,7 @@ freshest node of S is
     v_S = (lambda_e + sum_{i in N(S)} lambda_i(S) v_{S+i}) / (lambda_0(S) + sum_{i in N(S)} lambda_i(S)),
 
 v_N = lambda_e / lambda_0(N). The general solver over all subsets is compute and
-lives in :mod:`mixlab.kernels.version_age_exact`; here symmetry reduces it to n
+lives in :mod:`mixlab.kernels.gossip.exact`; here symmetry reduces it to n
 unknowns (v depends on |S| on the complete graph, only arcs occur on the ring):
 
 - complete graph, lambda_0j = lambda/n, lambda_ij = lambda/(n-1);

@@ -19,14 +19,14 @@ from functools import lru_cache
 
 import numpy as np
 
-from mixlab.kernels.gossip_learning import simulate_gossip_learning
-from mixlab.kernels.gossip_mc import GossipTopology, simulate_age
+from mixlab.kernels.gossip.learning import simulate_gossip_learning
+from mixlab.kernels.gossip.monte_carlo import GossipTopology, simulate_age
 from mixlab.kernels.objectives import quadratic
-from mixlab.kernels.version_age_exact import node_ages
+from mixlab.kernels.gossip.exact import node_ages
 from mixlab.theory import theorems as thm
 from mixlab.theory import version_age as va
 from mixlab.theory.graphs import make_graph
-from mixlab.validation.age import capacity_report, contact_matrix, push_rates
+from mixlab.age import capacity, contact_matrix, push_rates
 from mixlab.validation.checks import Check, CheckBase, Control, TheoremCheck
 from mixlab.validation.statistics import Estimate
 
@@ -74,7 +74,7 @@ def mc_vs_exact(topology: str, n: int, model: str, events: int, claimed: str | N
 
 @lru_cache(maxsize=8)
 def _capacity(n: int, target: float) -> dict:
-    return capacity_report(n, target, measure=True)
+    return capacity(n, target, measure=True)
 
 
 def _measured(report: dict, name: str) -> Estimate:

@@ -4,7 +4,7 @@ A control runs one of these while the statement keeps the constants claimed
 for the intact algorithm (the ring's rho, the butterfly's S, local SGD's H),
 and must then fail.
 
->>> from mixlab.validation.runner import build_algorithm
+>>> from mixlab.runs import build_algorithm
 >>> alg = singleton_groups(build_algorithm("wagma", 16, group_size=4, sync_period=8))
 >>> alg.groups.shape, alg.sync_period
 ((1, 16, 1), 8)

@@ -41,7 +41,7 @@ from mixlab.theory import convergence as cv
 from mixlab.theory import spectral
 from mixlab.validation import controls
 from mixlab.validation.checks import Check, CheckBase, Control, TheoremCheck
-from mixlab.validation.runner import build_algorithm
+from mixlab.runs import build_algorithm
 from mixlab.validation.statistics import mean_estimate, worst_mean
 
 DIM = 4

@@ -23,7 +23,7 @@ from mixlab.theory import theorems as thm
 from mixlab.validation import controls
 from mixlab.validation.checks import Check, CheckBase, Control, TheoremCheck
 from mixlab.validation.statistics import mean_estimate
-from mixlab.validation.runner import build_algorithm
+from mixlab.runs import build_algorithm
 
 WAGMA_SOURCE = "Li et al., WAGMA-SGD, IEEE TPDS 2021"
 DESIGN = "docs/design.md: update orders"
@@ -44,8 +44,8 @@ def wagma_equals_allreduce(n: int, steps: int, order: str = "atc") -> tuple[floa
     f = least_squares(n, 8, batch=4, seed=1)
     wagma = build_algorithm("wagma", n, group_size=n, sync_period=steps + 1, order=order, momentum=0.9,
                             rule="mean")
-    a = simulate(f, wagma, steps, lr=0.1, seed=2, engine="numba")
-    b = simulate(f, AllreduceSGD(momentum=0.9), steps, lr=0.1, seed=2, engine="numba")
+    a = simulate(f, wagma, steps, lr=0.1, seed=2, backend="numba")
+    b = simulate(f, AllreduceSGD(momentum=0.9), steps, lr=0.1, seed=2, backend="numba")
     drift = float(max(a["consensus"].max(), b["consensus"].max()))
     return max(drift, _max_rel_diff(a, b, ("loss_gap", "grad_norm_sq"))), 0.0
 
@@ -55,8 +55,8 @@ def engines_agree(n: int, steps: int, activation: str) -> tuple[float, float]:
     f = least_squares(n, 8, batch=4, seed=3)
     alg = build_algorithm("wagma", n, group_size=4, sync_period=4, activation=activation)
     timing = TimingModel("exponential", stragglers=2, slowdown=5.0)
-    a = simulate(f, alg, steps, lr=0.1, timing=timing, seed=4, engine="numba")
-    b = simulate(f, alg, steps, lr=0.1, timing=timing, seed=4, engine="reference")
+    a = simulate(f, alg, steps, lr=0.1, timing=timing, seed=4, backend="numba")
+    b = simulate(f, alg, steps, lr=0.1, timing=timing, seed=4, backend="reference")
     return _max_rel_diff(a, b), 0.0
 
 

@@ -21,13 +21,13 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
 from mixlab.io import atomic_write_bytes  # noqa: E402
-from mixlab.kernels.gossip_mc import GossipTopology, simulate_age  # noqa: E402
-from mixlab.kernels.mixing import sparse_mix  # noqa: E402
+from mixlab.kernels.gossip.monte_carlo import GossipTopology, simulate_age  # noqa: E402
+from mixlab.kernels.averaging.mixing import sparse_mix  # noqa: E402
 from mixlab.kernels.timing import TimingModel  # noqa: E402
 from mixlab.theory import graphs, spectral  # noqa: E402
 from mixlab.theory import version_age as va  # noqa: E402
 from mixlab.theory.weights import mixing_matrix  # noqa: E402
-from mixlab.validation.runner import run  # noqa: E402
+from mixlab.runs import run  # noqa: E402
 
 
 def _save(fig, path: Path) -> Path:

@@ -17,8 +17,8 @@ import math
 import networkx as nx
 import numpy as np
 
-from mixlab.kernels.group_averaging import group_average
-from mixlab.kernels.mixing import sparse_mix
+from mixlab.kernels.averaging.group_averaging import group_average
+from mixlab.kernels.averaging.mixing import sparse_mix
 from mixlab.theory import graphs, spectral
 from mixlab.theory import pairwise_gossip as pg
 from mixlab.theory.groups import ButterflyGroups, RandomGroups

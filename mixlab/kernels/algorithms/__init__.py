@@ -22,8 +22,14 @@ for _module in pkgutil.iter_modules(__path__):
     if _module.name != "base":
         importlib.import_module(f"{__name__}.{_module.name}")
 
-#: every registered algorithm class is also an attribute of the package
-globals().update({cls.__name__: cls for cls in ALGORITHMS.values()})
 
-__all__ = ["ALGORITHMS", "OPTIONS", "Algorithm", "Option", "build", "register",
-           *(cls.__name__ for cls in ALGORITHMS.values())]
+
+def __getattr__(name: str) -> type[Algorithm]:
+    """Every registered algorithm class is also an attribute of the package (``WAGMA``, ...)."""
+    for cls in ALGORITHMS.values():
+        if cls.__name__ == name:
+            return cls
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+__all__ = ["ALGORITHMS", "OPTIONS", "Algorithm", "Option", "build", "register"]

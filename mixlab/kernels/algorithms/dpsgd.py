@@ -17,7 +17,7 @@ from mixlab.kernels.algorithms.base import (Algorithm, axpy_into, gradients, loc
                                             local_updates_np, neighbourhood_clocks,
                                             neighbourhood_clocks_np, register)
 from mixlab.kernels.config import NUMBA_JIT
-from mixlab.kernels.mixing import sparse_mix_numba
+from mixlab.kernels.averaging.mixing import sparse_mix_numba
 
 
 class MixingParams(NamedTuple):

@@ -27,7 +27,7 @@ from mixlab.kernels.algorithms.base import (axpy_into, gradients, neighbourhood_
                                             neighbourhood_clocks_np, register)
 from mixlab.kernels.algorithms.dpsgd import DPSGD, stacked_csr
 from mixlab.kernels.config import NUMBA_JIT
-from mixlab.kernels.mixing import sparse_mix_numba
+from mixlab.kernels.averaging.mixing import sparse_mix_numba
 
 
 class TrackingParams(NamedTuple):

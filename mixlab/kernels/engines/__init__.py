@@ -5,7 +5,7 @@ and :func:`simulate`, which runs an algorithm on an objective through one.
 >>> from mixlab.kernels.objectives import quadratic
 >>> from mixlab.kernels.algorithms.allreduce import AllreduceSGD
 >>> f = quadratic(8, 4, sigma2=0.0, seed=0)    # no noise: gradient descent on x-bar
->>> tr = simulate(f, AllreduceSGD(), 100, lr=0.5, engine="reference")
+>>> tr = simulate(f, AllreduceSGD(), 100, lr=0.5, backend="reference")
 >>> bool(tr["loss_gap"][-1] < 1e-3 * tr["loss_gap"][0])
 True
 """
@@ -42,22 +42,23 @@ def _step_sizes(lr, steps: int) -> np.ndarray:
 
 
 def simulate(objective, algorithm, steps: int, *, lr=0.1, timing: TimingModel | None = None,
-             seed: int = 0, record_every: int = 1, x0=None, engine: str = "numba") -> Trajectory:
+             seed: int = 0, record_every: int = 1, x0=None, backend: str = "numba") -> Trajectory:
     """Run ``algorithm`` for ``steps`` iterations (AD-PSGD: every worker does ``steps``).
 
     ``lr``: a step size or an array of per-iteration step sizes; ``seed``: the
     run's draws (gradient noise, minibatches, compute times, peers); ``x0``:
-    the common initial model (default 0); ``engine``: a name in :data:`ENGINES`.
+    the common initial model (default 0); ``backend``: the engine that runs it, a name in
+    :data:`ENGINES` (the same keyword chooses the implementation of every kernel).
     """
-    require_choice("engine", engine, ENGINES)
+    require_choice("backend", backend, ENGINES)
     steps = require_int("steps", steps, minimum=1)
     record_every = require_int("record_every", record_every, minimum=1)
     seed = require_int("seed", seed, minimum=0)
     timing = TimingModel() if timing is None else timing
     n, d = objective.n, objective.d
-    runner = ENGINES[engine]
+    runner = ENGINES[backend]
     if not runner.supports(algorithm):
-        raise unsupported(engine, algorithm.name)
+        raise unsupported(backend, algorithm.name)
     algorithm.check_workers(n)
     timing.check_workers(n)
     eta = _step_sizes(lr, steps)
@@ -68,7 +69,7 @@ def simulate(objective, algorithm, steps: int, *, lr=0.1, timing: TimingModel | 
     columns = runner.run(objective, algorithm, steps, eta, timing, seed, record_every, np.tile(x0, (n, 1)))
     params = {**algorithm.params(), "objective": objective.name, "workers": n, "dim": d,
               "steps": steps, "lr": float(eta[0]), "lr_schedule_final": float(eta[-1]),
-              "seed": seed, "engine": engine, "record_every": record_every, "timing": timing.as_dict()}
+              "seed": seed, "backend": backend, "record_every": record_every, "timing": timing.as_dict()}
     return Trajectory(columns, params, objective.constants())
 
 

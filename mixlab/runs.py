@@ -1,6 +1,6 @@
 """Build a run from names (objective, algorithm and its options) and simulate it.
 
->>> tr = run("wagma", "quadratic", workers=16, steps=50, group_size=4, engine="reference")
+>>> tr = run("wagma", "quadratic", workers=16, steps=50, group_size=4, backend="reference")
 >>> tr.params["algorithm"], tr.params["group_size"], len(tr)
 ('wagma', 4, 51)
 """
@@ -19,7 +19,7 @@ __all__ = ["build_algorithm", "run"]
 
 
 def run(algorithm: str, objective: str, *, workers: int, steps: int, dim: int | None = None, lr: float = 0.1,
-        lr_schedule: str = "constant", seed: int = 0, engine: str = "numba",
+        lr_schedule: str = "constant", seed: int = 0, backend: str = "numba",
         record_every: int | None = None, timing: TimingModel | None = None,
         objective_params: dict | None = None, data: tuple | None = None, **algorithm_options):
     """Generate the objective (from ``seed``, dimension ``dim``, default 16) or build it
@@ -34,4 +34,4 @@ def run(algorithm: str, objective: str, *, workers: int, steps: int, dim: int | 
     alg = build_algorithm(algorithm, workers, seed=seed, **algorithm_options)
     eta = step_sizes(lr, steps, lr_schedule)
     every = record_every or max(1, steps // 100)
-    return simulate(f, alg, steps, lr=eta, timing=timing, seed=seed, record_every=every, engine=engine)
+    return simulate(f, alg, steps, lr=eta, timing=timing, seed=seed, record_every=every, backend=backend)

@@ -1,6 +1,6 @@
 """numba.cuda cores of the mixing kernels (grid-stride loops).
 
-Imported only through :func:`mixlab.kernels.backends.cuda_cores`, after a check
+Imported only through :func:`mixlab.kernels.averaging.backends.cuda_cores`, after a check
 that a GPU or the simulator is present. Defining the kernels compiles nothing,
 so this module also imports on a machine without a CUDA driver. Each host
 function accepts NumPy arrays (copied to the device and back) or device arrays
@@ -13,7 +13,7 @@ import numpy as np
 from numba import cuda
 
 from mixlab.kernels import config
-from mixlab.kernels.arrays import is_device_array
+from mixlab.kernels.averaging.arrays import is_device_array
 
 
 def _to_device(a):

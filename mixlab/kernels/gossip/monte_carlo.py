@@ -95,7 +95,7 @@ class GossipTopology:
     @classmethod
     def from_rate_matrix(cls, R) -> GossipTopology:
         """Explicit topology of a push-rate matrix (validated: column 0 is 0)."""
-        from mixlab.kernels.version_age_exact import check_rates
+        from mixlab.kernels.gossip.exact import check_rates
 
         return cls.from_contacts(check_rates(R))
 

@@ -35,6 +35,6 @@ def cuda_cores():
             f"is False; NUMBA_ENABLE_CUDASIM={sim}); use backend='numba', or set "
             "NUMBA_ENABLE_CUDASIM=1 before importing numba to run the CUDA simulator"
         )
-    from mixlab.kernels import cuda_cores
+    from mixlab.kernels.averaging import cuda_cores
 
     return cuda_cores

@@ -12,7 +12,7 @@ source, C[i, j] the rate at which i contacts j, contacts of the source
 included). For version age a push is C with column 0 zeroed, and an exchange
 at rate r delivers both ways, so it is C + C^T with column 0 zeroed.
 
-Capacity (``capacity_report``): the per-user gossip rate that keeps the mean
+Capacity (``capacity``): the per-user gossip rate that keeps the mean
 staleness at a target s*, for uniform gossip and for the owner-only scheme
 (only the owner spreads its model), optionally measured by Monte Carlo at those
 rates. Mitra & Ulukus ("Scale-Robust Timely Asynchronous Decentralized
@@ -31,8 +31,8 @@ import networkx as nx
 import numpy as np
 
 from mixlab.errors import ParameterError
-from mixlab.kernels.gossip_mc import GossipTopology, simulate_age
-from mixlab.kernels.version_age_exact import MAX_NODES, check_rates, node_ages
+from mixlab.kernels.gossip.monte_carlo import GossipTopology, simulate_age
+from mixlab.kernels.gossip.exact import MAX_NODES, check_rates, node_ages
 from mixlab.theory import version_age as va
 from mixlab.theory.graphs import make_graph
 from mixlab.validate import require_choice, require_int
@@ -82,7 +82,7 @@ def _symmetric_exact(topology: str, n: int, model: str, mode: str, lam: float, u
     return None
 
 
-def age_report(*, topology: str = "complete", n: int | None = None, rates_path=None,
+def age(*, topology: str = "complete", n: int | None = None, rates_path=None,
                model: str = "yates", mode: str = "push", gossip_rate: float = 1.0,
                update_rate: float = 1.0, method: str = "both", events: int = 10**6,
                seed: int = 0) -> dict:
@@ -117,7 +117,7 @@ def age_report(*, topology: str = "complete", n: int | None = None, rates_path=N
             "mc_events": None if mc_mean is None else events}
 
 
-#: Default Monte Carlo length of ``capacity_report``: 100 H_{n-1} events per user (at least
+#: Default Monte Carlo length of ``capacity``: 100 H_{n-1} events per user (at least
 #: 10^6 events, which small n get almost for free). The mean age at the threshold is one
 #: version, which the uniform scheme reaches in H_{n-1}/lambda time units, so each of the
 #: 20 batches must span several of those for the batch means to be independent: with a
@@ -126,7 +126,7 @@ MEASURE_EVENTS_PER_HARMONIC = 100
 MEASURE_MIN_EVENTS = 10**6
 
 
-#: Estimator of every capacity measurement (see :mod:`mixlab.kernels.gossip_mc`): u times
+#: Estimator of every capacity measurement (see :mod:`mixlab.kernels.gossip.monte_carlo`): u times
 #: the time average of the time age t - tau_j, the version age conditioned on the pushes.
 #: The owner feeds all n - 1 others, so the version estimator's error is dominated by the
 #: owner's own version process (17% of the mean at n = 10^4, uniform, 3e6 events); this
@@ -150,7 +150,7 @@ def _measured_staleness(n: int, source_rate: float, node_rate: float, update_rat
     return est.node_average, est.node_average_stderr
 
 
-def capacity_report(n: int, target: float, update_rate: float = 1.0, mode: str = "push", *,
+def capacity(n: int, target: float, update_rate: float = 1.0, mode: str = "push", *,
                     measure: bool = False, events: int | None = None, seed: int = 0) -> dict:
     """Uniform-gossip and owner-only capacity thresholds for mean staleness <= target.
 

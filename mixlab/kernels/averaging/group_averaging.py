@@ -25,8 +25,8 @@ import numba
 import numpy as np
 
 from mixlab.errors import ParameterError
-from mixlab.kernels.arrays import check_models, is_device_array
-from mixlab.kernels.backends import check_backend, cuda_cores
+from mixlab.kernels.averaging.arrays import check_models, is_device_array
+from mixlab.kernels.averaging.backends import check_backend, cuda_cores
 from mixlab.kernels.config import CPU_COLUMN_BLOCK, NUMBA_PARALLEL
 from mixlab.validate import require_choice
 from mixlab.vocabulary import GROUP_RULES

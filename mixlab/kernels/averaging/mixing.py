@@ -13,8 +13,8 @@ import numpy as np
 import scipy.sparse as sp
 
 from mixlab.errors import MatrixError, ParameterError
-from mixlab.kernels.arrays import check_models, check_out, is_device_array
-from mixlab.kernels.backends import check_backend, cuda_cores
+from mixlab.kernels.averaging.arrays import check_models, check_out, is_device_array
+from mixlab.kernels.averaging.backends import check_backend, cuda_cores
 from mixlab.kernels.config import CPU_COLUMN_BLOCK, NUMBA_JIT, NUMBA_PARALLEL
 from mixlab.validate import require_finite
 
