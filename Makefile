@@ -7,7 +7,7 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed-all
 export HYPOTHESIS_PROFILE ?= ci
 
-.PHONY: verify test test-cpu test-cudasim bench clean
+.PHONY: verify test lint test-cpu test-cudasim bench clean
 
 $(STAMP): pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -18,7 +18,13 @@ $(STAMP): pyproject.toml
 verify: $(STAMP)
 	$(VENV)/bin/mixlab verify
 
-test: test-cpu test-cudasim
+test: lint test-cpu test-cudasim
+
+# ruff (lint and format) on everything, mypy on the package (settings in pyproject.toml).
+lint: $(STAMP)
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy
 
 # The kernels are compiled once, in one process, before the pytest workers start
 # (see mixlab.kernels.warmup: caches filled by several processes can clash).

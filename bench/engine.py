@@ -58,10 +58,10 @@ from bench import common
 from bench.common import best_of
 from mixlab.kernels.engines import simulate
 from mixlab.kernels.objectives import least_squares
+from mixlab.runs import build_algorithm
 from mixlab.theory.graphs import make_graph
 from mixlab.theory.groups import ButterflyGroups, group_matrix
 from mixlab.theory.weights import mixing_matrix
-from mixlab.runs import build_algorithm
 
 S, TAU, BATCH, LR = 4, 8, 16, 0.05
 #: iterations timed: the engine runs ``--steps``; the slow implementations at most these.
@@ -71,8 +71,11 @@ JAX_MISSING = "JAX not installed: its column is unavailable (pip install -e .[be
 #: ratio name -> minimum value wanted (PASS/MISS in the table).
 TARGETS = {"numba_vs_reference": 10.0, "numba_vs_naive": 100.0}
 ALGORITHMS = {
-    "wagma": ("WAGMA-SGD", f"butterfly groups S = {S}, global average every tau = {TAU}",
-              {"group_size": S, "sync_period": TAU}),
+    "wagma": (
+        "WAGMA-SGD",
+        f"butterfly groups S = {S}, global average every tau = {TAU}",
+        {"group_size": S, "sync_period": TAU},
+    ),
     "dpsgd": ("D-PSGD", "ring, Metropolis weights", {"topology": "ring"}),
 }
 
@@ -115,8 +118,9 @@ def jax_gradients(A, labels, X, rows):
     workers = jnp.arange(X.shape[0])
 
     def add_sample(G, r):
-        a = A[r]                                                    # (n, d): a row per worker
+        a = A[r]  # (n, d): a row per worker
         return G + (jnp.einsum("nd,nd->n", a, X) - labels[workers, r])[:, None] * a, None
+
     return lax.scan(add_sample, jnp.zeros_like(X), rows.T, unroll=4)[0] / rows.shape[1]
 
 
@@ -125,16 +129,18 @@ def jax_mixing(name: str, n: int):
     (D-PSGD), or WAGMA's butterfly group means and the global mean every tau."""
     if name == "dpsgd":
         W = mixing_matrix(make_graph("ring", n), "metropolis", sparse=False)
-        own, neighbour = W[0, 0], W[0, 1]                      # the same in every row
+        own, neighbour = W[0, 0], W[0, 1]  # the same in every row
         return lambda t, X: own * X + neighbour * (jnp.roll(X, 1, 0) + jnp.roll(X, -1, 0))
     k = ButterflyGroups(n, S).period
 
     def phase(j):
         """Phase j's groups are axis 1 of the ranks as (S^(k-j-1), S, S^j) (ButterflyGroups);
         their mean as the sum of the S slices, which XLA fuses (faster than ``mean(axis=1)``)."""
+
         def mean(X):
             Y = X.reshape(S ** (k - j - 1), S, S**j, X.shape[1])
             return jnp.broadcast_to(sum(Y[:, g] for g in range(S))[:, None] / S, Y.shape).reshape(X.shape)
+
         return mean
 
     branches = [phase(j) for j in range(k)] + [lambda X: jnp.broadcast_to(X.mean(axis=0), X.shape)]
@@ -157,6 +163,7 @@ def jax_runner(name: str, objective, steps: int):
         def body(t, X):
             rows = jax.random.randint(jax.random.fold_in(key, t), (n, B), 0, m)
             return jax_step(mix, A, labels, t, X, rows)
+
         return lax.fori_loop(0, steps, body, jnp.zeros((n, d)))
 
     args = jnp.asarray(objective.features), jnp.asarray(objective.labels), jax.random.key(0)
@@ -172,45 +179,73 @@ def bench_algorithm(name: str, objective, steps: dict) -> dict:
     mixing = dense_mixing(name, n)
     seconds = {
         "numba": best_of(lambda: engine_run(objective, alg, steps["numba"], "numba"), NUMBA_REPEATS)[0],
-        "reference": best_of(lambda: engine_run(objective, alg, steps["reference"], "reference"),
-                             REFERENCE_REPEATS)[0],
+        "reference": best_of(
+            lambda: engine_run(objective, alg, steps["reference"], "reference"), REFERENCE_REPEATS
+        )[0],
         "naive": best_of(lambda: naive_run(objective, mixing, steps["naive"]), NAIVE_REPEATS)[0],
-        "jax": None if jax is None else best_of(jax_runner(name, objective, steps["jax"]), JAX_REPEATS,
-                                                 warm_up=True)[0],
+        "jax": None
+        if jax is None
+        else best_of(jax_runner(name, objective, steps["jax"]), JAX_REPEATS, warm_up=True)[0],
     }
     rates = {k: None if s is None else n * steps[k] / s for k, s in seconds.items()}
-    ratios = {"numba_vs_reference": rates["numba"] / rates["reference"],
-              "numba_vs_naive": rates["numba"] / rates["naive"],
-              "numba_vs_jax": None if jax is None else rates["numba"] / rates["jax"]}
-    return {"seconds": seconds, "worker_steps_per_s": rates, "ratios": ratios,
-            "pass": {k: ratios[k] >= v for k, v in TARGETS.items()}}
+    ratios = {
+        "numba_vs_reference": rates["numba"] / rates["reference"],
+        "numba_vs_naive": rates["numba"] / rates["naive"],
+        "numba_vs_jax": None if jax is None else rates["numba"] / rates["jax"],
+    }
+    return {
+        "seconds": seconds,
+        "worker_steps_per_s": rates,
+        "ratios": ratios,
+        "pass": {k: ratios[k] >= v for k, v in TARGETS.items()},
+    }
 
 
 def run(n: int, d: int, steps: int) -> dict:
     objective = least_squares(n, d, batch=BATCH, seed=0)
-    iters = {"numba": steps, "reference": min(steps, REFERENCE_STEPS), "naive": min(steps, NAIVE_STEPS),
-             "jax": steps}
+    iters = {
+        "numba": steps,
+        "reference": min(steps, REFERENCE_STEPS),
+        "naive": min(steps, NAIVE_STEPS),
+        "jax": steps,
+    }
     results = {name: bench_algorithm(name, objective, iters) for name in ALGORITHMS}
     return {
-        "cpu_count": os.cpu_count(), "numba_threads": numba.get_num_threads(),
-        "threading_layer": numba.threading_layer(), "jax_version": None if jax is None else jax.__version__,
-        "n": n, "d": d, "batch": BATCH, "samples": objective.features.shape[0], "lr": LR,
+        "cpu_count": os.cpu_count(),
+        "numba_threads": numba.get_num_threads(),
+        "threading_layer": numba.threading_layer(),
+        "jax_version": None if jax is None else jax.__version__,
+        "n": n,
+        "d": d,
+        "batch": BATCH,
+        "samples": objective.features.shape[0],
+        "lr": LR,
         "iterations": iters,
-        "repeats": {"numba": NUMBA_REPEATS, "reference": REFERENCE_REPEATS, "naive": NAIVE_REPEATS,
-                    "jax": JAX_REPEATS},
+        "repeats": {
+            "numba": NUMBA_REPEATS,
+            "reference": REFERENCE_REPEATS,
+            "naive": NAIVE_REPEATS,
+            "jax": JAX_REPEATS,
+        },
         "algorithms": results,
     }
 
 
 def print_table(r: dict) -> None:
     it, rep = r["iterations"], r["repeats"]
-    print(f"mixlab engine benchmark: {r['cpu_count']} cores, {r['numba_threads']} numba threads "
-          f"({r['threading_layer']}), least squares n = {r['n']} workers, d = {r['d']}, "
-          f"batch {r['batch']} of m = {r['samples']} rows, lr = {r['lr']}")
-    print(f"Iterations: numba {it['numba']}, reference {it['reference']}, naive {it['naive']}, "
-          f"jax {it['jax']} (fewer for the slow ones; rates compare per worker-step).")
-    print("Rate = workers * iterations / wall s, best of "
-          f"{rep['numba']}/{rep['reference']}/{rep['naive']}/{rep['jax']} runs. Compile time excluded:")
+    print(
+        f"mixlab engine benchmark: {r['cpu_count']} cores, {r['numba_threads']} numba threads "
+        f"({r['threading_layer']}), least squares n = {r['n']} workers, d = {r['d']}, "
+        f"batch {r['batch']} of m = {r['samples']} rows, lr = {r['lr']}"
+    )
+    print(
+        f"Iterations: numba {it['numba']}, reference {it['reference']}, naive {it['naive']}, "
+        f"jax {it['jax']} (fewer for the slow ones; rates compare per worker-step)."
+    )
+    print(
+        "Rate = workers * iterations / wall s, best of "
+        f"{rep['numba']}/{rep['reference']}/{rep['naive']}/{rep['jax']} runs. Compile time excluded:"
+    )
     print("every implementation ran once before timing (numba compiles or loads its on-disk cache")
     print("then, jax compiles); the first runs also checked that the numba and reference")
     print("trajectories agree (rtol 1e-10).")
@@ -220,8 +255,11 @@ def print_table(r: dict) -> None:
         "naive": "naive per-worker loop + dense W @ X",
         "jax": f"jax.jit + lax.fori_loop  [jax {r['jax_version'] or '-'}]",
     }
-    ratio_labels = {"numba_vs_reference": "numba / reference", "numba_vs_naive": "numba / naive",
-                    "numba_vs_jax": "numba / jax"}
+    ratio_labels = {
+        "numba_vs_reference": "numba / reference",
+        "numba_vs_naive": "numba / naive",
+        "numba_vs_jax": "numba / jax",
+    }
     for i, (name, (title, detail, _)) in enumerate(ALGORITHMS.items(), 1):
         a = r["algorithms"][name]
         print(f"\n{i}. {title} ({detail}), CTA.\n")
@@ -234,8 +272,11 @@ def print_table(r: dict) -> None:
         for key, label in ratio_labels.items():
             value = a["ratios"][key]
             shown = "-" if value is None else f"{value:.1f}x"
-            target = f"{'>= ' + f'{TARGETS[key]:g}x':>10}  {'PASS' if a['pass'][key] else 'MISS'}" \
-                if key in TARGETS else ""
+            target = (
+                f"{'>= ' + f'{TARGETS[key]:g}x':>10}  {'PASS' if a['pass'][key] else 'MISS'}"
+                if key in TARGETS
+                else ""
+            )
             print(f"   {label:<40}{shown:>7}{target}")
     print("\nThe naive loop and jax do less work than the engines: no simulated time, no wait")
     print("avoidance or stale models, no metrics; the naive loop's dense matrices are built once,")
@@ -246,8 +287,9 @@ def print_table(r: dict) -> None:
 
 def main(argv=None) -> None:
     parser = common.parser("engine", __doc__)
-    parser.add_argument("--n", type=int, default=1024,
-                        help=f"workers (a power of {S}, for WAGMA's butterfly groups)")
+    parser.add_argument(
+        "--n", type=int, default=1024, help=f"workers (a power of {S}, for WAGMA's butterfly groups)"
+    )
     parser.add_argument("--d", type=int, default=256, help="parameters per worker (>= 2)")
     parser.add_argument("--steps", type=int, default=500, help="iterations of the numba engine")
     args = parser.parse_args(argv)

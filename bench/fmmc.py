@@ -48,45 +48,72 @@ def speedup(rho_before: float, rho_after: float) -> float:
 def bench_graph(G, iterations: int) -> dict:
     seconds, res = best_of(lambda: fmmc_subgradient(G, iterations=iterations), 1)
     metropolis = spectral.rho(mixing_matrix(G, "metropolis"))
-    return {"n": G.number_of_nodes(), "edges": G.number_of_edges(), "seconds": seconds,
-            "iterations": res.iterations, "status": res.status, "rho_metropolis": metropolis,
-            "rho_subgradient": res.rho, "lower_bound": res.lower_bound, "gap": res.gap,
-            "mixing_speedup": speedup(metropolis, res.rho)}
+    return {
+        "n": G.number_of_nodes(),
+        "edges": G.number_of_edges(),
+        "seconds": seconds,
+        "iterations": res.iterations,
+        "status": res.status,
+        "rho_metropolis": metropolis,
+        "rho_subgradient": res.rho,
+        "lower_bound": res.lower_bound,
+        "gap": res.gap,
+        "mixing_speedup": speedup(metropolis, res.rho),
+    }
 
 
 def bench_sdp(n: int, iterations: int) -> dict:
     G = make_graph("ring", n)
     sdp_seconds, sdp = best_of(lambda: optimal_weights(G, "fmmc"), 1)
     sub_seconds, sub = best_of(lambda: fmmc_subgradient(G, iterations=iterations), 1)
-    return {"n": n, "sdp_seconds": sdp_seconds, "sdp_rho": sdp.rho, "sdp_gap": sdp.gap,
-            "subgradient_seconds": sub_seconds, "subgradient_rho": sub.rho,
-            "subgradient_iterations": sub.iterations, "subgradient_gap": sub.gap}
+    return {
+        "n": n,
+        "sdp_seconds": sdp_seconds,
+        "sdp_rho": sdp.rho,
+        "sdp_gap": sdp.gap,
+        "subgradient_seconds": sub_seconds,
+        "subgradient_rho": sub.rho,
+        "subgradient_iterations": sub.iterations,
+        "subgradient_gap": sub.gap,
+    }
 
 
 def run(n: int, iterations: int, sdp_n: int) -> dict:
-    return {"cpu_count": os.cpu_count(), "n": n, "max_iterations": iterations,
-            "torus_shape": "x".join(map(str, torus_shape(n))),
-            "graphs": {name: bench_graph(make(n), iterations) for name, make in GRAPHS.items()},
-            "sdp_ring": bench_sdp(sdp_n, iterations)}
+    return {
+        "cpu_count": os.cpu_count(),
+        "n": n,
+        "max_iterations": iterations,
+        "torus_shape": "x".join(map(str, torus_shape(n))),
+        "graphs": {name: bench_graph(make(n), iterations) for name, make in GRAPHS.items()},
+        "sdp_ring": bench_sdp(sdp_n, iterations),
+    }
 
 
 def print_table(r: dict) -> None:
-    print(f"mixlab FMMC benchmark: {r['cpu_count']} cores, n = {r['n']} (torus {r['torus_shape']}), "
-          f"at most {r['max_iterations']} subgradient iterations")
+    print(
+        f"mixlab FMMC benchmark: {r['cpu_count']} cores, n = {r['n']} (torus {r['torus_shape']}), "
+        f"at most {r['max_iterations']} subgradient iterations"
+    )
     print("\n1. fmmc_subgradient from the Metropolis weights; rho recomputed by spectral.rho.\n")
-    print(f"   {'graph':<18}{'edges':>6}{'rho Metropolis':>16}{'rho subgrad.':>14}{'lower bound':>13}"
-          f"{'gap':>9}{'mixing x':>9}{'iters':>7}{'status':>17}{'seconds':>9}")
+    print(
+        f"   {'graph':<18}{'edges':>6}{'rho Metropolis':>16}{'rho subgrad.':>14}{'lower bound':>13}"
+        f"{'gap':>9}{'mixing x':>9}{'iters':>7}{'status':>17}{'seconds':>9}"
+    )
     for name, g in r["graphs"].items():
-        print(f"   {name:<18}{g['edges']:>6}{g['rho_metropolis']:>16.8f}{g['rho_subgradient']:>14.8f}"
-              f"{g['lower_bound']:>13.8f}{g['gap']:>9.1e}{g['mixing_speedup']:>9.2f}{g['iterations']:>7}"
-              f"{g['status']:>17}{g['seconds']:>9.1f}")
+        print(
+            f"   {name:<18}{g['edges']:>6}{g['rho_metropolis']:>16.8f}{g['rho_subgradient']:>14.8f}"
+            f"{g['lower_bound']:>13.8f}{g['gap']:>9.1e}{g['mixing_speedup']:>9.2f}{g['iterations']:>7}"
+            f"{g['status']:>17}{g['seconds']:>9.1f}"
+        )
     print("\n   mixing x: epsilon-mixing time of Metropolis / that of the answer; gap: rho - lower bound.")
     s = r["sdp_ring"]
     print(f"\n2. Ring of n = {s['n']}: SDP (SCS, certified) against the subgradient method.\n")
     print(f"   {'method':<14}{'rho':>14}{'gap':>10}{'seconds':>9}")
     print(f"   {'SDP':<14}{s['sdp_rho']:>14.10f}{s['sdp_gap']:>10.1e}{s['sdp_seconds']:>9.2f}")
-    print(f"   {'subgradient':<14}{s['subgradient_rho']:>14.10f}{s['subgradient_gap']:>10.1e}"
-          f"{s['subgradient_seconds']:>9.2f}  ({s['subgradient_iterations']} iterations)")
+    print(
+        f"   {'subgradient':<14}{s['subgradient_rho']:>14.10f}{s['subgradient_gap']:>10.1e}"
+        f"{s['subgradient_seconds']:>9.2f}  ({s['subgradient_iterations']} iterations)"
+    )
 
 
 def main(argv=None) -> None:

@@ -48,8 +48,6 @@ FAST_REPEATS, SLOW_REPEATS, DENSE_REPEATS = 10, 5, 3
 TARGETS = {"numba_vs_copyto": 0.85, "speedup_vs_reference": 1.3, "speedup_vs_dense": 20.0}
 
 
-
-
 def gbps(nbytes: int, seconds: float) -> float:
     return nbytes / seconds / 1e9
 
@@ -76,7 +74,7 @@ def bench_group_averaging(X: np.ndarray) -> dict:
         "parallel_copy": best_of(lambda: parallel_copy(Y, X), FAST_REPEATS, warm_up=True)[0],
         "numba": best_of(lambda: group_average_numba(A, *core_args), FAST_REPEATS, warm_up=True)[0],
         "reference": best_of(lambda: group_average_reference(B, *core_args), SLOW_REPEATS, warm_up=True)[0],
-        "dense_matmul": best_of(lambda: W @ X, DENSE_REPEATS, warm_up=True)[0],
+        "dense_matmul": best_of(lambda W=W: W @ X, DENSE_REPEATS, warm_up=True)[0],
     }
     rates = {k: gbps(2 * X.nbytes, t) for k, t in seconds.items()}
     ratios = {
@@ -90,7 +88,9 @@ def bench_group_averaging(X: np.ndarray) -> dict:
         "n_groups": n // S,
         "butterfly_possible": S ** round(math.log(n, S)) == n,
         "kernel_timed": "group_average_numba (core, no argument checks)",
-        "seconds": seconds, "gbps": rates, "ratios": ratios,
+        "seconds": seconds,
+        "gbps": rates,
+        "ratios": ratios,
         "pass": {k: ratios[k] >= v for k, v in TARGETS.items()},
     }
 
@@ -106,13 +106,17 @@ def bench_sparse_mixing(X: np.ndarray, copy_rates: dict) -> dict:
         sparse_mix_reference(*csr, X, ref_out)
         np.testing.assert_allclose(out, ref_out, rtol=1e-12, atol=1e-12)
         seconds = {
-            "numba": best_of(lambda: sparse_mix_numba(*csr, X, out), FAST_REPEATS, warm_up=True)[0],
-            "scipy_csr": best_of(lambda: W @ X, SLOW_REPEATS, warm_up=True)[0],
-            "reference": best_of(lambda: sparse_mix_reference(*csr, X, ref_out), SLOW_REPEATS, warm_up=True)[0],
+            "numba": best_of(lambda csr=csr: sparse_mix_numba(*csr, X, out), FAST_REPEATS, warm_up=True)[0],
+            "scipy_csr": best_of(lambda W=W: W @ X, SLOW_REPEATS, warm_up=True)[0],
+            "reference": best_of(
+                lambda csr=csr: sparse_mix_reference(*csr, X, ref_out), SLOW_REPEATS, warm_up=True
+            )[0],
         }
         rates = {k: gbps(X.nbytes + out.nbytes, t) for k, t in seconds.items()}
         results[name] = {
-            "nnz_per_row": W.nnz / n, "seconds": seconds, "gbps": rates,
+            "nnz_per_row": W.nnz / n,
+            "seconds": seconds,
+            "gbps": rates,
             "ratios": {
                 "numba_vs_copyto": rates["numba"] / copy_rates["np_copyto"],
                 "numba_vs_parallel_copy": rates["numba"] / copy_rates["parallel_copy"],
@@ -127,8 +131,12 @@ def run(n: int, d: int) -> dict:
     X = np.random.default_rng(0).standard_normal((n, d))
     groups = bench_group_averaging(X)
     return {
-        "cpu_count": os.cpu_count(), "numba_threads": numba.get_num_threads(),
-        "n": n, "d": d, "dtype": str(X.dtype), "model_stack_mib": X.nbytes / 2**20,
+        "cpu_count": os.cpu_count(),
+        "numba_threads": numba.get_num_threads(),
+        "n": n,
+        "d": d,
+        "dtype": str(X.dtype),
+        "model_stack_mib": X.nbytes / 2**20,
         "group_averaging": groups,
         "sparse_mixing": bench_sparse_mixing(X, groups["gbps"]),
     }
@@ -136,8 +144,10 @@ def run(n: int, d: int) -> dict:
 
 def print_table(r: dict) -> None:
     g = r["group_averaging"]
-    print(f"mixlab mixing benchmark: {r['cpu_count']} cores, {r['numba_threads']} numba threads, "
-          f"n = {r['n']}, d = {r['d']}, {r['dtype']} ({r['model_stack_mib']:.1f} MiB per stack)")
+    print(
+        f"mixlab mixing benchmark: {r['cpu_count']} cores, {r['numba_threads']} numba threads, "
+        f"n = {r['n']}, d = {r['d']}, {r['dtype']} ({r['model_stack_mib']:.1f} MiB per stack)"
+    )
     print(f"\n1. Group averaging, S = {S}, rule 'mean', in place; bytes = 2 * X.nbytes.")
     print(f"   Groups: {g['groups']}, a random partition into {g['n_groups']} groups of {S},")
     print("   standing in for one phase of the WAGMA butterfly schedule, which needs n to be a")
@@ -168,13 +178,17 @@ def print_table(r: dict) -> None:
 
     print("\n2. Sparse mixing Y = W X, sparse_mix_numba, metropolis weights (CSR, int64 indices);")
     print("   bytes = X.nbytes + Y.nbytes (ideal: one read of X, one write of Y).\n")
-    print(f"   {'graph':<13}{'nnz/row':>8}{'best ms':>9}{'GB/s':>8}{'/copyto':>9}{'/par.copy':>11}"
-          f"{'vs scipy':>10}{'vs ref':>8}")
+    print(
+        f"   {'graph':<13}{'nnz/row':>8}{'best ms':>9}{'GB/s':>8}{'/copyto':>9}{'/par.copy':>11}"
+        f"{'vs scipy':>10}{'vs ref':>8}"
+    )
     for name, s in r["sparse_mixing"].items():
         q = s["ratios"]
-        print(f"   {name:<13}{s['nnz_per_row']:>8.1f}{1e3 * s['seconds']['numba']:>9.3f}"
-              f"{s['gbps']['numba']:>8.2f}{q['numba_vs_copyto']:>9.2f}{q['numba_vs_parallel_copy']:>11.2f}"
-              f"{q['speedup_vs_scipy_csr']:>9.1f}x{q['speedup_vs_reference']:>7.1f}x")
+        print(
+            f"   {name:<13}{s['nnz_per_row']:>8.1f}{1e3 * s['seconds']['numba']:>9.3f}"
+            f"{s['gbps']['numba']:>8.2f}{q['numba_vs_copyto']:>9.2f}{q['numba_vs_parallel_copy']:>11.2f}"
+            f"{q['speedup_vs_scipy_csr']:>9.1f}x{q['speedup_vs_reference']:>7.1f}x"
+        )
     print("\n   /copyto, /par.copy: bandwidth over the copy bandwidths of section 1;")
     print("   vs scipy: over scipy.sparse CSR W @ X; vs ref: over sparse_mix_reference.")
 

@@ -17,39 +17,59 @@ from importlib.metadata import PackageNotFoundError, version
 
 try:
     __version__ = version("mixlab")
-except PackageNotFoundError:          # a source tree that was not installed
+except PackageNotFoundError:  # a source tree that was not installed
     __version__ = "0+unknown"
 
 #: public name -> the module that defines it
 _API = {
     # runs
-    "run": "mixlab.runs", "build_algorithm": "mixlab.runs", "simulate": "mixlab.kernels.engines",
-    "ALGORITHMS": "mixlab.kernels.algorithms", "ENGINES": "mixlab.kernels.engines",
-    "TimingModel": "mixlab.kernels.timing", "Trajectory": "mixlab.kernels.trajectory",
+    "run": "mixlab.runs",
+    "build_algorithm": "mixlab.runs",
+    "simulate": "mixlab.kernels.engines",
+    "ALGORITHMS": "mixlab.kernels.algorithms",
+    "ENGINES": "mixlab.kernels.engines",
+    "TimingModel": "mixlab.kernels.timing",
+    "Trajectory": "mixlab.kernels.trajectory",
     "step_sizes": "mixlab.kernels.step_sizes",
     # objectives
-    "make_objective": "mixlab.kernels.objectives", "quadratic": "mixlab.kernels.objectives",
-    "heterogeneous_quadratic": "mixlab.kernels.objectives", "least_squares": "mixlab.kernels.objectives",
-    "logistic": "mixlab.kernels.objectives", "robust": "mixlab.kernels.objectives",
-    "least_squares_from_data": "mixlab.kernels.objectives", "logistic_from_data": "mixlab.kernels.objectives",
-    "custom_objective": "mixlab.kernels.objectives", "load_dataset": "mixlab.data",
+    "make_objective": "mixlab.kernels.objectives",
+    "quadratic": "mixlab.kernels.objectives",
+    "heterogeneous_quadratic": "mixlab.kernels.objectives",
+    "least_squares": "mixlab.kernels.objectives",
+    "logistic": "mixlab.kernels.objectives",
+    "robust": "mixlab.kernels.objectives",
+    "least_squares_from_data": "mixlab.kernels.objectives",
+    "logistic_from_data": "mixlab.kernels.objectives",
+    "custom_objective": "mixlab.kernels.objectives",
+    "load_dataset": "mixlab.data",
     # topologies, weights, spectra, schedules
-    "make_graph": "mixlab.theory.graphs", "mixing_matrix": "mixlab.theory.weights",
-    "optimal_weights": "mixlab.proofs.optimal_weights", "spectral_summary": "mixlab.theory.spectral",
-    "window_sums": "mixlab.theory.spectral", "ButterflyGroups": "mixlab.theory.groups",
-    "RandomGroups": "mixlab.theory.groups", "OnePeerExponential": "mixlab.theory.schedules",
+    "make_graph": "mixlab.theory.graphs",
+    "mixing_matrix": "mixlab.theory.weights",
+    "optimal_weights": "mixlab.proofs.optimal_weights",
+    "spectral_summary": "mixlab.theory.spectral",
+    "window_sums": "mixlab.theory.spectral",
+    "ButterflyGroups": "mixlab.theory.groups",
+    "RandomGroups": "mixlab.theory.groups",
+    "OnePeerExponential": "mixlab.theory.schedules",
     "mixing_period": "mixlab.theory.schedules",
     # averaging kernels
-    "group_average": "mixlab.kernels.averaging.group_averaging", "sparse_mix": "mixlab.kernels.averaging.mixing",
+    "group_average": "mixlab.kernels.averaging.group_averaging",
+    "sparse_mix": "mixlab.kernels.averaging.mixing",
     "dense_mix": "mixlab.kernels.averaging.mixing",
     # version age and capacity
-    "age": "mixlab.age", "capacity": "mixlab.age", "simulate_age": "mixlab.kernels.gossip.monte_carlo",
+    "age": "mixlab.age",
+    "capacity": "mixlab.age",
+    "simulate_age": "mixlab.kernels.gossip.monte_carlo",
     "simulate_gossip_learning": "mixlab.kernels.gossip.learning",
     # theorems and verification
-    "all_theorems": "mixlab.theory.theorems", "minimizing_step_size": "mixlab.theory.step_size",
-    "predict_second_moment": "mixlab.theory.second_moment", "verify": "mixlab.verify",
+    "all_theorems": "mixlab.theory.theorems",
+    "minimizing_step_size": "mixlab.theory.step_size",
+    "predict_second_moment": "mixlab.theory.second_moment",
+    "verify": "mixlab.verify",
     # errors
-    "MixlabError": "mixlab.errors", "ParameterError": "mixlab.errors", "AssumptionError": "mixlab.errors",
+    "MixlabError": "mixlab.errors",
+    "ParameterError": "mixlab.errors",
+    "AssumptionError": "mixlab.errors",
 }
 _RENAMED = {"predict_second_moment": "predict"}
 

@@ -31,8 +31,8 @@ import networkx as nx
 import numpy as np
 
 from mixlab.errors import ParameterError
-from mixlab.kernels.gossip.monte_carlo import GossipTopology, simulate_age
 from mixlab.kernels.gossip.exact import MAX_NODES, check_rates, node_ages
+from mixlab.kernels.gossip.monte_carlo import GossipTopology, simulate_age
 from mixlab.theory import version_age as va
 from mixlab.theory.graphs import make_graph
 from mixlab.validate import require_choice, require_int
@@ -82,10 +82,19 @@ def _symmetric_exact(topology: str, n: int, model: str, mode: str, lam: float, u
     return None
 
 
-def age(*, topology: str = "complete", n: int | None = None, rates_path=None,
-               model: str = "yates", mode: str = "push", gossip_rate: float = 1.0,
-               update_rate: float = 1.0, method: str = "both", events: int = 10**6,
-               seed: int = 0) -> dict:
+def age(
+    *,
+    topology: str = "complete",
+    n: int | None = None,
+    rates_path=None,
+    model: str = "yates",
+    mode: str = "push",
+    gossip_rate: float = 1.0,
+    update_rate: float = 1.0,
+    method: str = "both",
+    events: int = 10**6,
+    seed: int = 0,
+) -> dict:
     """The ``mixlab age`` result: exact value(s) where computable (else None), and
     Monte Carlo mean and standard error if asked (else None). With ``rates_path``
     the values are per node (lists)."""
@@ -93,28 +102,46 @@ def age(*, topology: str = "complete", n: int | None = None, rates_path=None,
     require_choice("method", method, METHODS)
     require_choice("gossip mode", mode, GOSSIP_MODES)
     per_node = rates_path is not None
-    C = load_rates(rates_path) if per_node else contact_matrix(make_graph(topology, n, seed=seed),
-                                                                model, gossip_rate)
+    if rates_path is not None:
+        C = load_rates(rates_path)
+        nodes = C.shape[0] - 1  # row 0 is the source
+    elif n is None:
+        raise ParameterError("the version age needs n (nodes of the topology) or rates_path (a rates file)")
+    else:
+        C = contact_matrix(make_graph(topology, n, seed=seed), model, gossip_rate)
+        nodes = n
     exact = mc_mean = mc_stderr = None
     if method != "mc":
         if not per_node:
-            exact = _symmetric_exact(topology, n, model, mode, gossip_rate, update_rate)
+            exact = _symmetric_exact(topology, nodes, model, mode, gossip_rate, update_rate)
         if exact is None and C.shape[0] - 1 <= MAX_NODES:
             ages = node_ages(push_rates(C, mode), update_rate)
             exact = ages.tolist() if per_node else float(ages.mean())
     if method != "exact":
         if not per_node and topology == "complete":
-            top = GossipTopology.complete_graph(C.shape[0] - 1, gossip_rate, gossip_rate,
-                                                source_is_user=model == "user")
+            top = GossipTopology.complete_graph(
+                C.shape[0] - 1, gossip_rate, gossip_rate, source_is_user=model == "user"
+            )
         else:
             top = GossipTopology.from_contacts(C)
         est = simulate_age(top, update_rate=update_rate, mode=mode, events=events, seed=seed)
-        mc_mean, mc_stderr = ((est.mean.tolist(), est.stderr.tolist()) if per_node
-                              else (est.node_average, est.node_average_stderr))
-    return {"n": C.shape[0] - 1 if per_node else n, "topology": None if per_node else topology,
-            "model": model, "mode": mode, "gossip_rate": gossip_rate, "update_rate": update_rate,
-            "exact": exact, "mc_mean": mc_mean, "mc_stderr": mc_stderr,
-            "mc_events": None if mc_mean is None else events}
+        mc_mean, mc_stderr = (
+            (est.mean.tolist(), est.stderr.tolist())
+            if per_node
+            else (est.node_average, est.node_average_stderr)
+        )
+    return {
+        "n": nodes,
+        "topology": None if per_node else topology,
+        "model": model,
+        "mode": mode,
+        "gossip_rate": gossip_rate,
+        "update_rate": update_rate,
+        "exact": exact,
+        "mc_mean": mc_mean,
+        "mc_stderr": mc_stderr,
+        "mc_events": None if mc_mean is None else events,
+    }
 
 
 #: Default Monte Carlo length of ``capacity``: 100 H_{n-1} events per user (at least
@@ -139,19 +166,29 @@ def default_measure_events(n: int) -> int:
     return max(MEASURE_MIN_EVENTS, round(MEASURE_EVENTS_PER_HARMONIC * va.harmonic(n - 1) * n))
 
 
-def _measured_staleness(n: int, source_rate: float, node_rate: float, update_rate: float,
-                        mode: str, events: int, seed: int) -> tuple[float, float]:
+def _measured_staleness(
+    n: int, source_rate: float, node_rate: float, update_rate: float, mode: str, events: int, seed: int
+) -> tuple[float, float]:
     """Mean staleness of one user's model at the n - 1 others (Monte Carlo, implicit
     complete graph, :data:`MEASURE_ESTIMATOR`): the owner pushes at ``source_rate``,
     every other user at ``node_rate``."""
     top = GossipTopology.complete_graph(n - 1, source_rate, node_rate, source_is_user=True)
-    est = simulate_age(top, update_rate=update_rate, mode=mode, events=events, seed=seed,
-                       estimator=MEASURE_ESTIMATOR)
+    est = simulate_age(
+        top, update_rate=update_rate, mode=mode, events=events, seed=seed, estimator=MEASURE_ESTIMATOR
+    )
     return est.node_average, est.node_average_stderr
 
 
-def capacity(n: int, target: float, update_rate: float = 1.0, mode: str = "push", *,
-                    measure: bool = False, events: int | None = None, seed: int = 0) -> dict:
+def capacity(
+    n: int,
+    target: float,
+    update_rate: float = 1.0,
+    mode: str = "push",
+    *,
+    measure: bool = False,
+    events: int | None = None,
+    seed: int = 0,
+) -> dict:
     """Uniform-gossip and owner-only capacity thresholds for mean staleness <= target.
 
     With ``measure`` the thresholds are not restated but measured: the Monte Carlo
@@ -166,17 +203,31 @@ def capacity(n: int, target: float, update_rate: float = 1.0, mode: str = "push"
     """
     uniform = va.uniform_capacity_threshold(n, target, update_rate, mode=mode)
     opportunistic = va.opportunistic_capacity_threshold(n, target, update_rate)
-    out = {"n": n, "target": target, "update_rate": update_rate, "mode": mode,
-           "uniform_lambda": uniform, "opportunistic_lambda": opportunistic,
-           "ratio": opportunistic / uniform}
+    out = {
+        "n": n,
+        "target": target,
+        "update_rate": update_rate,
+        "mode": mode,
+        "uniform_lambda": uniform,
+        "opportunistic_lambda": opportunistic,
+        "ratio": opportunistic / uniform,
+    }
     events = default_measure_events(n) if events is None else require_int("events", events, minimum=1)
     if not measure:
         return out
-    out.update(measure_events=events, measure_seed=seed, measure_estimator=MEASURE_ESTIMATOR,
-               opportunistic_at_uniform_predicted=va.opportunistic_staleness(n, uniform, update_rate))
-    runs = {"uniform": (uniform, uniform), "opportunistic": (opportunistic, 0.0),
-            "opportunistic_at_uniform": (uniform, 0.0)}
+    out.update(
+        measure_events=events,
+        measure_seed=seed,
+        measure_estimator=MEASURE_ESTIMATOR,
+        opportunistic_at_uniform_predicted=va.opportunistic_staleness(n, uniform, update_rate),
+    )
+    runs = {
+        "uniform": (uniform, uniform),
+        "opportunistic": (opportunistic, 0.0),
+        "opportunistic_at_uniform": (uniform, 0.0),
+    }
     for k, (name, (source_rate, node_rate)) in enumerate(runs.items()):
         out[f"{name}_measured"], out[f"{name}_measured_stderr"] = _measured_staleness(
-            n, source_rate, node_rate, update_rate, mode, events, seed + k)
+            n, source_rate, node_rate, update_rate, mode, events, seed + k
+        )
     return out

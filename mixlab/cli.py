@@ -21,11 +21,11 @@ import sys
 
 from mixlab.errors import MixlabError
 from mixlab.theory import graphs, spectral
-from mixlab.vocabulary import GROUP_RULES
-from mixlab.theory.groups import ButterflyGroups, RandomGroups
+from mixlab.theory.groups import ButterflyGroups, GroupSchedule, RandomGroups
 from mixlab.theory.schedules import OnePeerExponential
 from mixlab.theory.weights import RULES as WEIGHT_RULES
 from mixlab.theory.weights import mixing_matrix
+from mixlab.vocabulary import GROUP_RULES
 
 TIME_VARYING = ("one_peer_exponential",)
 OPTIMAL_RULES = ("fmmc", "fdla")
@@ -58,8 +58,12 @@ def cmd_mixing(args) -> int:
         weights = "one_peer"
         period_rho, exact = sched.period_rho(), sched.steps_to_exact_average()
         periods = spectral.mixing_time(min(period_rho, 1.0), MIXING_EPS)
-        extra = {"period": sched.period, "period_rho": period_rho, "steps_to_exact_average": exact,
-                 "mixing_time": exact or (None if periods is None else periods * sched.period)}
+        extra: dict[str, object] = {
+            "period": sched.period,
+            "period_rho": period_rho,
+            "steps_to_exact_average": exact,
+            "mixing_time": exact or (None if periods is None else periods * sched.period),
+        }
     else:
         params = {}
         if args.topology == "random_regular":
@@ -78,26 +82,41 @@ def cmd_mixing(args) -> int:
         else:
             W = mixing_matrix(G, weights)
     s = spectral.spectral_summary(W)
-    out = {"n": args.n, "topology": args.topology, "weights": weights,
-           "rho": s.rho, "spectral_gap": s.spectral_gap, "beta": s.beta,
-           "symmetric": s.symmetric, "doubly_stochastic": s.doubly_stochastic,
-           "nonnegative": s.nonnegative,
-           "mixing_time": spectral.mixing_time(min(s.rho, 1.0), MIXING_EPS),
-           "mixing_time_eps": MIXING_EPS, **extra}   # time-varying: steps, via the period
+    out = {
+        "n": args.n,
+        "topology": args.topology,
+        "weights": weights,
+        "rho": s.rho,
+        "spectral_gap": s.spectral_gap,
+        "beta": s.beta,
+        "symmetric": s.symmetric,
+        "doubly_stochastic": s.doubly_stochastic,
+        "nonnegative": s.nonnegative,
+        "mixing_time": spectral.mixing_time(min(s.rho, 1.0), MIXING_EPS),
+        "mixing_time_eps": MIXING_EPS,
+        **extra,
+    }  # time-varying: steps, via the period
     _print(out, args.json)
     return 0
 
 
 def cmd_schedule(args) -> int:
-    if args.kind == "butterfly":
-        sched = ButterflyGroups(args.n, args.S, args.rule)
-    else:
-        sched = RandomGroups(args.n, args.S, args.rule, seed=args.seed)
-    out = {"n": args.n, "kind": args.kind, "group_size": args.S, "rule": args.rule,
-           "period": sched.period, "period_rho": sched.period_rho(),
-           "period_rho_kind": sched.period_rho_kind,
-           "steps_to_exact_average": sched.steps_to_exact_average()}
-    if args.kind == "random":
+    sched: GroupSchedule = (
+        ButterflyGroups(args.n, args.S, args.rule)
+        if args.kind == "butterfly"
+        else RandomGroups(args.n, args.S, args.rule, seed=args.seed)
+    )
+    out = {
+        "n": args.n,
+        "kind": args.kind,
+        "group_size": args.S,
+        "rule": args.rule,
+        "period": sched.period,
+        "period_rho": sched.period_rho(),
+        "period_rho_kind": sched.period_rho_kind,
+        "steps_to_exact_average": sched.steps_to_exact_average(),
+    }
+    if isinstance(sched, RandomGroups):
         out["expected_gamma_factor"] = sched.expected_gamma_factor()
     _print(out, args.json)
     return 0
@@ -120,20 +139,39 @@ def cmd_run(args) -> int:
     from mixlab.kernels.timing import TimingModel
     from mixlab.runs import run
 
-    timing = TimingModel(args.compute, stragglers=args.stragglers, persistent=args.persistent,
-                         slowdown=args.slowdown, delay=args.delay)
+    timing = TimingModel(
+        args.compute,
+        stragglers=args.stragglers,
+        persistent=args.persistent,
+        slowdown=args.slowdown,
+        delay=args.delay,
+    )
     from mixlab.kernels.algorithms import OPTIONS
 
     options = {name: getattr(args, name) for name in OPTIONS if getattr(args, name) is not None}
     from mixlab.data import load_arrays
     from mixlab.kernels.objectives import CLI_PARAMETERS
 
-    objective = {param: getattr(args, flag) for flag, param in CLI_PARAMETERS.items()
-                 if getattr(args, flag) is not None}
+    objective = {
+        param: getattr(args, flag)
+        for flag, param in CLI_PARAMETERS.items()
+        if getattr(args, flag) is not None
+    }
     data = None if args.data is None else load_arrays(args.data)
-    kwargs = dict(workers=args.workers, steps=args.steps, dim=args.dim, lr=args.lr,
-                  lr_schedule=args.lr_schedule, seed=args.seed, backend=args.backend, timing=timing,
-                  record_every=args.record_every, objective_params=objective, data=data, **options)
+    kwargs = dict(
+        workers=args.workers,
+        steps=args.steps,
+        dim=args.dim,
+        lr=args.lr,
+        lr_schedule=args.lr_schedule,
+        seed=args.seed,
+        backend=args.backend,
+        timing=timing,
+        record_every=args.record_every,
+        objective_params=objective,
+        data=data,
+        **options,
+    )
     show = sys.stderr.isatty() and not args.json
     if show:
         with reporting_to(stderr_bar()):
@@ -143,12 +181,25 @@ def cmd_run(args) -> int:
     if args.save:
         tr.save(args.save)
     summary = {key: tr.params[key] for key in ("algorithm", "objective", "workers", "steps")}
-    summary.update({k: v for k, v in tr.summary().items()
-                    if k in ("final_loss_gap", "final_grad_norm_sq", "final_consensus",
-                             "max_staleness", "sim_time", "throughput")})
+    summary.update(
+        {
+            k: v
+            for k, v in tr.summary().items()
+            if k
+            in (
+                "final_loss_gap",
+                "final_grad_norm_sq",
+                "final_consensus",
+                "max_staleness",
+                "sim_time",
+                "throughput",
+            )
+        }
+    )
     if args.json:
-        print(json.dumps({**summary, "params": tr.params, "constants": tr.constants,
-                          "history": tr.history()}))
+        print(
+            json.dumps({**summary, "params": tr.params, "constants": tr.constants, "history": tr.history()})
+        )
     else:
         _print(summary, False)
     return 0
@@ -159,9 +210,18 @@ def cmd_age(args) -> int:
 
     if args.rates is None and args.n is None:
         raise MixlabError("age needs -n N (or --rates PATH)")
-    out = age(topology=args.topology, n=args.n, rates_path=args.rates, model=args.model,
-                     mode=args.mode, gossip_rate=args.gossip_rate, update_rate=args.update_rate,
-                     method=args.method, events=args.events, seed=args.seed)
+    out = age(
+        topology=args.topology,
+        n=args.n,
+        rates_path=args.rates,
+        model=args.model,
+        mode=args.mode,
+        gossip_rate=args.gossip_rate,
+        update_rate=args.update_rate,
+        method=args.method,
+        events=args.events,
+        seed=args.seed,
+    )
     _print(out, args.json)
     return 0
 
@@ -169,8 +229,18 @@ def cmd_age(args) -> int:
 def cmd_capacity(args) -> int:
     from mixlab.age import capacity
 
-    _print(capacity(args.n, args.target, args.update_rate, args.mode, measure=args.measure,
-                           events=args.events, seed=args.seed), args.json)
+    _print(
+        capacity(
+            args.n,
+            args.target,
+            args.update_rate,
+            args.mode,
+            measure=args.measure,
+            events=args.events,
+            seed=args.seed,
+        ),
+        args.json,
+    )
     return 0
 
 
@@ -208,8 +278,12 @@ def build_parser() -> ArgumentParser:
     p.add_argument("--objective", required=True, choices=tuple(OBJECTIVES))
     p.add_argument("--workers", type=_positive_int, required=True, help="number of workers n")
     p.add_argument("--steps", type=_positive_int, required=True, help="iterations T")
-    p.add_argument("--dim", type=_positive_int, default=None,
-                   help="model dimension d (default 16; with --data the columns of A)")
+    p.add_argument(
+        "--dim",
+        type=_positive_int,
+        default=None,
+        help="model dimension d (default 16; with --data the columns of A)",
+    )
     options = p.add_argument_group("algorithm options (each algorithm refuses those it does not take)")
     for name, opt in OPTIONS.items():
         flag = "--" + name.replace("_", "-")
@@ -217,30 +291,58 @@ def build_parser() -> ArgumentParser:
             options.add_argument(flag, action=argparse.BooleanOptionalAction, default=None, help=opt.help)
         else:
             kind = _positive_int if opt.type is int else opt.type
-            options.add_argument(flag, type=kind, default=None, choices=opt.choices,
-                                 help=f"{opt.help} (default: {opt.default})")
+            options.add_argument(
+                flag,
+                type=kind,
+                default=None,
+                choices=opt.choices,
+                help=f"{opt.help} (default: {opt.default})",
+            )
     objective = p.add_argument_group("objective parameters (an objective refuses those it does not take)")
-    objective.add_argument("--noise", type=float, default=None, metavar="SIGMA2",
-                           help="gradient-noise variance sigma2 (quadratic objectives)")
-    objective.add_argument("--heterogeneity", type=float, default=None, metavar="ZETA2",
-                           help="heterogeneity zeta2 at x* (quadratic objectives, least squares)")
-    objective.add_argument("--data", default=None, metavar="FILE.npz",
-                           help="the objective from your data: arrays A (rows x features) and b (one "
-                                "target per row; logistic: labels in {0, 1} or {-1, +1}) of FILE.npz, "
-                                "--objective least_squares or logistic; --seed shuffles the rows")
-    objective.add_argument("--partition", default=None, choices=PARTITIONS,
-                           help="with --data: split the rows across the workers iid or by label "
-                                "(default: iid)")
+    objective.add_argument(
+        "--noise",
+        type=float,
+        default=None,
+        metavar="SIGMA2",
+        help="gradient-noise variance sigma2 (quadratic objectives)",
+    )
+    objective.add_argument(
+        "--heterogeneity",
+        type=float,
+        default=None,
+        metavar="ZETA2",
+        help="heterogeneity zeta2 at x* (quadratic objectives, least squares)",
+    )
+    objective.add_argument(
+        "--data",
+        default=None,
+        metavar="FILE.npz",
+        help="the objective from your data: arrays A (rows x features) and b (one "
+        "target per row; logistic: labels in {0, 1} or {-1, +1}) of FILE.npz, "
+        "--objective least_squares or logistic; --seed shuffles the rows",
+    )
+    objective.add_argument(
+        "--partition",
+        default=None,
+        choices=PARTITIONS,
+        help="with --data: split the rows across the workers iid or by label (default: iid)",
+    )
     p.add_argument("--lr", type=float, default=0.1, help="step size eta")
     p.add_argument("--lr-schedule", default="constant", choices=LR_SCHEDULES)
-    p.add_argument("--compute", default="constant", choices=COMPUTE_DISTRIBUTIONS, help="compute-time distribution")
+    p.add_argument(
+        "--compute", default="constant", choices=COMPUTE_DISTRIBUTIONS, help="compute-time distribution"
+    )
     p.add_argument("--stragglers", type=int, default=0, help="K stragglers per iteration")
     p.add_argument("--slowdown", type=float, default=1.0, help="straggler slowdown factor F")
     p.add_argument("--delay", type=float, default=0.0, help="straggler added delay")
     p.add_argument("--persistent", action="store_true", help="a fixed set of K stragglers")
     p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--backend", default="numba", choices=tuple(ENGINES),
-                   help="the engine: compiled (numba) or the NumPy specification (reference)")
+    p.add_argument(
+        "--backend",
+        default="numba",
+        choices=tuple(ENGINES),
+        help="the engine: compiled (numba) or the NumPy specification (reference)",
+    )
     p.add_argument("--record-every", type=_positive_int, default=None, help="default: steps / 100")
     p.add_argument("--json", action="store_true", help="print one JSON object with the history")
     p.add_argument("--save", metavar="PATH", help="write the trajectory (.npz or .json)")
@@ -265,10 +367,15 @@ def build_parser() -> ArgumentParser:
     p.add_argument("--target", type=float, default=1.0, help="mean staleness s*")
     p.add_argument("--update-rate", type=float, default=1.0, help="u, versions per unit time")
     p.add_argument("--mode", default="push", choices=("push", "exchange"))
-    p.add_argument("--measure", action="store_true",
-                   help="also measure the staleness at the thresholds by Monte Carlo")
-    p.add_argument("--events", type=_positive_int, default=None,
-                   help="Monte Carlo events per run (default: max(10^6, 300 n))")
+    p.add_argument(
+        "--measure", action="store_true", help="also measure the staleness at the thresholds by Monte Carlo"
+    )
+    p.add_argument(
+        "--events",
+        type=_positive_int,
+        default=None,
+        help="Monte Carlo events per run (default: max(10^6, 300 n))",
+    )
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.set_defaults(func=cmd_capacity)
@@ -276,10 +383,18 @@ def build_parser() -> ArgumentParser:
     p = sub.add_parser("mixing", help="spectral summary of a topology's mixing matrix")
     p.add_argument("--topology", required=True, choices=TOPOLOGIES)
     p.add_argument("-n", type=_positive_int, required=True, help="number of workers")
-    p.add_argument("--weights", default="metropolis", choices=(*WEIGHT_RULES, *OPTIMAL_RULES),
-                   help="weight rule; fmmc/fdla solve an SDP (certified)")
-    p.add_argument("--method", default="sdp", choices=("sdp", "subgradient"),
-                   help="fmmc solver: the SDP, or the first-order method for large graphs")
+    p.add_argument(
+        "--weights",
+        default="metropolis",
+        choices=(*WEIGHT_RULES, *OPTIMAL_RULES),
+        help="weight rule; fmmc/fdla solve an SDP (certified)",
+    )
+    p.add_argument(
+        "--method",
+        default="sdp",
+        choices=("sdp", "subgradient"),
+        help="fmmc solver: the SDP, or the first-order method for large graphs",
+    )
     p.add_argument("--degree", type=_positive_int, default=3, help="degree (random_regular)")
     p.add_argument("--p", type=_probability, default=None, help="edge probability (erdos_renyi)")
     p.add_argument("--seed", type=int, default=0, help="seed of random topologies")
@@ -313,7 +428,7 @@ def main(argv: list[str] | None = None) -> int:
     except MixlabError as exc:
         print(f"mixlab {args.command}: error: {exc}", file=sys.stderr)
         return 2
-    except BrokenPipeError:          # e.g. `mixlab run --json | head`: the reader left
+    except BrokenPipeError:  # e.g. `mixlab run --json | head`: the reader left
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 0
 

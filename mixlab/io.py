@@ -19,7 +19,7 @@ def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> Path:
             f.write(data)
             f.flush()
             os.fsync(f.fileno())
-        os.chmod(tmp, 0o666 & ~_umask())          # mkstemp makes 0600; use an ordinary file's mode
+        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600; use an ordinary file's mode
         os.replace(tmp, path)
     except BaseException:
         os.unlink(tmp)

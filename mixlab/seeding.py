@@ -28,8 +28,7 @@ def as_generator(seed: Seed) -> np.random.Generator:
             raise ParameterError(f"seed must be a non-negative integer, got {seed}")
         return np.random.default_rng(int(seed))
     raise ParameterError(
-        f"seed must be an int, a numpy.random.Generator, a SeedSequence or None, "
-        f"got {type(seed).__name__}"
+        f"seed must be an int, a numpy.random.Generator, a SeedSequence or None, got {type(seed).__name__}"
     )
 
 

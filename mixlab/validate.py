@@ -21,8 +21,15 @@ def require_int(name: str, value, *, minimum: int | None = None) -> int:
     return value
 
 
-def require_real(name: str, value, *, low: float | None = None, high: float | None = None,
-                 low_open: bool = False, high_open: bool = False) -> float:
+def require_real(
+    name: str,
+    value,
+    *,
+    low: float | None = None,
+    high: float | None = None,
+    low_open: bool = False,
+    high_open: bool = False,
+) -> float:
     """Return ``value`` as a finite ``float`` inside the stated interval."""
     try:
         x = float(value)
@@ -50,6 +57,4 @@ def require_finite(name: str, array) -> None:
     a = np.asarray(array)
     if a.size and not np.isfinite(a).all():
         bad = np.argwhere(~np.isfinite(a))[0]
-        raise ParameterError(
-            f"{name} must be finite; entry {tuple(int(i) for i in bad)} is {a[tuple(bad)]}"
-        )
+        raise ParameterError(f"{name} must be finite; entry {tuple(int(i) for i in bad)} is {a[tuple(bad)]}")

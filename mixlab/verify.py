@@ -20,12 +20,21 @@ SIZES = ("quick", "default", "full")
 def checks(size: str = "default") -> list[CheckBase]:
     """The checks of every suite at ``size`` (quick, default or full)."""
     require_choice("size", size, SIZES)
-    return (foundation.foundation_checks(size) + engine_checks.engine_checks(size)
-            + convergence_checks.convergence_checks(size) + age_checks.age_checks(size))
+    return (
+        foundation.foundation_checks(size)
+        + engine_checks.engine_checks(size)
+        + convergence_checks.convergence_checks(size)
+        + age_checks.age_checks(size)
+    )
 
 
-def verify(size: str = "default", *, json: str | Path | None = None, report: str | Path | None = None,
-           progress: bool = True) -> list[CheckResult]:
+def verify(
+    size: str = "default",
+    *,
+    json: str | Path | None = None,
+    report: str | Path | None = None,
+    progress: bool = True,
+) -> list[CheckResult]:
     """Run every check at ``size``; optionally write the results as JSON and a Markdown
     report with figures (atomically).
 

@@ -24,12 +24,12 @@ import numpy as np
 from mixlab.kernels.averaging.group_averaging import group_average
 from mixlab.kernels.averaging.mixing import sparse_mix
 from mixlab.kernels.timing import TimingModel
+from mixlab.runs import run
 from mixlab.theory import graphs, spectral
 from mixlab.theory import theorems as thm
 from mixlab.theory import version_age as va
 from mixlab.theory.groups import ButterflyGroups
 from mixlab.theory.weights import mixing_matrix
-from mixlab.runs import run
 
 # %% [markdown]
 # ## 1. Mixing matrices and the spectral gap
@@ -102,8 +102,9 @@ stragglers = TimingModel(stragglers=2, slowdown=5.0)
 runs = {
     "allreduce": run("allreduce", "quadratic", workers=64, steps=300, timing=stragglers),
     "dpsgd (ring)": run("dpsgd", "quadratic", workers=64, steps=300, timing=stragglers),
-    "wagma (S=4, tau=8)": run("wagma", "quadratic", workers=64, steps=300, group_size=4,
-                              sync_period=8, timing=stragglers),
+    "wagma (S=4, tau=8)": run(
+        "wagma", "quadratic", workers=64, steps=300, group_size=4, sync_period=8, timing=stragglers
+    ),
 }
 for name, tr in runs.items():
     plt.semilogy(tr["sim_time"], tr["loss_gap"], label=name)
@@ -111,8 +112,10 @@ plt.xlabel("simulated time")
 plt.ylabel("f(x-bar) - f*")
 plt.legend()
 speedup = runs["allreduce"]["sim_time"][-1] / runs["wagma (S=4, tau=8)"]["sim_time"][-1]
-print(f"allreduce needs {speedup:.2f}x the time of WAGMA; "
-      f"WAGMA's max staleness {runs['wagma (S=4, tau=8)']['staleness_max'].max():.0f} <= tau = 8")
+print(
+    f"allreduce needs {speedup:.2f}x the time of WAGMA; "
+    f"WAGMA's max staleness {runs['wagma (S=4, tau=8)']['staleness_max'].max():.0f} <= tau = 8"
+)
 assert speedup > 1.8
 
 # %% [markdown]
@@ -154,8 +157,10 @@ from mixlab.proofs.optimal_weights import optimal_weights
 
 G = nx.path_graph(8)
 opt = optimal_weights(G, "fmmc")
-print(f"FMMC rho = {opt.rho:.6f} (cos(pi/8) = {np.cos(np.pi / 8):.6f}), certified gap {opt.gap:.1e}; "
-      f"Metropolis rho = {spectral.rho(mixing_matrix(G)):.6f}")
+print(
+    f"FMMC rho = {opt.rho:.6f} (cos(pi/8) = {np.cos(np.pi / 8):.6f}), certified gap {opt.gap:.1e}; "
+    f"Metropolis rho = {spectral.rho(mixing_matrix(G)):.6f}"
+)
 ring = [[Fraction(1, 3) if (j - i) % 8 in (0, 1, 7) else Fraction(0) for j in range(8)] for i in range(8)]
 cert = certify_contraction(ring, rational_upper_bound(1 / 3 + 2 / 3 * np.cos(2 * np.pi / 8)))
 print("exact certificate for the ring of 8 verifies:", cert.verify(), "with rho_hat =", cert.rho_hat)
@@ -183,7 +188,7 @@ from mixlab.validation import convergence_checks as cc
 gamma, params = cc.consensus_runs("dpsgd", 8, 200, 40)
 isolated, _ = cc.consensus_runs("dpsgd", 8, 200, 40, control=True)
 B = cv.DPSGD_CONSENSUS.evaluate(**params)
-fixed = {k: v for k, v in params.items() if k != "eta"}     # includes f0 = f(0) - f*
+fixed = {k: v for k, v in params.items() if k != "eta"}  # includes f0 = f(0) - f*
 best = minimizing_step_size(cv.DPSGD_NONCONVEX, **fixed)
 etas = np.linspace(0.002, 0.99 * best.eta_max, 200)
 fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(11, 4))
@@ -196,8 +201,10 @@ ax2.semilogy(etas, [cv.DPSGD_NONCONVEX.evaluate(**fixed, eta=e) for e in etas])
 ax2.axvline(best.eta, ls="--", color="r", label=f"eta* = {best.eta:.4f}")
 ax2.set(xlabel="eta", ylabel="bound on (1/T) sum E||grad f||^2", title="Nonconvex rate vs step size")
 ax2.legend()
-print(f"max measured E Gamma = {gamma.mean(axis=0).max():.4f} <= B = {B:.4f} < control "
-      f"{isolated.mean(axis=0).max():.2f}; eta* = {best.eta:.4f} (admissible up to {best.eta_max:.4f})")
+print(
+    f"max measured E Gamma = {gamma.mean(axis=0).max():.4f} <= B = {B:.4f} < control "
+    f"{isolated.mean(axis=0).max():.2f}; eta* = {best.eta:.4f} (admissible up to {best.eta_max:.4f})"
+)
 assert gamma.mean(axis=0).max() <= B < isolated.mean(axis=0).max() and best.eta < best.eta_max
 
 # %% [markdown]
@@ -231,8 +238,10 @@ for partition in ("iid", "label"):
     ax1.semilogy(runs[0]["step"], gap, label=partition)
     ax2.semilogy(runs[0]["step"][1:], gamma[1:], label=partition)
     mean_consensus[partition], zeta2[partition] = gamma[1:].mean(), f.zeta2
-    print(f"{partition:>5}: L = {f.L:.3f}, mu = {f.mu:g}, zeta2 = {f.zeta2:.5f}, sigma2 = {f.sigma2:.5f}, "
-          f"final gap {gap[-1]:.4f}, mean consensus distance {gamma[1:].mean():.5f}")
+    print(
+        f"{partition:>5}: L = {f.L:.3f}, mu = {f.mu:g}, zeta2 = {f.zeta2:.5f}, sigma2 = {f.sigma2:.5f}, "
+        f"final gap {gap[-1]:.4f}, mean consensus distance {gamma[1:].mean():.5f}"
+    )
 ax1.set(xlabel="iteration", ylabel="f(x-bar) - f*", title="D-PSGD, logistic regression, ring of 8")
 ax2.set(xlabel="iteration", ylabel="consensus distance", title="sum_i ||x_i - x-bar||^2 (mean of 8 runs)")
 ax1.legend()

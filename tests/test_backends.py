@@ -30,8 +30,13 @@ def assert_agrees(actual, expected, dtype):
 
 @pytest.mark.parametrize("backend", BACKENDS)
 @pytest.mark.parametrize("dtype", DTYPES)
-@given(groups=group_partitions(N, S), rule=st.sampled_from(["mean", "self_weighted"]),
-       d=st.integers(1, 9), stale=st.booleans(), seed=st.integers(0, 2**31))
+@given(
+    groups=group_partitions(N, S),
+    rule=st.sampled_from(["mean", "self_weighted"]),
+    d=st.integers(1, 9),
+    stale=st.booleans(),
+    seed=st.integers(0, 2**31),
+)
 @settings(max_examples=15)
 def test_group_average_matches_reference(backend, dtype, groups, rule, d, stale, seed):
     rng = np.random.default_rng(seed)
@@ -42,14 +47,18 @@ def test_group_average_matches_reference(backend, dtype, groups, rule, d, stale,
     expected = group_average(X.copy(), groups, rule, backend="reference", **kw)
     actual = X.copy()
     result = group_average(actual, groups, rule, backend=backend, **kw)
-    assert result is actual   # in place
+    assert result is actual  # in place
     assert_agrees(actual, expected, dtype)
 
 
 @pytest.mark.parametrize("backend", BACKENDS)
 @pytest.mark.parametrize("dtype", DTYPES)
-@given(G=connected_graphs(min_n=2, max_n=10), rule=st.sampled_from(["metropolis", "uniform"]),
-       d=st.integers(1, 7), seed=st.integers(0, 2**31))
+@given(
+    G=connected_graphs(min_n=2, max_n=10),
+    rule=st.sampled_from(["metropolis", "uniform"]),
+    d=st.integers(1, 7),
+    seed=st.integers(0, 2**31),
+)
 @settings(max_examples=15)
 def test_sparse_mix_matches_reference(backend, dtype, G, rule, d, seed):
     W = mixing_matrix(G, rule, sparse=True)
@@ -83,7 +92,7 @@ def test_stale_members_contribute_their_stale_row_and_receive_the_result():
     stale = np.array([[0.0], [4.0], [0.0]])
     mask = np.array([False, True, False])
     group_average(X, np.array([[0, 1, 2]]), "mean", stale_mask=mask, stale=stale)
-    np.testing.assert_allclose(X.ravel(), [8.0, 8.0, 8.0])   # (0 + 4 + 20) / 3
+    np.testing.assert_allclose(X.ravel(), [8.0, 8.0, 8.0])  # (0 + 4 + 20) / 3
     X = np.array([[0.0], [10.0], [20.0]])
     group_average(X, np.array([[0, 1, 2]]), "self_weighted", stale_mask=mask, stale=stale)
     np.testing.assert_allclose(X.ravel(), [6.0, 8.5, 11.0])  # (24 + own current row) / 4
@@ -104,28 +113,86 @@ X4 = np.zeros((4, 3))
 G4 = np.array([[0, 1], [2, 3]])
 
 
-@pytest.mark.parametrize("call,exc,match", [
-    (lambda: group_average(X4.copy(), G4, backend="opencl"), ParameterError,
-     r"unknown backend 'opencl'; valid: numba, cuda, reference"),
-    (lambda: group_average(X4.copy(), G4, "max"), ParameterError, r"unknown averaging rule 'max'"),
-    (lambda: group_average(X4.astype(int), G4), ParameterError, r"X must be float32 or float64, got dtype int64"),
-    (lambda: group_average(np.zeros(4), G4), ParameterError, r"X must be 2-D \(n workers x d\), got shape \(4,\)"),
-    (lambda: group_average(np.zeros((3, 4)).T, G4), ParameterError, r"X must be C-contiguous"),
-    (lambda: group_average([[0.0]], G4), ParameterError, r"X must be a NumPy array, got list"),
-    (lambda: group_average(np.array([[0.0, np.inf]] * 4), G4), ParameterError, r"X must be finite; entry \(0, 1\) is inf"),
-    (lambda: group_average(X4.copy(), np.array([[0, 4]])), ParameterError, r"group members must lie in \[0, 4\); got range \[0, 4\]"),
-    (lambda: group_average(X4.copy(), np.array([[0, 1], [1, 2]])), ParameterError, r"groups must be disjoint; worker 1 appears 2 times"),
-    (lambda: group_average(X4.copy(), np.array([0, 1])), ParameterError, r"groups must be an integer array of shape \(m, S\)"),
-    (lambda: group_average(X4.copy(), G4, stale_mask=np.zeros(4, bool)), ParameterError, r"stale_mask and stale must be given together"),
-    (lambda: group_average(X4.copy(), G4, stale_mask=np.zeros(3, bool), stale=X4), ParameterError, r"stale_mask must be a bool array of shape \(4,\)"),
-    (lambda: group_average(X4.copy(), G4, stale_mask=np.zeros(4, bool), stale=np.zeros((4, 2))), ParameterError, r"stale must have X's shape \(4, 3\)"),
-    (lambda: sparse_mix(np.eye(4), X4), MatrixError, r"W must be a scipy.sparse matrix for sparse_mix, got ndarray"),
-    (lambda: dense_mix(sp.identity(4), X4), MatrixError, r"W must be a dense NumPy matrix for dense_mix"),
-    (lambda: sparse_mix(sp.identity(3, format="csr"), X4), MatrixError, r"W must be n x n with n = X.shape\[0\] = 4, got shape \(3, 3\)"),
-    (lambda: dense_mix(np.full((4, 4), np.nan), X4), ParameterError, r"W must be finite; entry \(0, 0\) is nan"),
-    (lambda: dense_mix(np.eye(4), X4, out=X4), ParameterError, r"out must not overlap X"),
-    (lambda: dense_mix(np.eye(4), X4, out=np.zeros((4, 3), np.float32)), ParameterError, r"out must have shape \(4, 3\) and dtype float64"),
-])
+@pytest.mark.parametrize(
+    "call,exc,match",
+    [
+        (
+            lambda: group_average(X4.copy(), G4, backend="opencl"),
+            ParameterError,
+            r"unknown backend 'opencl'; valid: numba, cuda, reference",
+        ),
+        (lambda: group_average(X4.copy(), G4, "max"), ParameterError, r"unknown averaging rule 'max'"),
+        (
+            lambda: group_average(X4.astype(int), G4),
+            ParameterError,
+            r"X must be float32 or float64, got dtype int64",
+        ),
+        (
+            lambda: group_average(np.zeros(4), G4),
+            ParameterError,
+            r"X must be 2-D \(n workers x d\), got shape \(4,\)",
+        ),
+        (lambda: group_average(np.zeros((3, 4)).T, G4), ParameterError, r"X must be C-contiguous"),
+        (lambda: group_average([[0.0]], G4), ParameterError, r"X must be a NumPy array, got list"),
+        (
+            lambda: group_average(np.array([[0.0, np.inf]] * 4), G4),
+            ParameterError,
+            r"X must be finite; entry \(0, 1\) is inf",
+        ),
+        (
+            lambda: group_average(X4.copy(), np.array([[0, 4]])),
+            ParameterError,
+            r"group members must lie in \[0, 4\); got range \[0, 4\]",
+        ),
+        (
+            lambda: group_average(X4.copy(), np.array([[0, 1], [1, 2]])),
+            ParameterError,
+            r"groups must be disjoint; worker 1 appears 2 times",
+        ),
+        (
+            lambda: group_average(X4.copy(), np.array([0, 1])),
+            ParameterError,
+            r"groups must be an integer array of shape \(m, S\)",
+        ),
+        (
+            lambda: group_average(X4.copy(), G4, stale_mask=np.zeros(4, bool)),
+            ParameterError,
+            r"stale_mask and stale must be given together",
+        ),
+        (
+            lambda: group_average(X4.copy(), G4, stale_mask=np.zeros(3, bool), stale=X4),
+            ParameterError,
+            r"stale_mask must be a bool array of shape \(4,\)",
+        ),
+        (
+            lambda: group_average(X4.copy(), G4, stale_mask=np.zeros(4, bool), stale=np.zeros((4, 2))),
+            ParameterError,
+            r"stale must have X's shape \(4, 3\)",
+        ),
+        (
+            lambda: sparse_mix(np.eye(4), X4),
+            MatrixError,
+            r"W must be a scipy.sparse matrix for sparse_mix, got ndarray",
+        ),
+        (lambda: dense_mix(sp.identity(4), X4), MatrixError, r"W must be a dense NumPy matrix for dense_mix"),
+        (
+            lambda: sparse_mix(sp.identity(3, format="csr"), X4),
+            MatrixError,
+            r"W must be n x n with n = X.shape\[0\] = 4, got shape \(3, 3\)",
+        ),
+        (
+            lambda: dense_mix(np.full((4, 4), np.nan), X4),
+            ParameterError,
+            r"W must be finite; entry \(0, 0\) is nan",
+        ),
+        (lambda: dense_mix(np.eye(4), X4, out=X4), ParameterError, r"out must not overlap X"),
+        (
+            lambda: dense_mix(np.eye(4), X4, out=np.zeros((4, 3), np.float32)),
+            ParameterError,
+            r"out must have shape \(4, 3\) and dtype float64",
+        ),
+    ],
+)
 def test_bad_kernel_input(call, exc, match):
     with pytest.raises(exc, match=match):
         call()
@@ -139,12 +206,13 @@ def test_read_only_X_is_refused_for_in_place_averaging():
 
 
 def test_sparse_mix_does_not_modify_a_non_canonical_caller_matrix():
-    W = sp.csr_matrix((np.array([0.25, 0.25, 0.5, 1.0]), np.array([1, 1, 0, 1]), np.array([0, 3, 4])),
-                      shape=(2, 2))   # duplicate entry (0, 1), unsorted
+    W = sp.csr_matrix(
+        (np.array([0.25, 0.25, 0.5, 1.0]), np.array([1, 1, 0, 1]), np.array([0, 3, 4])), shape=(2, 2)
+    )  # duplicate entry (0, 1), unsorted
     before = (W.indptr.copy(), W.indices.copy(), W.data.copy())
     Y = sparse_mix(W, np.array([[2.0], [4.0]]))
     np.testing.assert_allclose(Y.ravel(), [0.5 * 4 + 0.5 * 2, 4.0])
-    for a, b in zip(before, (W.indptr, W.indices, W.data)):
+    for a, b in zip(before, (W.indptr, W.indices, W.data), strict=True):
         np.testing.assert_array_equal(a, b)
 
 
@@ -155,8 +223,11 @@ def test_column_blocks_cover_every_column(d):
     X = rng.standard_normal((6, d))
     groups = np.array([[0, 5, 2], [1, 3, 4]])
     for rule in ("mean", "self_weighted"):
-        np.testing.assert_allclose(group_average(X.copy(), groups, rule),
-                                   group_average(X.copy(), groups, rule, backend="reference"), atol=1e-12)
+        np.testing.assert_allclose(
+            group_average(X.copy(), groups, rule),
+            group_average(X.copy(), groups, rule, backend="reference"),
+            atol=1e-12,
+        )
     W = np.abs(rng.standard_normal((6, 6)))
     np.testing.assert_allclose(dense_mix(W, X), W @ X, atol=1e-11)
     np.testing.assert_allclose(sparse_mix(sp.csr_matrix(W), X), W @ X, atol=1e-11)

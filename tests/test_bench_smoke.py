@@ -14,27 +14,41 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 def test_mixing_benchmark_runs_and_reports_every_ratio():
-    proc = subprocess.run([sys.executable, "-m", "bench.mixing", "--n", "64", "--d", "256", "--json"],
-                          cwd=ROOT, capture_output=True, text=True, check=True)
+    proc = subprocess.run(
+        [sys.executable, "-m", "bench.mixing", "--n", "64", "--d", "256", "--json"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     r = json.loads(proc.stdout)
     assert r["n"] == 64 and r["d"] == 256
-    assert set(r["group_averaging"]["ratios"]) >= {"numba_vs_copyto", "speedup_vs_reference",
-                                                   "speedup_vs_dense"}
+    assert set(r["group_averaging"]["ratios"]) >= {
+        "numba_vs_copyto",
+        "speedup_vs_reference",
+        "speedup_vs_dense",
+    }
     assert set(r["sparse_mixing"]) == {"ring", "exponential"}
     assert all(v > 0 for v in r["group_averaging"]["gbps"].values())
 
 
 def run_bench(module, *args):
-    proc = subprocess.run([sys.executable, "-m", module, *args, "--json"], cwd=ROOT,
-                          capture_output=True, text=True, check=True)
+    proc = subprocess.run(
+        [sys.executable, "-m", module, *args, "--json"], cwd=ROOT, capture_output=True, text=True, check=True
+    )
     return json.loads(proc.stdout)
 
 
 def test_engine_benchmark_runs_without_jax():
     """JAX is an optional extra: blocked here, its column is null and one line says how to get it."""
     main = "import sys; sys.modules['jax'] = None; from bench.engine import main; main(sys.argv[1:])"
-    proc = subprocess.run([sys.executable, "-c", main, "--n", "16", "--d", "4", "--steps", "6", "--json"],
-                          cwd=ROOT, capture_output=True, text=True, check=True)
+    proc = subprocess.run(
+        [sys.executable, "-c", main, "--n", "16", "--d", "4", "--steps", "6", "--json"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     r = json.loads(proc.stdout)
     assert r["n"] == 16 and {"wagma", "dpsgd"} <= set(r["algorithms"])
     assert r["jax_version"] is None and "pip install -e .[bench]" in proc.stderr
@@ -61,8 +75,9 @@ def test_jax_step_is_the_naive_numpy_step(name):
     for t in range(engine.TAU):
         rows = rng.integers(m, size=(n, engine.BATCH))
         G = np.stack([A[r].T @ (A[r] @ X[i] - labels[i, r]) / len(r) for i, r in enumerate(rows)])
-        np.testing.assert_allclose(np.asarray(step(mix, *data, t, X, rows)), mixing(t) @ X - engine.LR * G,
-                                   rtol=1e-12, atol=1e-12)
+        np.testing.assert_allclose(
+            np.asarray(step(mix, *data, t, X, rows)), mixing(t) @ X - engine.LR * G, rtol=1e-12, atol=1e-12
+        )
 
 
 def test_jax_run_descends():

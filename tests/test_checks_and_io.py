@@ -2,7 +2,6 @@ import json
 import os
 
 import pytest
-
 from scipy import stats as scipy_stats
 
 from mixlab.errors import ParameterError
@@ -12,11 +11,19 @@ from mixlab.validation.checks import Check, Control, judge
 from mixlab.validation.statistics import Estimate
 
 
-@pytest.mark.parametrize("measured,bound,relation,tol,verdict", [
-    (1.0, 1.0, "==", 0, "pass"), (1.0, 1.1, "==", 0.05, "fail"), (0.9, 1.0, "<=", 0, "pass"),
-    (1.1, 1.0, "<=", 0, "fail"), (1.1, 1.0, "<=", 0.2, "pass"), (2.0, 1.0, ">=", 0, "pass"),
-    (float("nan"), 1.0, "<=", 0, "fail"), (float("inf"), 1.0, ">=", 0, "fail"),
-])
+@pytest.mark.parametrize(
+    "measured,bound,relation,tol,verdict",
+    [
+        (1.0, 1.0, "==", 0, "pass"),
+        (1.0, 1.1, "==", 0.05, "fail"),
+        (0.9, 1.0, "<=", 0, "pass"),
+        (1.1, 1.0, "<=", 0, "fail"),
+        (1.1, 1.0, "<=", 0.2, "pass"),
+        (2.0, 1.0, ">=", 0, "pass"),
+        (float("nan"), 1.0, "<=", 0, "fail"),
+        (float("inf"), 1.0, ">=", 0, "fail"),
+    ],
+)
 def test_judge(measured, bound, relation, tol, verdict):
     assert judge(measured, bound, relation, tol) == verdict
 
@@ -40,7 +47,7 @@ def test_a_check_whose_control_also_passes_is_weak():
 
 
 def test_a_bound_without_a_control_is_refused_and_an_identity_needs_none():
-    with pytest.raises(ParameterError, match="holds a run against a bound .<=. and needs a control"):
+    with pytest.raises(ParameterError, match=r"holds a run against a bound .<=. and needs a control"):
         Check("c", "x <= 2", "src", "<=", 0, lambda: (1.0, 2.0))
     assert Check("c", "x == 2", "src", "==", 0, lambda: (2.0, 2.0))().control is None
 
@@ -49,13 +56,15 @@ def test_statistical_tolerance_false_alarm_and_power():
     """Tolerance t_{1 - alpha, dof} * stderr (one-sided for bounds), stated false-alarm rate, and the
     control's power: near 1 far beyond the tolerance, near 1/2 at it."""
     est = Estimate(1.0, 0.1, 99)
-    r = Check("c", "x <= 1", "src", "<=", 0, lambda: (est, 1.0), control=_control(Estimate(2.0, 0.1, 99), 1.0))()
+    r = Check(
+        "c", "x <= 1", "src", "<=", 0, lambda: (est, 1.0), control=_control(Estimate(2.0, 0.1, 99), 1.0)
+    )()
     assert r.verdict == "pass" and r.false_alarm == stats.ALPHA
     assert r.tolerance == pytest.approx(scipy_stats.t.isf(stats.ALPHA, 99) * 0.1)
     assert r.control.verdict == "fail" and r.control.power > 0.999
     at_edge = Estimate(1.0 + r.tolerance, 0.1, 99)
     assert stats.power(at_edge, 1.0, "<=") == pytest.approx(0.5, abs=1e-9)
-    assert stats.tolerance(Estimate(1.0, 0.1, 99, comparisons=10), "<=") > r.tolerance   # Bonferroni
+    assert stats.tolerance(Estimate(1.0, 0.1, 99, comparisons=10), "<=") > r.tolerance  # Bonferroni
     two_sided = stats.tolerance(est, "==")
     assert two_sided == pytest.approx(scipy_stats.t.isf(stats.ALPHA / 2, 99) * 0.1)
 
@@ -90,6 +99,6 @@ def test_atomic_write_failure_keeps_old_file(tmp_path):
     target = tmp_path / "r.json"
     atomic_write_json(target, {"ok": True})
     with pytest.raises(ValueError):
-        atomic_write_json(target, {"bad": float("nan")})   # NaN is not JSON
+        atomic_write_json(target, {"bad": float("nan")})  # NaN is not JSON
     assert json.loads(target.read_text()) == {"ok": True}
     assert os.listdir(tmp_path) == ["r.json"]

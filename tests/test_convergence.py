@@ -6,12 +6,12 @@ import numpy as np
 import pytest
 import sympy as sp
 
+from mixlab.errors import AssumptionError
+from mixlab.runs import build_algorithm
 from mixlab.theory import convergence as cv
 from mixlab.theory import spectral
 from mixlab.theory.groups import ButterflyGroups
-from mixlab.errors import AssumptionError
 from mixlab.validation import convergence_checks as cc
-from mixlab.runs import build_algorithm
 from mixlab.validation.statistics import tolerance
 
 
@@ -54,10 +54,12 @@ def test_wagma_window_sums_match_the_schedule_matrices(rule, n, S, tau):
     mats, _ = alg.mixing_matrices(n, int(np.lcm(alg.groups.shape[0], tau)))
     sums = spectral.window_sums(mats, "cta", 3 * tau + 4)
     delta = sp.Rational(int(rule == "self_weighted"), S + 1)
-    closed = {s: float(cv.butterfly_window_sum(delta**p).subs({cv.phases: alg.groups.shape[0], cv.tau: tau}))
-              for s, p in (("A1", 1), ("A2", 2))}
-    assert sums.A1 == pytest.approx(closed["A1"], rel=1e-12)
-    assert sums.A2 == pytest.approx(closed["A2"], rel=1e-12)
+    closed = {
+        s: float(cv.butterfly_window_sum(delta**p).subs({cv.phases: alg.groups.shape[0], cv.tau: tau}))
+        for s, p in (("A1", 1), ("A2", 2))
+    }
+    assert pytest.approx(closed["A1"], rel=1e-12) == sums.A1
+    assert pytest.approx(closed["A2"], rel=1e-12) == sums.A2
 
 
 def test_wagma_bound_sees_the_groups():
@@ -74,8 +76,10 @@ def test_wagma_bound_sees_the_groups():
 @pytest.mark.parametrize("regime,start", [("sc", "optimum"), ("nc", "zero")])
 def test_rate_holds_and_fails_without_communication(setup, n, regime, start):
     thm = cc.RATE_THEOREMS[setup, regime]
-    assert judged(thm, cc.rate, setup=setup, regime=regime, n=n, steps=3000, lr=0.01, start=start) \
-        == ("pass", "fail")
+    assert judged(thm, cc.rate, setup=setup, regime=regime, n=n, steps=3000, lr=0.01, start=start) == (
+        "pass",
+        "fail",
+    )
 
 
 def test_rates_measure_communication_on_the_heterogeneous_quadratic():
@@ -93,35 +97,71 @@ def test_path_heterogeneity_bounds_every_iterate():
     assert path_max >= f.zeta2_of(f.x_star) - 1e-12 and path_max >= f.zeta2_of(np.zeros(f.d)) - 1e-12
 
 
-@pytest.mark.parametrize("theorem,change,match", [
-    (cv.DPSGD_STRONGLY_CONVEX, {"eta": 0.3}, r"eta <= 1/\(4L\)"),
-    (cv.DPSGD_NONCONVEX, {"eta": 0.5, "rho": 0.9}, r"does not contract fast enough"),
-    (cv.DPSGD_NONCONVEX, {"doubly_stochastic": False}, r"not doubly stochastic"),
-    (cv.DPSGD_STRONGLY_CONVEX, {"each_strongly_convex": False}, r"not all mu-strongly convex"),
-    (cv.LOCAL_SGD_NONCONVEX, {"momentum": 0.9}, r"momentum = 0.9"),
-    (cv.LOCAL_SGD_STRONGLY_CONVEX, {"sigma2_uniform": False}, r"variance at x\* only"),
-    (cv.LOCAL_SGD_CONSENSUS, {"zeta2_uniform": False}, r"heterogeneity at x\* only"),
-    (cv.WAGMA_NONCONVEX, {"staleness_max": 2.0}, r"stale contributions"),
-    (cv.WAGMA_STRONGLY_CONVEX, {"eta": 2.0}, r"eta <= 1/\(4L\)"),
-    (cv.WAGMA_CONSENSUS, {"eta": 0.5}, r"too large for the schedule's window"),
-    (cv.WAGMA_CONSENSUS, {"phases": 3}, r"n = 16 is not S\^phases"),
-    (cv.WAGMA_CONSENSUS, {"order": "atc"}, r"order = atc"),
-    (cv.WINDOWED_CONSENSUS, {"A1": 30.0}, r"too large for the schedule's window"),
-])
+@pytest.mark.parametrize(
+    "theorem,change,match",
+    [
+        (cv.DPSGD_STRONGLY_CONVEX, {"eta": 0.3}, r"eta <= 1/\(4L\)"),
+        (cv.DPSGD_NONCONVEX, {"eta": 0.5, "rho": 0.9}, r"does not contract fast enough"),
+        (cv.DPSGD_NONCONVEX, {"doubly_stochastic": False}, r"not doubly stochastic"),
+        (cv.DPSGD_STRONGLY_CONVEX, {"each_strongly_convex": False}, r"not all mu-strongly convex"),
+        (cv.LOCAL_SGD_NONCONVEX, {"momentum": 0.9}, r"momentum = 0.9"),
+        (cv.LOCAL_SGD_STRONGLY_CONVEX, {"sigma2_uniform": False}, r"variance at x\* only"),
+        (cv.LOCAL_SGD_CONSENSUS, {"zeta2_uniform": False}, r"heterogeneity at x\* only"),
+        (cv.WAGMA_NONCONVEX, {"staleness_max": 2.0}, r"stale contributions"),
+        (cv.WAGMA_STRONGLY_CONVEX, {"eta": 2.0}, r"eta <= 1/\(4L\)"),
+        (cv.WAGMA_CONSENSUS, {"eta": 0.5}, r"too large for the schedule's window"),
+        (cv.WAGMA_CONSENSUS, {"phases": 3}, r"n = 16 is not S\^phases"),
+        (cv.WAGMA_CONSENSUS, {"order": "atc"}, r"order = atc"),
+        (cv.WINDOWED_CONSENSUS, {"A1": 30.0}, r"too large for the schedule's window"),
+    ],
+)
 def test_convergence_theorems_refuse_when_an_assumption_fails(theorem, change, match):
-    params = {"eta": 0.05, "L": 1.0, "mu": 0.1, "n": 16, "T": 100, "rho": 0.8, "atc": 0, "H": 4, "tau": 8,
-              "S": 4, "phases": 2, "self_weighted": 1, "A1": 3.0, "A2": 3.0,
-              "zeta2": 1.0, "sigma2": 1.0, "r0": 1.0, "f0": 1.0, "momentum": 0.0, "order": "cta",
-              "staleness_max": 0.0, "doubly_stochastic": True, "zeta2_uniform": True, "sigma2_uniform": True,
-              "each_strongly_convex": True}
+    params = {
+        "eta": 0.05,
+        "L": 1.0,
+        "mu": 0.1,
+        "n": 16,
+        "T": 100,
+        "rho": 0.8,
+        "atc": 0,
+        "H": 4,
+        "tau": 8,
+        "S": 4,
+        "phases": 2,
+        "self_weighted": 1,
+        "A1": 3.0,
+        "A2": 3.0,
+        "zeta2": 1.0,
+        "sigma2": 1.0,
+        "r0": 1.0,
+        "f0": 1.0,
+        "momentum": 0.0,
+        "order": "cta",
+        "staleness_max": 0.0,
+        "doubly_stochastic": True,
+        "zeta2_uniform": True,
+        "sigma2_uniform": True,
+        "each_strongly_convex": True,
+    }
     theorem.evaluate(**params)
     with pytest.raises(AssumptionError, match=match):
         theorem.evaluate(**{**params, **change})
 
 
 def test_path_heterogeneity_stands_in_for_a_uniform_bound():
-    params = {"eta": 0.05, "L": 1.0, "n": 8, "rho": 0.8, "atc": 0, "zeta2": 1.0, "sigma2": 0.0,
-              "momentum": 0.0, "doubly_stochastic": True, "zeta2_uniform": False, "sigma2_uniform": True}
+    params = {
+        "eta": 0.05,
+        "L": 1.0,
+        "n": 8,
+        "rho": 0.8,
+        "atc": 0,
+        "zeta2": 1.0,
+        "sigma2": 0.0,
+        "momentum": 0.0,
+        "doubly_stochastic": True,
+        "zeta2_uniform": False,
+        "sigma2_uniform": True,
+    }
     with pytest.raises(AssumptionError, match="nor along the run's path"):
         cv.DPSGD_CONSENSUS.evaluate(**params)
     assert cv.DPSGD_CONSENSUS.evaluate(**params, zeta2_along_path=True) > 0
@@ -157,10 +197,18 @@ def test_async_sgd_bound_holds_and_fails_past_its_staleness():
 @pytest.mark.parametrize("activation,rule", list(cv.STALE_VARIANTS))
 def test_stale_window_bound_holds_on_every_step_and_fails_without_communication(activation, rule):
     thm = cv.WAGMA_STALE[activation, rule]
-    kw = {"n": 16, "steps": 40, "runs": 2, "lr": 0.05, "activation": activation, "rule": rule,
-          "group_size": 4, "sync_period": 4}
+    kw = {
+        "n": 16,
+        "steps": 40,
+        "runs": 2,
+        "lr": 0.05,
+        "activation": activation,
+        "rule": rule,
+        "group_size": 4,
+        "sync_period": 4,
+    }
     measured, params = cc.wagma_stale_window(**kw)
-    assert params["staleness_max"] >= 1                        # the runs had stale contributions
+    assert params["staleness_max"] >= 1  # the runs had stale contributions
     assert thm.check(measured, **params).verdict == "pass"
     measured, params = cc.wagma_stale_window(**kw, control=True)
     assert thm.check(measured, **params).verdict == "fail"
@@ -169,13 +217,26 @@ def test_stale_window_bound_holds_on_every_step_and_fails_without_communication(
 def test_stale_window_refuses_the_other_variant_and_steps_outside_a_period():
     from mixlab.validation.checks import Control, TheoremCheck
 
-    params = {"eta": 0.1, "n": 8, "S": 2, "tau": 4, "G": 1.0, "k": 2, "gamma_g": 1.0, "order": "cta",
-              "momentum": 0.0, "activation": "group", "rule": "mean"}
+    params = {
+        "eta": 0.1,
+        "n": 8,
+        "S": 2,
+        "tau": 4,
+        "G": 1.0,
+        "k": 2,
+        "gamma_g": 1.0,
+        "order": "cta",
+        "momentum": 0.0,
+        "activation": "group",
+        "rule": "mean",
+    }
     assert cv.WAGMA_STALE["group", "mean"].evaluate(**params) == pytest.approx(8 * (0.5 + 0.2) ** 2)
-    assert cv.WAGMA_STALE["group", "self_weighted"].evaluate(**{**params, "rule": "self_weighted"}) \
-        == pytest.approx(8 * ((1 - 2 / 3) + 0.2) ** 2)
+    assert cv.WAGMA_STALE["group", "self_weighted"].evaluate(
+        **{**params, "rule": "self_weighted"}
+    ) == pytest.approx(8 * ((1 - 2 / 3) + 0.2) ** 2)
     assert cv.WAGMA_STALE["global", "self_weighted"].evaluate(
-        **{**params, "rule": "self_weighted", "activation": "global"}) == pytest.approx(8 * ((1 - 1 / 3) + 0.2) ** 2)
+        **{**params, "rule": "self_weighted", "activation": "global"}
+    ) == pytest.approx(8 * ((1 - 1 / 3) + 0.2) ** 2)
     with pytest.raises(AssumptionError, match="k = 5 is not within one period"):
         cv.WAGMA_STALE["group", "mean"].evaluate(**{**params, "k": 5})
     with pytest.raises(AssumptionError, match="the run uses group activation; this bound is for global"):

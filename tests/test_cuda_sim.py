@@ -11,8 +11,9 @@ import scipy.sparse as sp
 
 pytestmark = pytest.mark.cudasim
 if os.environ.get("NUMBA_ENABLE_CUDASIM") != "1":
-    pytest.skip("needs NUMBA_ENABLE_CUDASIM=1 (make test runs it in its own process)",
-                allow_module_level=True)
+    pytest.skip(
+        "needs NUMBA_ENABLE_CUDASIM=1 (make test runs it in its own process)", allow_module_level=True
+    )
 
 from numba import cuda  # noqa: E402
 

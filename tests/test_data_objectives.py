@@ -11,14 +11,13 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from test_engine_reference import ALGORITHMS, N
 
 from mixlab.data import DATASETS, load_arrays, load_dataset
 from mixlab.errors import ParameterError
 from mixlab.kernels import objectives as ob
 from mixlab.kernels.engines import simulate
 from mixlab.kernels.timing import TimingModel
-
-from test_engine_reference import ALGORITHMS, N
 
 BUILD = {"least_squares": ob.least_squares_from_data, "logistic": ob.logistic_from_data}
 
@@ -57,6 +56,7 @@ def brute_loss(f, x):
 
 # ---- constants against brute force -----------------------------------------------------------
 
+
 @pytest.mark.parametrize("partition", ob.PARTITIONS)
 @pytest.mark.parametrize("kind", BUILD)
 def test_constants_against_brute_force(kind, partition):
@@ -64,7 +64,7 @@ def test_constants_against_brute_force(kind, partition):
     A, _ = worker_rows(f)
     singular = np.stack([np.linalg.svd(Ai, compute_uv=False) for Ai in A]) ** 2 / A.shape[1]
     scale = 1.0 if kind == "least_squares" else 0.25
-    assert f.L == pytest.approx(scale * singular.max() + f.reg, rel=1e-12)
+    assert pytest.approx(scale * singular.max() + f.reg, rel=1e-12) == f.L
     assert f.mu == pytest.approx(singular.min() + f.reg if kind == "least_squares" else f.reg, rel=1e-12)
     # x*: stationary (both engines' gradients), and for least squares the normal equations
     assert np.linalg.norm(f.grad(f.x_star)) <= 1e-12 and np.linalg.norm(f.reference_grad(f.x_star)) <= 1e-12
@@ -79,8 +79,15 @@ def test_constants_against_brute_force(kind, partition):
     # sigma2: every ordered minibatch of B = 2 rows drawn with replacement, equally likely
     S = sample_grads(f, f.x_star)
     m = S.shape[1]
-    var = [np.mean([np.sum((S[i, list(rows)].mean(axis=0) - S[i].mean(axis=0)) ** 2)
-                    for rows in itertools.product(range(m), repeat=f.batch)]) for i in range(f.n)]
+    var = [
+        np.mean(
+            [
+                np.sum((S[i, list(rows)].mean(axis=0) - S[i].mean(axis=0)) ** 2)
+                for rows in itertools.product(range(m), repeat=f.batch)
+            ]
+        )
+        for i in range(f.n)
+    ]
     assert f.sigma2 == pytest.approx(float(np.mean(var)), rel=1e-10)
 
 
@@ -99,14 +106,15 @@ def test_gradients_match_finite_differences_on_the_shipped_data(kind):
 
 # ---- partitions ----------------------------------------------------------------------------------
 
+
 @pytest.mark.parametrize("kind", BUILD)
 def test_partitions_split_the_same_rows_into_equal_parts(kind):
     (iid, A, b), (label, _, _) = small(kind, "iid"), small(kind, "label")
     target = b if kind == "least_squares" else 2 * b - 1
     for f in (iid, label):
         assert f.features.shape == (15, 3) and f.labels.shape == (3, 5) and f.row_stride == 5
-        kept = [int(np.flatnonzero((A == row).all(axis=1))[0]) for row in f.features]
-        assert len(set(kept)) == 15                                   # 16 rows: one left out
+        kept = [int(np.flatnonzero((row == A).all(axis=1))[0]) for row in f.features]
+        assert len(set(kept)) == 15  # 16 rows: one left out
         np.testing.assert_array_equal(f.labels.ravel(), target[kept])
     assert sorted(map(tuple, iid.features)) == sorted(map(tuple, label.features))
     assert (np.diff(label.labels.ravel()) >= 0).all() and not (np.diff(iid.labels.ravel()) >= 0).all()
@@ -133,11 +141,14 @@ def test_label_partition_is_more_heterogeneous(kind):
 
 # ---- engines ---------------------------------------------------------------------------------------
 
+
 @pytest.fixture(scope="module")
 def shipped():
     A, b = load_dataset("breast_cancer")
-    return {"least_squares": ob.least_squares_from_data(A, b, N, partition="label", batch=3, seed=1),
-            "logistic": ob.logistic_from_data(A, b, N, partition="iid", batch=3, seed=1)}
+    return {
+        "least_squares": ob.least_squares_from_data(A, b, N, partition="label", batch=3, seed=1),
+        "logistic": ob.logistic_from_data(A, b, N, partition="iid", batch=3, seed=1),
+    }
 
 
 @pytest.mark.parametrize("kind", BUILD)
@@ -145,8 +156,10 @@ def shipped():
 def test_engines_agree_on_objectives_from_data(shipped, name, kind):
     f = shipped[kind]
     timing = TimingModel("shifted_exponential", shift=0.5, stragglers=3, slowdown=4.0, delay=0.1)
-    a, b = (simulate(f, ALGORITHMS[name](), 30, lr=0.5 / f.L, timing=timing, seed=11, record_every=7, backend=e)
-            for e in ("numba", "reference"))
+    a, b = (
+        simulate(f, ALGORITHMS[name](), 30, lr=0.5 / f.L, timing=timing, seed=11, record_every=7, backend=e)
+        for e in ("numba", "reference")
+    )
     for m in b.columns:
         np.testing.assert_allclose(a[m], b[m], rtol=1e-10, atol=1e-13, err_msg=m)
     assert a["loss_gap"][-1] < a["loss_gap"][0]
@@ -159,8 +172,12 @@ def test_the_reference_engine_runs_objectives_from_data_without_compiled_code(sh
     def refuse(*args, **kwargs):
         raise AssertionError("the reference engine called compiled code")
 
-    for module, fn in ((ob, "stochastic_grad"), (ob, "full_loss_grad"), (timing, "compute_time"),
-                       (timing, "straggler_mask")):
+    for module, fn in (
+        (ob, "stochastic_grad"),
+        (ob, "full_loss_grad"),
+        (timing, "compute_time"),
+        (timing, "straggler_mask"),
+    ):
         monkeypatch.setattr(module, fn, refuse)
     f = shipped[kind]
     tr = simulate(f, ALGORITHMS["dpsgd"](), 10, lr=0.5 / f.L, backend="reference")
@@ -168,6 +185,7 @@ def test_the_reference_engine_runs_objectives_from_data_without_compiled_code(sh
 
 
 # ---- the shipped dataset ----------------------------------------------------------------------------
+
 
 def test_the_shipped_dataset_is_the_documented_file():
     raw = gzip.decompress(resources.files("mixlab.data").joinpath(DATASETS["breast_cancer"]).read_bytes())
@@ -191,13 +209,19 @@ def save_one_array(path):
         np.save(fh, np.eye(2))
 
 
-@pytest.mark.parametrize("make,match", [
-    (lambda path: None, r"data file '.*d.npz' must exist; it does not"),
-    (save_one_array, r"must be an .npz archive \(numpy.savez\); it holds one array"),
-    (lambda path: path.write_bytes(b"PK\x03\x04 not a zip"), r"must be an .npz archive: "),
-    (lambda path: np.savez(path, A=np.eye(2)), r"must hold arrays A and b; it lacks b \(it has: A\)"),
-    (lambda path: np.savez(path, A=np.array([None]), b=np.ones(1)), r"must hold numeric arrays: Object arrays"),
-])
+@pytest.mark.parametrize(
+    "make,match",
+    [
+        (lambda path: None, r"data file '.*d.npz' must exist; it does not"),
+        (save_one_array, r"must be an .npz archive \(numpy.savez\); it holds one array"),
+        (lambda path: path.write_bytes(b"PK\x03\x04 not a zip"), r"must be an .npz archive: "),
+        (lambda path: np.savez(path, A=np.eye(2)), r"must hold arrays A and b; it lacks b \(it has: A\)"),
+        (
+            lambda path: np.savez(path, A=np.array([None]), b=np.ones(1)),
+            r"must hold numeric arrays: Object arrays",
+        ),
+    ],
+)
 def test_load_arrays_refuses(tmp_path, make, match):
     make(tmp_path / "d.npz")
     with pytest.raises(ParameterError, match=match):
@@ -209,33 +233,65 @@ def test_load_arrays_refuses(tmp_path, make, match):
 A5 = np.arange(10.0).reshape(5, 2)
 
 
-@pytest.mark.parametrize("call,match", [
-    (lambda: ob.least_squares_from_data([["a", "b"]], [1.0], 1), r"A and b must be arrays of real numbers"),
-    (lambda: ob.least_squares_from_data(np.ones(5), np.ones(5), 1),
-     r"A must be a 2-D array \(rows x features, at least one of each\); got shape \(5,\)"),
-    (lambda: ob.least_squares_from_data(np.ones((0, 2)), np.ones(0), 1), r"A must be a 2-D array .* \(0, 2\)"),
-    (lambda: ob.least_squares_from_data(A5, np.ones(4), 1), r"b must have shape \(rows of A,\) = \(5,\); got \(4,\)"),
-    (lambda: ob.least_squares_from_data(np.where(A5 == 3, np.nan, A5), np.ones(5), 1),
-     r"A must be finite; entry \(1, 1\) is nan"),
-    (lambda: ob.least_squares_from_data(A5, [1, 2, np.inf, 4, 5], 1), r"b must be finite; entry \(2,\) is inf"),
-    (lambda: ob.least_squares_from_data(A5, np.ones(5), 6),
-     r"n must be <= the rows of A \(every worker needs a sample\); got n = 6, rows = 5"),
-    (lambda: ob.least_squares_from_data(A5, np.ones(5), 0), r"n must be >= 1, got 0"),
-    (lambda: ob.least_squares_from_data(A5, np.ones(5), 2, partition="random"),
-     r"unknown partition 'random'; valid: iid, label"),
-    (lambda: ob.least_squares_from_data(A5, np.ones(5), 2, batch=0), r"batch must be >= 1, got 0"),
-    (lambda: ob.least_squares_from_data(A5, np.ones(5), 2, reg=-1), r"reg must be >= 0, got -1.0"),
-    (lambda: ob.logistic_from_data(A5, np.ones(4), 1), r"y must have shape \(rows of A,\) = \(5,\); got \(4,\)"),
-    (lambda: ob.logistic_from_data(A5, [0, 1, 2, 1, 0], 1),
-     r"y must hold class labels in \{-1, \+1\} or \{0, 1\}; got the values \[0.0, 1.0, 2.0\]"),
-    (lambda: ob.logistic_from_data(A5, [-1, 0, 1, 1, 0], 1), r"got the values \[-1.0, 0.0, 1.0\]"),
-    (lambda: ob.logistic_from_data(A5, np.ones(5), 1, reg=0), r"reg must be > 0, got 0.0"),
-    (lambda: ob.make_objective("quadratic", 2, data=(A5, np.ones(5))),
-     r"unknown objective from data 'quadratic'; valid: least_squares, logistic"),
-    (lambda: ob.make_objective("least_squares", 2, data=(A5, np.ones(5)), sigma2=1.0),
-     r"objective least_squares from data does not take sigma2 \(--noise\) \(it takes: partition, batch, reg, seed\)"),
-    (lambda: load_dataset("iris"), r"unknown dataset 'iris'; valid: breast_cancer"),
-])
+@pytest.mark.parametrize(
+    "call,match",
+    [
+        (
+            lambda: ob.least_squares_from_data([["a", "b"]], [1.0], 1),
+            r"A and b must be arrays of real numbers",
+        ),
+        (
+            lambda: ob.least_squares_from_data(np.ones(5), np.ones(5), 1),
+            r"A must be a 2-D array \(rows x features, at least one of each\); got shape \(5,\)",
+        ),
+        (
+            lambda: ob.least_squares_from_data(np.ones((0, 2)), np.ones(0), 1),
+            r"A must be a 2-D array .* \(0, 2\)",
+        ),
+        (
+            lambda: ob.least_squares_from_data(A5, np.ones(4), 1),
+            r"b must have shape \(rows of A,\) = \(5,\); got \(4,\)",
+        ),
+        (
+            lambda: ob.least_squares_from_data(np.where(A5 == 3, np.nan, A5), np.ones(5), 1),
+            r"A must be finite; entry \(1, 1\) is nan",
+        ),
+        (
+            lambda: ob.least_squares_from_data(A5, [1, 2, np.inf, 4, 5], 1),
+            r"b must be finite; entry \(2,\) is inf",
+        ),
+        (
+            lambda: ob.least_squares_from_data(A5, np.ones(5), 6),
+            r"n must be <= the rows of A \(every worker needs a sample\); got n = 6, rows = 5",
+        ),
+        (lambda: ob.least_squares_from_data(A5, np.ones(5), 0), r"n must be >= 1, got 0"),
+        (
+            lambda: ob.least_squares_from_data(A5, np.ones(5), 2, partition="random"),
+            r"unknown partition 'random'; valid: iid, label",
+        ),
+        (lambda: ob.least_squares_from_data(A5, np.ones(5), 2, batch=0), r"batch must be >= 1, got 0"),
+        (lambda: ob.least_squares_from_data(A5, np.ones(5), 2, reg=-1), r"reg must be >= 0, got -1.0"),
+        (
+            lambda: ob.logistic_from_data(A5, np.ones(4), 1),
+            r"y must have shape \(rows of A,\) = \(5,\); got \(4,\)",
+        ),
+        (
+            lambda: ob.logistic_from_data(A5, [0, 1, 2, 1, 0], 1),
+            r"y must hold class labels in \{-1, \+1\} or \{0, 1\}; got the values \[0.0, 1.0, 2.0\]",
+        ),
+        (lambda: ob.logistic_from_data(A5, [-1, 0, 1, 1, 0], 1), r"got the values \[-1.0, 0.0, 1.0\]"),
+        (lambda: ob.logistic_from_data(A5, np.ones(5), 1, reg=0), r"reg must be > 0, got 0.0"),
+        (
+            lambda: ob.make_objective("quadratic", 2, data=(A5, np.ones(5))),
+            r"unknown objective from data 'quadratic'; valid: least_squares, logistic",
+        ),
+        (
+            lambda: ob.make_objective("least_squares", 2, data=(A5, np.ones(5)), sigma2=1.0),
+            r"objective least_squares from data does not take sigma2 \(--noise\) \(it takes: partition, batch, reg, seed\)",
+        ),
+        (lambda: load_dataset("iris"), r"unknown dataset 'iris'; valid: breast_cancer"),
+    ],
+)
 def test_bad_data_objective_input(call, match):
     with pytest.raises(ParameterError, match=match):
         call()
@@ -243,7 +299,9 @@ def test_bad_data_objective_input(call, match):
 
 def test_newton_that_does_not_converge_is_refused(monkeypatch):
     monkeypatch.setattr(ob, "DATA_NEWTON_TOL", 0.0)
-    with pytest.raises(ParameterError, match=r"Newton's method must reach \|\|grad f\|\| <= 0.0 in 100 steps; got"):
+    with pytest.raises(
+        ParameterError, match=r"Newton's method must reach \|\|grad f\|\| <= 0.0 in 100 steps; got"
+    ):
         small("logistic")
 
 
@@ -251,9 +309,19 @@ def test_the_runner_builds_from_data_and_refuses_a_dimension():
     from mixlab.runs import run
 
     A, b = load_dataset("breast_cancer")
-    tr = run("dpsgd", "logistic", workers=8, steps=20, data=(A, b), objective_params={"partition": "label"},
-             backend="reference")
+    tr = run(
+        "dpsgd",
+        "logistic",
+        workers=8,
+        steps=20,
+        data=(A, b),
+        objective_params={"partition": "label"},
+        backend="reference",
+    )
     assert tr.params["objective"] == "logistic_from_data" and tr.params["dim"] == 30
-    with pytest.raises(ParameterError, match=r"dim does not apply to an objective from data \(d is the columns "
-                                             r"of A\); got dim = 30"):
+    with pytest.raises(
+        ParameterError,
+        match=r"dim does not apply to an objective from data \(d is the columns "
+        r"of A\); got dim = 30",
+    ):
         run("dpsgd", "logistic", workers=8, steps=20, dim=30, data=(A, b))

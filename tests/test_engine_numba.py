@@ -2,14 +2,12 @@
 
 import numpy as np
 import pytest
+from test_engine_reference import ALGORITHMS, N, butterfly
 
-from mixlab.vocabulary import ACTIVATIONS
-from mixlab.kernels import algorithms as al
 from mixlab.kernels.engines import simulate
 from mixlab.kernels.objectives import least_squares, logistic, quadratic, robust
 from mixlab.kernels.timing import TimingModel
-
-from test_engine_reference import ALGORITHMS, N, butterfly
+from mixlab.vocabulary import ACTIVATIONS
 
 OBJECTIVES = {
     "quadratic": lambda: quadratic(N, 3, seed=1),
@@ -39,8 +37,11 @@ def test_numba_engine_matches_reference(name, timing):
 
 @pytest.mark.parametrize("objective", OBJECTIVES)
 def test_numba_engine_matches_reference_on_every_objective(objective):
-    compare(OBJECTIVES[objective](), butterfly(N, 4, rule="self_weighted", momentum=0.5, sync_period=3),
-            TIMINGS["stragglers"])
+    compare(
+        OBJECTIVES[objective](),
+        butterfly(N, 4, rule="self_weighted", momentum=0.5, sync_period=3),
+        TIMINGS["stragglers"],
+    )
 
 
 @pytest.mark.parametrize("order", ["cta", "atc"])

@@ -3,11 +3,9 @@ the numba engine is held to the same trajectories in test_engine_numba.py)."""
 
 import math
 
-import networkx as nx
 import numpy as np
 import pytest
 
-from mixlab.vocabulary import ACTIVATIONS
 from mixlab.errors import ParameterError
 from mixlab.kernels import algorithms as al
 from mixlab.kernels.engines import simulate
@@ -17,6 +15,7 @@ from mixlab.theory.graphs import ring
 from mixlab.theory.groups import ButterflyGroups
 from mixlab.theory.schedules import OnePeerExponential
 from mixlab.theory.weights import mixing_matrix
+from mixlab.vocabulary import ACTIVATIONS
 
 N, D, T = 16, 4, 40
 METRICS = ("loss_gap", "grad_norm_sq", "consensus", "sim_time")
@@ -60,8 +59,9 @@ def test_cta_wagma_with_one_group_equals_dpsgd_with_J_not_allreduce():
 def test_sgp_on_doubly_stochastic_schedule_equals_atc_dpsgd():
     sched = OnePeerExponential(N)
     mats = tuple(sched.matrix(t) for t in range(sched.period))
-    assert_same(run(al.SGP(mixing=mats, order="atc")), run(al.DPSGD(mixing=mats, order="atc")),
-                metrics=METRICS)
+    assert_same(
+        run(al.SGP(mixing=mats, order="atc")), run(al.DPSGD(mixing=mats, order="atc")), metrics=METRICS
+    )
 
 
 def test_wagma_butterfly_equals_dpsgd_on_the_group_matrices_without_stragglers():
@@ -88,9 +88,12 @@ def test_wait_avoidance_with_constant_times_is_synchronous_group_averaging(activ
 
 
 def test_mixing_preserves_the_mean_of_models():
-    f = quadratic(N, D, sigma2=0.0, zeta2=0.0, seed=1)   # all gradients equal at equal models
+    f = quadratic(N, D, sigma2=0.0, zeta2=0.0, seed=1)  # all gradients equal at equal models
     x0 = np.arange(D, dtype=float)
-    for alg in (al.DPSGD(mixing=(mixing_matrix(ring(N)),)), butterfly(N, 4, rule="self_weighted", sync_period=5)):
+    for alg in (
+        al.DPSGD(mixing=(mixing_matrix(ring(N)),)),
+        butterfly(N, 4, rule="self_weighted", sync_period=5),
+    ):
         tr = simulate(f, alg, 1, lr=1e-300, backend="reference", x0=x0)
         assert tr["consensus"][-1] == pytest.approx(0, abs=1e-24)
 
@@ -104,7 +107,7 @@ def test_push_sum_weights_sum_to_n_and_debias():
         P = np.diag(keep)
         P[(np.arange(N) + hop) % N, np.arange(N)] = 1 - keep
         mats.append(P)
-    f = quadratic(N, D, sigma2=0.0, zeta2=0.0, seed=2)   # no heterogeneity: consensus -> 0
+    f = quadratic(N, D, sigma2=0.0, zeta2=0.0, seed=2)  # no heterogeneity: consensus -> 0
     alg = al.SGP(mixing=tuple(mats), order="atc")
     w = np.ones(N)
     for t in range(30):
@@ -117,8 +120,9 @@ def test_push_sum_weights_sum_to_n_and_debias():
 
 
 #: Every registered algorithm with its example options (new algorithms join automatically).
-ALGORITHMS = {name: (lambda name=name, cls=cls: al.build(name, N, **cls.example))
-              for name, cls in al.ALGORITHMS.items()}
+ALGORITHMS = {
+    name: (lambda name=name, cls=cls: al.build(name, N, **cls.example)) for name, cls in al.ALGORITHMS.items()
+}
 
 
 @pytest.mark.parametrize("name", ALGORITHMS)
@@ -138,26 +142,53 @@ def test_same_seed_same_trajectory(name):
         np.testing.assert_array_equal(a[m], b[m])
 
 
-@pytest.mark.parametrize("call,match", [
-    (lambda: run(al.AllreduceSGD(), lr=0.0), r"step size must be > 0 and not NaN; eta\[0\] = 0.0"),
-    (lambda: run(al.AllreduceSGD(), lr=float("nan")), r"step size must be > 0 and not NaN; eta\[0\] = nan"),
-    (lambda: run(al.AllreduceSGD(), lr=np.ones(3)), r"step sizes must be a number or an array of length steps = 40"),
-    (lambda: run(al.DPSGD(mixing=(np.eye(8),))), r"inconsistent n: the problem has n = 16 workers, a mixing matrix has shape \(8, 8\)"),
-    (lambda: run(butterfly(8, 2)), r"inconsistent n: the problem has n = 16 workers, the groups cover 8"),
-    (lambda: al.WAGMA(groups=np.zeros((1, 4, 4), np.int64), sync_period=0), r"sync period tau must be >= 1, got 0"),
-    (lambda: al.WAGMA(groups=np.zeros((1, 4, 4), np.int64), activation="first"), r"unknown activation 'first'; valid: global, group"),
-    (lambda: al.WAGMA(groups=np.zeros((1, 4, 4), np.int64), rule="median"), r"unknown averaging rule 'median'; valid: self_weighted, mean"),
-    (lambda: al.LocalSGD(local_steps=0), r"local steps H must be >= 1, got 0"),
-    (lambda: al.LocalSGD(local_steps=2, order="cta"), r"local SGD is adapt-then-combine"),
-    (lambda: al.AllreduceSGD(momentum=1.0), r"momentum must be < 1, got 1.0"),
-    (lambda: al.DPSGD(mixing=(J,), order="tac"), r"unknown update order 'tac'; valid: cta, atc"),
-    (lambda: al.SGP(mixing=(J,), order="cta"), r"SGP is adapt-then-combine"),
-    (lambda: run(al.SGP(mixing=(np.full((N, N), 2 / N),), order="atc")), r"column-stochastic"),
-    (lambda: run(al.AllreduceSGD(), timing=TimingModel(stragglers=20)), r"stragglers must be <= n = 16, got 20"),
-    (lambda: run(al.AllreduceSGD(), steps=0), r"steps must be >= 1, got 0"),
-    (lambda: run(al.AllreduceSGD(), backend="gpu"), r"unknown backend 'gpu'; valid: numba, reference"),
-    (lambda: run(al.ADPSGD(indptr=np.zeros(17, np.int64), indices=np.zeros(0, np.int64))), r"at least one neighbour"),
-])
+@pytest.mark.parametrize(
+    "call,match",
+    [
+        (lambda: run(al.AllreduceSGD(), lr=0.0), r"step size must be > 0 and not NaN; eta\[0\] = 0.0"),
+        (
+            lambda: run(al.AllreduceSGD(), lr=float("nan")),
+            r"step size must be > 0 and not NaN; eta\[0\] = nan",
+        ),
+        (
+            lambda: run(al.AllreduceSGD(), lr=np.ones(3)),
+            r"step sizes must be a number or an array of length steps = 40",
+        ),
+        (
+            lambda: run(al.DPSGD(mixing=(np.eye(8),))),
+            r"inconsistent n: the problem has n = 16 workers, a mixing matrix has shape \(8, 8\)",
+        ),
+        (lambda: run(butterfly(8, 2)), r"inconsistent n: the problem has n = 16 workers, the groups cover 8"),
+        (
+            lambda: al.WAGMA(groups=np.zeros((1, 4, 4), np.int64), sync_period=0),
+            r"sync period tau must be >= 1, got 0",
+        ),
+        (
+            lambda: al.WAGMA(groups=np.zeros((1, 4, 4), np.int64), activation="first"),
+            r"unknown activation 'first'; valid: global, group",
+        ),
+        (
+            lambda: al.WAGMA(groups=np.zeros((1, 4, 4), np.int64), rule="median"),
+            r"unknown averaging rule 'median'; valid: self_weighted, mean",
+        ),
+        (lambda: al.LocalSGD(local_steps=0), r"local steps H must be >= 1, got 0"),
+        (lambda: al.LocalSGD(local_steps=2, order="cta"), r"local SGD is adapt-then-combine"),
+        (lambda: al.AllreduceSGD(momentum=1.0), r"momentum must be < 1, got 1.0"),
+        (lambda: al.DPSGD(mixing=(J,), order="tac"), r"unknown update order 'tac'; valid: cta, atc"),
+        (lambda: al.SGP(mixing=(J,), order="cta"), r"SGP is adapt-then-combine"),
+        (lambda: run(al.SGP(mixing=(np.full((N, N), 2 / N),), order="atc")), r"column-stochastic"),
+        (
+            lambda: run(al.AllreduceSGD(), timing=TimingModel(stragglers=20)),
+            r"stragglers must be <= n = 16, got 20",
+        ),
+        (lambda: run(al.AllreduceSGD(), steps=0), r"steps must be >= 1, got 0"),
+        (lambda: run(al.AllreduceSGD(), backend="gpu"), r"unknown backend 'gpu'; valid: numba, reference"),
+        (
+            lambda: run(al.ADPSGD(indptr=np.zeros(17, np.int64), indices=np.zeros(0, np.int64))),
+            r"at least one neighbour",
+        ),
+    ],
+)
 def test_bad_run_input(call, match):
     with pytest.raises(ParameterError, match=match):
         call()
@@ -181,12 +212,19 @@ def test_an_engine_refuses_an_algorithm_it_does_not_implement():
         simulate(f, Halving(), 3, backend="numba")
 
 
-@pytest.mark.parametrize("name,options,match", [
-    ("dpsgd", {"group_size": 4}, r"dpsgd does not take --group-size \(its options: --momentum, --topology"),
-    ("allreduce", {"local_steps": 9, "rule": "mean"}, r"allreduce does not take --local-steps, --rule"),
-    ("wagma", {"topology": "ring"}, r"wagma does not take --topology"),
-    ("nope", {}, r"unknown algorithm 'nope'; valid: adpsgd"),
-])
+@pytest.mark.parametrize(
+    "name,options,match",
+    [
+        (
+            "dpsgd",
+            {"group_size": 4},
+            r"dpsgd does not take --group-size \(its options: --momentum, --topology",
+        ),
+        ("allreduce", {"local_steps": 9, "rule": "mean"}, r"allreduce does not take --local-steps, --rule"),
+        ("wagma", {"topology": "ring"}, r"wagma does not take --topology"),
+        ("nope", {}, r"unknown algorithm 'nope'; valid: adpsgd"),
+    ],
+)
 def test_options_an_algorithm_does_not_take_are_refused(name, options, match):
     with pytest.raises(ParameterError, match=match):
         al.build(name, N, **options)
@@ -201,8 +239,13 @@ def test_the_reference_engine_calls_no_compiled_objective_or_timing_code(name, m
     def refuse(*args, **kwargs):
         raise AssertionError("the reference engine called compiled code")
 
-    for module, fn in ((objectives, "stochastic_grad"), (objectives, "full_loss_grad"),
-                       (timing, "compute_time"), (timing, "straggler_mask"), (timing, "allreduce_cost")):
+    for module, fn in (
+        (objectives, "stochastic_grad"),
+        (objectives, "full_loss_grad"),
+        (timing, "compute_time"),
+        (timing, "straggler_mask"),
+        (timing, "allreduce_cost"),
+    ):
         monkeypatch.setattr(module, fn, refuse)
     f = least_squares(N, D, batch=3, seed=2)
     tr = run(ALGORITHMS[name](), f=f, timing=TimingModel("exponential", stragglers=2, slowdown=3.0))

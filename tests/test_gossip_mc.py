@@ -3,13 +3,12 @@ time-age estimator within 4.5)."""
 
 import numpy as np
 import pytest
+from test_version_age import complete_rates, ring_rates, user_rates
 
 from mixlab.errors import ParameterError
-from mixlab.kernels.gossip.monte_carlo import GossipTopology, simulate_age
 from mixlab.kernels.gossip.exact import node_ages
+from mixlab.kernels.gossip.monte_carlo import GossipTopology, simulate_age
 from mixlab.theory import version_age as va
-
-from test_version_age import complete_rates, ring_rates, user_rates
 
 Z = 4.0
 
@@ -18,11 +17,14 @@ def within(estimate, exact, stderr, z=Z):
     assert abs(estimate - exact) <= z * stderr, (estimate, exact, stderr)
 
 
-@pytest.mark.parametrize("name,rates,exact", [
-    ("complete", complete_rates(8), va.complete_graph_age(8)),
-    ("ring", ring_rates(9), va.ring_age(9)),
-    ("user", user_rates(7), va.user_staleness_complete(7)),
-])
+@pytest.mark.parametrize(
+    "name,rates,exact",
+    [
+        ("complete", complete_rates(8), va.complete_graph_age(8)),
+        ("ring", ring_rates(9), va.ring_age(9)),
+        ("user", user_rates(7), va.user_staleness_complete(7)),
+    ],
+)
 def test_monte_carlo_matches_exact_symmetric(name, rates, exact):
     est = simulate_age(GossipTopology.from_rate_matrix(rates), events=400_000, seed=1)
     within(est.node_average, exact, est.node_average_stderr)
@@ -35,14 +37,14 @@ def test_monte_carlo_matches_exact_on_an_asymmetric_graph():
     R = rng.uniform(0.2, 2.0, (n + 1, n + 1)) * (rng.random((n + 1, n + 1)) < 0.5)
     R[:, 0] = 0
     R[0, 1:] = 0
-    R[0, 1] = 1.5                                         # the source reaches node 1 only
+    R[0, 1] = 1.5  # the source reaches node 1 only
     R[1:, 1:][np.diag_indices(n)] = 0
-    R[1:, 1:] += np.roll(np.eye(n), 1, axis=1) * 0.3     # a cycle: everyone reachable
+    R[1:, 1:] += np.roll(np.eye(n), 1, axis=1) * 0.3  # a cycle: everyone reachable
     exact = node_ages(R, 0.7)
     est = simulate_age(GossipTopology.from_rate_matrix(R), update_rate=0.7, events=600_000, seed=2)
     for j in range(n):
         within(est.mean[j], exact[j], est.stderr[j])
-    assert len(set(np.round(exact, 6))) == n              # really asymmetric
+    assert len(set(np.round(exact, 6))) == n  # really asymmetric
 
 
 def test_renewal_updates_give_the_poisson_mean():
@@ -61,9 +63,11 @@ def test_exchange_halves_user_staleness():
     within(exch.node_average, va.user_staleness_complete(16) / 2, exch.node_average_stderr)
 
 
-TOPOLOGIES = {"complete": lambda: GossipTopology.complete_graph(5, 1.0, 1.3),
-              "user": lambda: GossipTopology.complete_graph(5, 1.0, 1.3, source_is_user=True),
-              "ring": lambda: GossipTopology.from_rate_matrix(ring_rates(5))}
+TOPOLOGIES = {
+    "complete": lambda: GossipTopology.complete_graph(5, 1.0, 1.3),
+    "user": lambda: GossipTopology.complete_graph(5, 1.0, 1.3, source_is_user=True),
+    "ring": lambda: GossipTopology.from_rate_matrix(ring_rates(5)),
+}
 
 
 @pytest.mark.parametrize("estimator", ["version", "time"])
@@ -73,7 +77,14 @@ def test_compiled_loop_matches_reference_loop(topology, mode, shift, estimator):
     """Same draws, same path; the version estimator's age is a difference of integrals
     that grow with t (rounding relative to the age grows), the time estimator's is not."""
     top = TOPOLOGIES[topology]()
-    kw = dict(events=3000, seed=9, mode=mode, renewal_shift=shift, batches=5, estimator=estimator)
+    kw = {
+        "events": 3000,
+        "seed": 9,
+        "mode": mode,
+        "renewal_shift": shift,
+        "batches": 5,
+        "estimator": estimator,
+    }
     a, b = simulate_age(top, **kw), simulate_age(top, backend="reference", **kw)
     rtol = (1e-12, 1e-12) if estimator == "time" else (1e-10, 1e-8)
     np.testing.assert_allclose(a.mean, b.mean, rtol=rtol[0])
@@ -82,7 +93,9 @@ def test_compiled_loop_matches_reference_loop(topology, mode, shift, estimator):
 
 
 def test_short_runs_warn_that_the_estimate_may_not_be_stationary():
-    with pytest.warns(UserWarning, match=r"pushes per node after warm-up; the estimate may not be stationary"):
+    with pytest.warns(
+        UserWarning, match=r"pushes per node after warm-up; the estimate may not be stationary"
+    ):
         simulate_age(GossipTopology.complete_graph(1000, 1.0, 1.0), events=10_000)
 
 
@@ -91,7 +104,7 @@ def test_alias_table_draws_with_the_given_weights():
 
     w = np.array([0.5, 3.0, 1.0, 0.0, 2.5])
     prob, alias = alias_table(w)
-    u = (np.arange(200_000) + 0.5) / 200_000                  # a fine grid of uniforms
+    u = (np.arange(200_000) + 0.5) / 200_000  # a fine grid of uniforms
     counts = np.bincount([_pick_alias(prob, alias, x) for x in u], minlength=5)
     np.testing.assert_allclose(counts / u.size, w / w.sum(), atol=1e-4)
 
@@ -102,16 +115,37 @@ def test_same_seed_same_estimate():
     np.testing.assert_array_equal(a.mean, b.mean)
 
 
-@pytest.mark.parametrize("call,match", [
-    (lambda: simulate_age(GossipTopology.complete_graph(5, 1, 1), mode="pull"), r"unknown gossip mode 'pull'"),
-    (lambda: simulate_age(GossipTopology.complete_graph(5, 1, 1), estimator="age"), r"unknown estimator 'age'; valid: version, time"),
-    (lambda: simulate_age(GossipTopology.complete_graph(5, 1, 1), update_rate=-1), r"update rate must be > 0"),
-    (lambda: simulate_age(GossipTopology.complete_graph(5, 1, 1), renewal_shift=2.0), r"renewal shift must be < 1/update_rate = 1, got 2.0"),
-    (lambda: simulate_age(GossipTopology.complete_graph(5, 1, 1), events=10), r"events must be >= 100, got 10"),
-    (lambda: GossipTopology.complete_graph(5, float("nan"), 1), r"source rate must be finite, got nan"),
-    (lambda: GossipTopology.complete_graph(5, 1, -2), r"gossip rate must be >= 0, got -2.0"),
-    (lambda: GossipTopology.from_rate_matrix(np.array([[0, 1.0, 0], [0, 0, 0], [0, 0, 0]])), r"cannot be reached from the source"),
-])
+@pytest.mark.parametrize(
+    "call,match",
+    [
+        (
+            lambda: simulate_age(GossipTopology.complete_graph(5, 1, 1), mode="pull"),
+            r"unknown gossip mode 'pull'",
+        ),
+        (
+            lambda: simulate_age(GossipTopology.complete_graph(5, 1, 1), estimator="age"),
+            r"unknown estimator 'age'; valid: version, time",
+        ),
+        (
+            lambda: simulate_age(GossipTopology.complete_graph(5, 1, 1), update_rate=-1),
+            r"update rate must be > 0",
+        ),
+        (
+            lambda: simulate_age(GossipTopology.complete_graph(5, 1, 1), renewal_shift=2.0),
+            r"renewal shift must be < 1/update_rate = 1, got 2.0",
+        ),
+        (
+            lambda: simulate_age(GossipTopology.complete_graph(5, 1, 1), events=10),
+            r"events must be >= 100, got 10",
+        ),
+        (lambda: GossipTopology.complete_graph(5, float("nan"), 1), r"source rate must be finite, got nan"),
+        (lambda: GossipTopology.complete_graph(5, 1, -2), r"gossip rate must be >= 0, got -2.0"),
+        (
+            lambda: GossipTopology.from_rate_matrix(np.array([[0, 1.0, 0], [0, 0, 0], [0, 0, 0]])),
+            r"cannot be reached from the source",
+        ),
+    ],
+)
 def test_bad_monte_carlo_input(call, match):
     with pytest.raises(ParameterError, match=match):
         call()
@@ -164,11 +198,12 @@ def test_time_estimator_matches_exact_per_node_on_a_small_graph(mode):
     np.fill_diagonal(C, 0.0)
     C[0, 1:] = 0.0
     C[0, 1], C[0, 4] = 1.2, 0.4
-    C[1:, 1:] += np.roll(np.eye(n), 1, axis=1) * 0.5   # a cycle: everyone reachable
-    C[3, 0] = 0.8                                       # a node that contacts the source
+    C[1:, 1:] += np.roll(np.eye(n), 1, axis=1) * 0.5  # a cycle: everyone reachable
+    C[3, 0] = 0.8  # a node that contacts the source
     exact = node_ages(push_rates(C, mode), 0.8)
-    version, time = both_estimators(GossipTopology.from_contacts(C), update_rate=0.8, mode=mode,
-                                    events=300_000, seed=6)
+    version, time = both_estimators(
+        GossipTopology.from_contacts(C), update_rate=0.8, mode=mode, events=300_000, seed=6
+    )
     for j in range(n):
         within(time.mean[j], exact[j], time.stderr[j], Z_TIME)
     assert_estimators_agree(version, time)

@@ -17,8 +17,10 @@ N, D = 8, 4
 
 def runs(zeta2, steps=600, lr=0.1, backend="numba"):
     f = heterogeneous_quadratic(N, D, zeta2=zeta2, sigma2=0.0, seed=5)
-    return {name: simulate(f, build(name, N), steps, lr=lr, record_every=50, backend=backend)
-            for name in ("gradient_tracking", "dpsgd")}
+    return {
+        name: simulate(f, build(name, N), steps, lr=lr, record_every=50, backend=backend)
+        for name in ("gradient_tracking", "dpsgd")
+    }
 
 
 def test_exact_linear_convergence_where_dpsgd_stalls():
@@ -27,11 +29,11 @@ def test_exact_linear_convergence_where_dpsgd_stalls():
     tr = runs(1.0)
     gap = tr["gradient_tracking"]["loss_gap"]
     assert gap[-1] < 1e-10
-    rates = gap[2:8] / gap[1:7]                      # per 50 steps, before rounding takes over
-    assert rates.max() < 0.5 and rates.max() / rates.min() < 3      # geometric
+    rates = gap[2:8] / gap[1:7]  # per 50 steps, before rounding takes over
+    assert rates.max() < 0.5 and rates.max() / rates.min() < 3  # geometric
     floor1 = tr["dpsgd"]["loss_gap"][-1]
     floor4 = runs(4.0)["dpsgd"]["loss_gap"][-1]
-    assert floor1 > 1e-4 and floor4 == pytest.approx(4 * floor1, rel=1e-6)     # quadratic in the offsets
+    assert floor1 > 1e-4 and floor4 == pytest.approx(4 * floor1, rel=1e-6)  # quadratic in the offsets
 
 
 def test_trackers_keep_the_mean_gradient():
@@ -43,8 +45,19 @@ def test_trackers_keep_the_mean_gradient():
     f = heterogeneous_quadratic(N, D, zeta2=1.0, sigma2=0.5, seed=2)
     alg = build("gradient_tracking", N, topology="exponential")
     X = np.random.default_rng(0).standard_normal((N, D))
-    st = ReferenceState(f, TimingModel(), 3, Costs(0.0, 0.0, 8, 0.0, 0.0), 0.0, X, np.zeros((N, D)),
-                        np.ones(N), np.zeros(N), np.zeros(N), np.zeros(N, dtype=np.int64))
+    st = ReferenceState(
+        f,
+        TimingModel(),
+        3,
+        Costs(0.0, 0.0, 8, 0.0, 0.0),
+        0.0,
+        X,
+        np.zeros((N, D)),
+        np.ones(N),
+        np.zeros(N),
+        np.zeros(N),
+        np.zeros(N, dtype=np.int64),
+    )
     for t in range(6):
         grads = f.stochastic_grads(st.X, t, 3)
         alg.reference_step(st, t, 0.05)
@@ -52,9 +65,25 @@ def test_trackers_keep_the_mean_gradient():
 
 
 def test_command_line_run_converges_and_refuses_momentum():
-    cmd = [sys.executable, "-m", "mixlab.cli", "run", "--algorithm", "gradient_tracking", "--objective",
-           "heterogeneous_quadratic", "--workers", "8", "--steps", "600", "--lr", "0.1", "--noise", "0",
-           "--json"]
+    cmd = [
+        sys.executable,
+        "-m",
+        "mixlab.cli",
+        "run",
+        "--algorithm",
+        "gradient_tracking",
+        "--objective",
+        "heterogeneous_quadratic",
+        "--workers",
+        "8",
+        "--steps",
+        "600",
+        "--lr",
+        "0.1",
+        "--noise",
+        "0",
+        "--json",
+    ]
     out = json.loads(subprocess.run(cmd, capture_output=True, text=True, check=True).stdout)
     assert out["final_loss_gap"] < 1e-10 and out["params"]["algorithm"] == "gradient_tracking"
     with pytest.raises(ParameterError, match="gradient_tracking does not take --momentum"):

@@ -30,7 +30,7 @@ def test_butterfly_groups_differ_in_one_digit():
 def test_butterfly_mean_reaches_J_after_exactly_log_S_n_steps(n, S):
     b = ButterflyGroups(n, S, "mean")
     k = round(math.log(n, S))
-    P = np.eye(n)   # group-averaging the rows of I gives the product W_{t-1}...W_0
+    P = np.eye(n)  # group-averaging the rows of I gives the product W_{t-1}...W_0
     for t in range(k):
         # after t < k steps every entry is 1/S^t (same block) or 0: not yet J
         assert np.abs(P - 1 / n).max() == pytest.approx(S**-t - 1 / n, abs=1e-15)
@@ -53,7 +53,7 @@ def test_butterfly_closed_forms_match_generic_computation(n, S):
 def test_group_matrix_rules():
     groups = np.array([[0, 2], [1, 3]])
     W = group_matrix(groups, 4, "mean")
-    np.testing.assert_array_equal(W, [[.5, 0, .5, 0], [0, .5, 0, .5], [.5, 0, .5, 0], [0, .5, 0, .5]])
+    np.testing.assert_array_equal(W, [[0.5, 0, 0.5, 0], [0, 0.5, 0, 0.5], [0.5, 0, 0.5, 0], [0, 0.5, 0, 0.5]])
     V = group_matrix(groups, 4, "self_weighted")
     np.testing.assert_allclose(V[0], [2 / 3, 0, 1 / 3, 0])
     np.testing.assert_allclose(V.sum(axis=0), 1)
@@ -111,17 +111,23 @@ def test_random_group_round_shrinks_gamma_in_expectation(rule):
     assert abs(ratios.mean() - wrong) > 4 * se
 
 
-@pytest.mark.parametrize("call,match", [
-    (lambda: ButterflyGroups(48, 4), r"n = 48 is not a power of S = 4"),
-    (lambda: ButterflyGroups(64, 1), r"group size S must be >= 2, got 1"),
-    (lambda: ButterflyGroups(4, 8), r"group size S = 8 exceeds n = 4"),
-    (lambda: RandomGroups(10, 4), r"random groups need S to divide n; n = 10, S = 4"),
-    (lambda: RandomGroups(8, 2, "median"), r"unknown averaging rule 'median'; valid: self_weighted, mean"),
-    (lambda: ButterflyGroups(8, 2).groups(-1), r"t must be >= 0, got -1"),
-    (lambda: RandomGroups(8, 2, seed=-3), r"seed must be a non-negative integer, got -3"),
-    (lambda: RandomGroups(8, 2, seed="x"), r"seed must be an int"),
-    (lambda: OnePeerExponential(1), r"n must be >= 2, got 1"),
-])
+@pytest.mark.parametrize(
+    "call,match",
+    [
+        (lambda: ButterflyGroups(48, 4), r"n = 48 is not a power of S = 4"),
+        (lambda: ButterflyGroups(64, 1), r"group size S must be >= 2, got 1"),
+        (lambda: ButterflyGroups(4, 8), r"group size S = 8 exceeds n = 4"),
+        (lambda: RandomGroups(10, 4), r"random groups need S to divide n; n = 10, S = 4"),
+        (
+            lambda: RandomGroups(8, 2, "median"),
+            r"unknown averaging rule 'median'; valid: self_weighted, mean",
+        ),
+        (lambda: ButterflyGroups(8, 2).groups(-1), r"t must be >= 0, got -1"),
+        (lambda: RandomGroups(8, 2, seed=-3), r"seed must be a non-negative integer, got -3"),
+        (lambda: RandomGroups(8, 2, seed="x"), r"seed must be an int"),
+        (lambda: OnePeerExponential(1), r"n must be >= 2, got 1"),
+    ],
+)
 def test_bad_schedule_input(call, match):
     with pytest.raises(ParameterError, match=match):
         call()

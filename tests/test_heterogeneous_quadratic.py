@@ -19,7 +19,7 @@ def test_constants_are_exact(n, d, mu):
     f = ob.heterogeneous_quadratic(n, d, mu=mu, zeta2=0.8, sigma2=0.3, seed=4)
     H = f.hessians
     assert H.shape == (n, d, d) and np.array_equal(H, H.transpose(0, 2, 1))
-    ev = np.linalg.eigvalsh(H)                                   # (n, d), ascending
+    ev = np.linalg.eigvalsh(H)  # (n, d), ascending
     assert ev.max() == pytest.approx(f.L, abs=1e-12) and ev.min() == pytest.approx(f.mu, abs=1e-12)
     assert (ev >= f.mu - 1e-12).all() and (ev <= f.L + 1e-12).all()
     x_star = np.linalg.solve(H.sum(axis=0), np.einsum("ijl,il->j", H, f.centers))
@@ -28,10 +28,14 @@ def test_constants_are_exact(n, d, mu):
     assert f.zeta2_of(f.x_star) == pytest.approx(0.8, rel=1e-12)
     assert f.loss(f.x_star) == pytest.approx(f.f_star, rel=1e-12)
     gaps = [np.linalg.norm(H[i] - H[j]) for i in range(n) for j in range(i)]
-    assert min(gaps) > 0.01                                      # the Hessians really differ
+    assert min(gaps) > 0.01  # the Hessians really differ
     c = f.constants()
-    assert (c["each_strongly_convex"], c["sigma2_uniform"], c["zeta2_uniform"], c["constants_kind"]) \
-        == (mu > 0, True, False, "exact")
+    assert (c["each_strongly_convex"], c["sigma2_uniform"], c["zeta2_uniform"], c["constants_kind"]) == (
+        mu > 0,
+        True,
+        False,
+        "exact",
+    )
     assert c["L"] == 1.0 and c["mu"] == mu and c["sigma2"] == 0.3
 
 
@@ -51,8 +55,9 @@ def test_common_diagonal_hessians_reproduce_quadratic():
     X = rng.standard_normal((5, 4))
     a, b = np.empty(4), np.empty(4)
     for k in (0, 7):
-        np.testing.assert_allclose(h.stochastic_grads(X, k, 11), q.stochastic_grads(X, k, 11),
-                                   rtol=1e-14, atol=1e-15)
+        np.testing.assert_allclose(
+            h.stochastic_grads(X, k, 11), q.stochastic_grads(X, k, 11), rtol=1e-14, atol=1e-15
+        )
         for i in range(5):
             ob.stochastic_grad(q.arrays(), 11, i, k, X[i], a)
             ob.stochastic_grad(h.arrays(), 11, i, k, X[i], b)
@@ -85,7 +90,7 @@ def test_engines_agree(order):
 
 def test_gossip_learning_runs_it():
     f = ob.heterogeneous_quadratic(6, 3, zeta2=0.5, sigma2=0.01, seed=2)
-    kw = dict(duration=40, gossip_rate=2.0, lr=0.2, seed=3, record_every=4)
+    kw = {"duration": 40, "gossip_rate": 2.0, "lr": 0.2, "seed": 3, "record_every": 4}
     a = simulate_gossip_learning(f, **kw)
     b = simulate_gossip_learning(f, backend="reference", **kw)
     for c in a.columns:
@@ -94,8 +99,25 @@ def test_gossip_learning_runs_it():
 
 
 def test_cli_runs_it(capsys):
-    assert main(["run", "--objective", "heterogeneous_quadratic", "--workers", "8", "--steps", "20",
-                 "--dim", "3", "--algorithm", "dpsgd", "--json"]) == 0
+    assert (
+        main(
+            [
+                "run",
+                "--objective",
+                "heterogeneous_quadratic",
+                "--workers",
+                "8",
+                "--steps",
+                "20",
+                "--dim",
+                "3",
+                "--algorithm",
+                "dpsgd",
+                "--json",
+            ]
+        )
+        == 0
+    )
     out = json.loads(capsys.readouterr().out)
     assert out["objective"] == "heterogeneous_quadratic"
     assert out["final_loss_gap"] < out["history"]["loss_gap"][0]

@@ -12,6 +12,7 @@ from numba.core import caching
 from mixlab.kernels import numba_cache
 from mixlab.kernels.numba_cache import keyed_cache_dir
 
+
 def _racing_saves(tmp_path, save, monkeypatch) -> dict:
     """Two threads save different keys into one fresh index; reading the index is slowed
     down so that, unguarded, both read it before either writes it. Returns the index."""
@@ -39,8 +40,10 @@ def test_concurrent_saves_into_one_index_keep_every_entry(tmp_path, monkeypatch)
     interleave; the locked save keeps both, each with its own code."""
     unguarded = _racing_saves(tmp_path / "plain", numba_cache.NUMBA_SAVE, monkeypatch)
     assert unguarded != {"sigA": "code of sigA", "sigB": "code of sigB"}
-    assert _racing_saves(tmp_path / "locked", numba_cache._save, monkeypatch) == \
-        {"sigA": "code of sigA", "sigB": "code of sigB"}
+    assert _racing_saves(tmp_path / "locked", numba_cache._save, monkeypatch) == {
+        "sigA": "code of sigA",
+        "sigB": "code of sigB",
+    }
 
 
 def test_the_cache_is_keyed_by_the_kernel_sources_whatever_the_import_order(tmp_path):
@@ -48,8 +51,10 @@ def test_the_cache_is_keyed_by_the_kernel_sources_whatever_the_import_order(tmp_
     XDG_CACHE_HOME/mixlab/numba/<hash of the kernel sources>."""
     env = {k: v for k, v in os.environ.items() if k != "NUMBA_CACHE_DIR"}
     env["XDG_CACHE_HOME"] = str(tmp_path)
-    code = ("import numba, numpy as np; from mixlab.kernels.averaging.mixing import sparse_mix; "
-            "import scipy.sparse as sp; print(sparse_mix(sp.identity(3, format='csr'), np.ones((3, 2))).sum())")
+    code = (
+        "import numba, numpy as np; from mixlab.kernels.averaging.mixing import sparse_mix; "
+        "import scipy.sparse as sp; print(sparse_mix(sp.identity(3, format='csr'), np.ones((3, 2))).sum())"
+    )
     out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "6.0"
     keyed = tmp_path / "mixlab" / "numba" / keyed_cache_dir().name

@@ -17,8 +17,14 @@ def test_generator_passes_through_and_seed_sequence_from_generator_is_reproducib
     assert a == seed_sequence(np.random.default_rng(3)).entropy
 
 
-@pytest.mark.parametrize("seed,match", [(-1, "seed must be a non-negative integer, got -1"),
-                                        (1.5, "seed must be an int"), (True, "seed must be an int")])
+@pytest.mark.parametrize(
+    "seed,match",
+    [
+        (-1, "seed must be a non-negative integer, got -1"),
+        (1.5, "seed must be an int"),
+        (True, "seed must be an int"),
+    ],
+)
 def test_bad_seed(seed, match):
     with pytest.raises(ParameterError, match=match):
         as_generator(seed)

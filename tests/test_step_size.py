@@ -3,13 +3,21 @@ import math
 import pytest
 import sympy as sp
 
-from mixlab.errors import ParameterError
+from mixlab.errors import AssumptionError, ParameterError
 from mixlab.theory import convergence as cv
 from mixlab.theory.step_size import closed_form_step_size, minimizing_step_size
-from mixlab.errors import AssumptionError
 
-NC = {"L": 1.0, "n": 8, "zeta2": 1.0, "sigma2": 0.5, "f0": 1.0, "T": 400, "momentum": 0.0,
-      "zeta2_uniform": True, "sigma2_uniform": True}
+NC = {
+    "L": 1.0,
+    "n": 8,
+    "zeta2": 1.0,
+    "sigma2": 0.5,
+    "f0": 1.0,
+    "T": 400,
+    "momentum": 0.0,
+    "zeta2_uniform": True,
+    "sigma2_uniform": True,
+}
 
 
 def test_local_sgd_with_h_1_is_minibatch_sgd_and_matches_the_closed_form():
@@ -33,9 +41,11 @@ def test_async_minimizer_solves_the_cubic_and_beats_its_neighbours():
 
 def test_dpsgd_minimizer_lies_inside_the_admissible_range():
     best = minimizing_step_size(cv.DPSGD_NONCONVEX, **NC, rho=0.8, atc=0, doubly_stochastic=True)
-    assert 0 < best.eta < best.eta_max == pytest.approx(0.2, rel=1e-9)     # rho + eta L < 1
+    assert 0 < best.eta < best.eta_max == pytest.approx(0.2, rel=1e-9)  # rho + eta L < 1
     for other in (best.eta * 0.95, best.eta * 1.05):
-        assert cv.DPSGD_NONCONVEX.evaluate(**NC, rho=0.8, atc=0, doubly_stochastic=True, eta=other) >= best.bound
+        assert (
+            cv.DPSGD_NONCONVEX.evaluate(**NC, rho=0.8, atc=0, doubly_stochastic=True, eta=other) >= best.bound
+        )
 
 
 def test_the_ceiling_wins_when_the_bound_decreases_up_to_it():

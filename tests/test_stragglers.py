@@ -5,13 +5,13 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from mixlab.vocabulary import ACTIVATIONS, COMPUTE_DISTRIBUTIONS
 from mixlab.kernels import algorithms as al
 from mixlab.kernels.engines import reference as er
 from mixlab.kernels.engines import simulate
 from mixlab.kernels.objectives import quadratic
 from mixlab.kernels.timing import TimingModel
 from mixlab.theory.groups import ButterflyGroups
+from mixlab.vocabulary import ACTIVATIONS, COMPUTE_DISTRIBUTIONS
 
 N, S, TAU = 64, 4, 8
 
@@ -22,8 +22,16 @@ def wagma(n=N, s=S, tau=TAU, **kw):
 
 
 def sim(alg, timing, steps=200, backend="reference", n=N):
-    return simulate(quadratic(n, 4, seed=0), alg, steps, lr=0.1, timing=timing, seed=3,
-                    record_every=steps // 4, backend=backend)
+    return simulate(
+        quadratic(n, 4, seed=0),
+        alg,
+        steps,
+        lr=0.1,
+        timing=timing,
+        seed=3,
+        record_every=steps // 4,
+        backend=backend,
+    )
 
 
 @pytest.mark.parametrize("backend", ["reference", "numba"])
@@ -48,15 +56,39 @@ def test_persistent_straggler_sets_the_pace_of_wagma(backend):
 
 
 @settings(max_examples=20)
-@given(dist=st.sampled_from(COMPUTE_DISTRIBUTIONS), scale=st.floats(0.1, 10), k=st.integers(0, 16),
-       persistent=st.booleans(), slowdown=st.floats(1, 20), delay=st.floats(0, 5),
-       tau=st.integers(1, 12), alpha=st.floats(0, 1), activation=st.sampled_from(ACTIVATIONS))
-def test_wagma_staleness_never_exceeds_tau(dist, scale, k, persistent, slowdown, delay, tau, alpha,
-                                           activation):
-    timing = TimingModel(dist, scale=scale, shift=scale / 2, stragglers=k, persistent=persistent,
-                         slowdown=slowdown, delay=delay, alpha=alpha)
-    tr = simulate(quadratic(16, 2, seed=1), wagma(16, 2, tau, activation=activation), 40, lr=0.05,
-                  timing=timing, seed=7, backend="reference")
+@given(
+    dist=st.sampled_from(COMPUTE_DISTRIBUTIONS),
+    scale=st.floats(0.1, 10),
+    k=st.integers(0, 16),
+    persistent=st.booleans(),
+    slowdown=st.floats(1, 20),
+    delay=st.floats(0, 5),
+    tau=st.integers(1, 12),
+    alpha=st.floats(0, 1),
+    activation=st.sampled_from(ACTIVATIONS),
+)
+def test_wagma_staleness_never_exceeds_tau(
+    dist, scale, k, persistent, slowdown, delay, tau, alpha, activation
+):
+    timing = TimingModel(
+        dist,
+        scale=scale,
+        shift=scale / 2,
+        stragglers=k,
+        persistent=persistent,
+        slowdown=slowdown,
+        delay=delay,
+        alpha=alpha,
+    )
+    tr = simulate(
+        quadratic(16, 2, seed=1),
+        wagma(16, 2, tau, activation=activation),
+        40,
+        lr=0.05,
+        timing=timing,
+        seed=7,
+        backend="reference",
+    )
     assert tr["staleness_max"].max() <= tau - 1
 
 
@@ -105,8 +137,15 @@ def test_global_activation_by_hand(backend):
     assert [np.flatnonzero(timing.straggler_mask(4, t, 2)).tolist() for t in (0, 1)] == [[0], [2]]
     expected = {"group": ([0, 0.25, 0.25], [0, 2.0, 3.25]), "global": ([0, 0.25, 0.5], [0, 2.0, 3.5])}
     for activation, (stale_mean, sim_time) in expected.items():
-        tr = simulate(quadratic(4, 2, seed=0), wagma(4, 2, activation=activation), 2, lr=0.1,
-                      timing=timing, seed=2, backend=backend)
+        tr = simulate(
+            quadratic(4, 2, seed=0),
+            wagma(4, 2, activation=activation),
+            2,
+            lr=0.1,
+            timing=timing,
+            seed=2,
+            backend=backend,
+        )
         assert tr["staleness_mean"].tolist() == stale_mean, activation
         assert tr["staleness_max"].tolist() == [0, 1, 1], activation
         assert tr["sim_time"].tolist() == sim_time, activation

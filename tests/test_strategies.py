@@ -2,8 +2,13 @@ import networkx as nx
 import numpy as np
 from hypothesis import given
 
-from mixlab.testing.strategies import (MAX_ABS, connected_graphs, doubly_stochastic_matrices,
-                                       group_partitions, model_matrices)
+from mixlab.testing.strategies import (
+    MAX_ABS,
+    connected_graphs,
+    doubly_stochastic_matrices,
+    group_partitions,
+    model_matrices,
+)
 
 
 @given(connected_graphs(min_n=2, max_n=15))

@@ -1,8 +1,6 @@
-
 import pytest
 
 from mixlab.errors import AssumptionError
-
 from mixlab.proofs import derivations
 from mixlab.theory import theorems as thm
 from mixlab.validation import foundation
@@ -29,7 +27,9 @@ def test_derivations_hold(name):
 def test_contraction_holds_on_its_run_and_refuses_a_non_doubly_stochastic_matrix():
     measured, params = foundation.contraction_ratio("ring", 64, 2, 200, 0)
     assert thm.CONSENSUS_CONTRACTION.check(measured, tolerance=1e-12, **params).verdict == "pass"
-    with pytest.raises(AssumptionError, match=r"assumption 'doubly stochastic W' fails: W is not doubly stochastic"):
+    with pytest.raises(
+        AssumptionError, match=r"assumption 'doubly stochastic W' fails: W is not doubly stochastic"
+    ):
         thm.CONSENSUS_CONTRACTION.check(measured, **{**params, "doubly_stochastic": False})
 
 
@@ -60,18 +60,27 @@ def test_pairwise_gossip_from_the_slowest_start_approaches_its_bound():
 
 
 def test_user_staleness_bound_value():
-    assert thm.USER_STALENESS.evaluate(u=2.0, lam=4.0, n=5) == pytest.approx(0.5 * (1 + 1/2 + 1/3 + 1/4))
+    assert thm.USER_STALENESS.evaluate(u=2.0, lam=4.0, n=5) == pytest.approx(
+        0.5 * (1 + 1 / 2 + 1 / 3 + 1 / 4)
+    )
 
 
-@pytest.mark.parametrize("theorem,params,match", [
-    (thm.BUTTERFLY_EXACT, {"n": 48, "S": 4}, r"n = 48 is not a power of S = 4"),
-    (thm.BUTTERFLY_EXACT, {"n": 8, "S": 1}, r"n = 8 is not a power of S = 1"),
-    (thm.RANDOM_GROUPS, {"n": 10, "S": 4, "initial": 1.0}, r"S = 4 does not divide n = 10"),
-    (thm.PAIRWISE_GOSSIP, {"rho": 1.0, "t": 3, "initial": 1.0}, r"lambda_2\(E W\) = 1.0 >= 1"),
-    (thm.USER_STALENESS, {"u": 1, "lam": 1, "n": 1}, r"n = 1 < 2"),
-    (thm.CONSENSUS_CONTRACTION, {"rho": 0.5}, r"assumption 'doubly stochastic W' needs parameter 'doubly_stochastic'"),
-    (thm.USER_STALENESS, {"u": 1, "n": 5}, r"the bound needs parameters \['lam'\]"),
-])
+@pytest.mark.parametrize(
+    "theorem,params,match",
+    [
+        (thm.BUTTERFLY_EXACT, {"n": 48, "S": 4}, r"n = 48 is not a power of S = 4"),
+        (thm.BUTTERFLY_EXACT, {"n": 8, "S": 1}, r"n = 8 is not a power of S = 1"),
+        (thm.RANDOM_GROUPS, {"n": 10, "S": 4, "initial": 1.0}, r"S = 4 does not divide n = 10"),
+        (thm.PAIRWISE_GOSSIP, {"rho": 1.0, "t": 3, "initial": 1.0}, r"lambda_2\(E W\) = 1.0 >= 1"),
+        (thm.USER_STALENESS, {"u": 1, "lam": 1, "n": 1}, r"n = 1 < 2"),
+        (
+            thm.CONSENSUS_CONTRACTION,
+            {"rho": 0.5},
+            r"assumption 'doubly stochastic W' needs parameter 'doubly_stochastic'",
+        ),
+        (thm.USER_STALENESS, {"u": 1, "n": 5}, r"the bound needs parameters \['lam'\]"),
+    ],
+)
 def test_assumptions_refuse(theorem, params, match):
     with pytest.raises(AssumptionError, match=match):
         theorem.evaluate(**params)

@@ -11,8 +11,9 @@ from mixlab.vocabulary import COMPUTE_DISTRIBUTIONS
 @pytest.mark.parametrize("dist", COMPUTE_DISTRIBUTIONS)
 @pytest.mark.parametrize("stragglers,persistent", [(0, False), (3, False), (2, True)])
 def test_compiled_timing_matches_reference(dist, stragglers, persistent):
-    model = tm.TimingModel(dist, scale=1.5, shift=0.5, stragglers=stragglers, persistent=persistent,
-                           slowdown=5.0, delay=0.25)
+    model = tm.TimingModel(
+        dist, scale=1.5, shift=0.5, stragglers=stragglers, persistent=persistent, slowdown=5.0, delay=0.25
+    )
     n, seed = 12, 9
     mask, scratch = np.zeros(n, dtype=np.bool_), np.zeros(max(stragglers, 1), dtype=np.int64)
     for k in range(6):
@@ -24,8 +25,9 @@ def test_compiled_timing_matches_reference(dist, stragglers, persistent):
         np.testing.assert_allclose(got, ref, rtol=1e-14)
 
 
-@pytest.mark.parametrize("dist,mean", [("constant", 2.0), ("exponential", 2.0),
-                                       ("shifted_exponential", 2.5), ("lognormal", 2.0)])
+@pytest.mark.parametrize(
+    "dist,mean", [("constant", 2.0), ("exponential", 2.0), ("shifted_exponential", 2.5), ("lognormal", 2.0)]
+)
 def test_compute_time_means(dist, mean):
     model = tm.TimingModel(dist, scale=2.0, shift=0.5, sigma=0.4)
     t = np.concatenate([model.compute_times(1000, k, 3) for k in range(40)])
@@ -50,14 +52,17 @@ def test_alpha_beta_costs():
     assert model.message_cost(100) == pytest.approx(1e-3 + 400e-6)
 
 
-@pytest.mark.parametrize("kwargs,match", [
-    ({"distribution": "pareto"}, r"unknown compute-time distribution 'pareto'"),
-    ({"scale": 0.0}, r"scale must be > 0"),
-    ({"alpha": -1.0}, r"alpha must be >= 0, got -1.0"),
-    ({"beta": float("nan")}, r"beta must be finite, got nan"),
-    ({"slowdown": 0.5}, r"slowdown must be >= 1, got 0.5"),
-    ({"stragglers": -2}, r"stragglers must be >= 0, got -2"),
-])
+@pytest.mark.parametrize(
+    "kwargs,match",
+    [
+        ({"distribution": "pareto"}, r"unknown compute-time distribution 'pareto'"),
+        ({"scale": 0.0}, r"scale must be > 0"),
+        ({"alpha": -1.0}, r"alpha must be >= 0, got -1.0"),
+        ({"beta": float("nan")}, r"beta must be finite, got nan"),
+        ({"slowdown": 0.5}, r"slowdown must be >= 1, got 0.5"),
+        ({"stragglers": -2}, r"stragglers must be >= 0, got -2"),
+    ],
+)
 def test_bad_timing_input(kwargs, match):
     with pytest.raises(ParameterError, match=match):
         tm.TimingModel(**kwargs)

@@ -22,6 +22,7 @@ def centered(X):
 
 # ---- known answers -----------------------------------------------------------
 
+
 @pytest.mark.parametrize("n", [3, 8, 17, 64])
 def test_ring_metropolis_spectrum(n):
     W = mixing_matrix(graphs.ring(n), "metropolis")
@@ -73,8 +74,15 @@ def test_mixing_matrix_storage_threshold():
     assert isinstance(mixing_matrix(graphs.ring(DENSE_MAX_N + 1), "metropolis", sparse=False), np.ndarray)
 
 
-@pytest.mark.parametrize("family,params", [("torus", {}), ("random_regular", {"degree": 4, "seed": 1}),
-                                           ("erdos_renyi", {"p": 0.02, "seed": 2}), ("star", {})])
+@pytest.mark.parametrize(
+    "family,params",
+    [
+        ("torus", {}),
+        ("random_regular", {"degree": 4, "seed": 1}),
+        ("erdos_renyi", {"p": 0.02, "seed": 2}),
+        ("star", {}),
+    ],
+)
 @pytest.mark.parametrize("rule", ["metropolis", "best_constant"])
 def test_sparse_spectral_path_matches_dense(family, params, rule):
     W = mixing_matrix(graphs.make_graph(family, 400, **params), rule, sparse=True)
@@ -90,7 +98,8 @@ def test_large_sparse_symmetric_matches_dense_at_threshold(monkeypatch):
     fast = spectral.spectral_summary(mixing_matrix(G, "metropolis", sparse=True))
     assert fast.rho == pytest.approx(dense.rho, abs=1e-9)
     assert spectral.laplacian_extreme_eigenvalues(G) == pytest.approx(
-        tuple(np.linalg.eigvalsh(nx.laplacian_matrix(G).toarray().astype(float))[[-1, 1]]), abs=1e-9)
+        tuple(np.linalg.eigvalsh(nx.laplacian_matrix(G).toarray().astype(float))[[-1, 1]]), abs=1e-9
+    )
 
 
 def test_circulant_detection():
@@ -107,6 +116,7 @@ def test_nonsymmetric_rho_is_operator_norm():
 
 # ---- properties (hypothesis) --------------------------------------------------
 
+
 @given(connected_graphs(max_n=12), st.sampled_from(SYMMETRIC_RULES))
 def test_symmetric_rules_give_symmetric_doubly_stochastic_weights(G, rule):
     p = properties(mixing_matrix(G, rule))
@@ -121,8 +131,7 @@ def test_uniform_rule_is_row_stochastic_and_doubly_iff_regular(G):
     assert p.doubly_stochastic == (len({d for _, d in G.degree()}) == 1)
 
 
-@given(connected_graphs(min_n=3, max_n=12), st.sampled_from(RULES), st.integers(1, 5),
-       st.integers(0, 2**31))
+@given(connected_graphs(min_n=3, max_n=12), st.sampled_from(RULES), st.integers(1, 5), st.integers(0, 2**31))
 def test_mixing_preserves_mean_and_contracts(G, rule, d, seed):
     W = mixing_matrix(G, rule)
     X = np.random.default_rng(seed).standard_normal((G.number_of_nodes(), d))
@@ -148,41 +157,73 @@ def test_relabelling_commutes_with_mixing(G, rule, rnd):
     H = nx.relabel_nodes(G, dict(enumerate(perm)))
     W, V = mixing_matrix(G, rule), mixing_matrix(H, rule)
     X = np.arange(n * 2, dtype=float).reshape(n, 2) ** 1.5
-    P = np.eye(n)[perm]   # (P X)[i] = X[perm[i]]; node k of G is node perm[k] of H
+    P = np.eye(n)[perm]  # (P X)[i] = X[perm[i]]; node k of G is node perm[k] of H
     np.testing.assert_allclose(V @ (P.T @ X), P.T @ (W @ X), atol=1e-12)
 
 
 # ---- mixing time and validation -----------------------------------------------
 
+
 def test_mixing_time():
-    assert spectral.mixing_time(0.5, 1e-3) == 10   # 0.5^10 <= 1e-3 < 0.5^9
+    assert spectral.mixing_time(0.5, 1e-3) == 10  # 0.5^10 <= 1e-3 < 0.5^9
     assert spectral.mixing_time(0.0, 1e-3) == 1
     assert spectral.mixing_time(1.0, 1e-3) is None
     r, t = 0.9, spectral.mixing_time(0.9, 1e-6)
     assert r**t <= 1e-6 < r ** (t - 1)
 
 
-@pytest.mark.parametrize("call,exc,match", [
-    (lambda: check_mixing_matrix(np.ones((2, 3)) / 3), MatrixError, r"must be square, got shape \(2, 3\)"),
-    (lambda: check_mixing_matrix(np.ones((1, 1))), MatrixError, r"needs n >= 2 workers, got n = 1"),
-    (lambda: check_mixing_matrix(np.array([[0.5, 0.6], [0.5, 0.5]])), MatrixError,
-     r"must be row-stochastic; row 0 sums to 1.1.*worst row deviation 0.1"),
-    (lambda: check_mixing_matrix(np.array([[1.0, 0.0], [1.0, 0.0]]), doubly_stochastic=True), MatrixError,
-     r"must be doubly stochastic; column 0 sums to 2 \(worst column deviation 1 > 1e-10\)"),
-    (lambda: check_mixing_matrix(np.array([[0.5, 0.5, 0], [0, 0.5, 0.5], [0.5, 0, 0.5]]), symmetric=True),
-     MatrixError, r"must be symmetric; max \|W - W\^T\| = 0.5"),
-    (lambda: check_mixing_matrix(np.array([[1.5, -0.5], [-0.5, 1.5]])), MatrixError,
-     r"must have nonnegative weights; min entry is -0.5"),
-    (lambda: check_mixing_matrix(np.array([[np.nan, 1.0], [0.5, 0.5]])), ParameterError,
-     r"mixing matrix must be finite; entry \(0, 0\) is nan"),
-    (lambda: mixing_matrix(graphs.ring(5), "fastest"), ParameterError,
-     r"unknown weight rule 'fastest'; valid: metropolis, max_degree, uniform, best_constant"),
-    (lambda: mixing_matrix(nx.Graph([(0, 1), (2, 3)])), ParameterError, r"graph must be connected"),
-    (lambda: spectral.mixing_time(0.5, 0), ParameterError, r"eps must be > 0"),
-    (lambda: spectral.mixing_time(-0.1, 0.1), ParameterError, r"rho must be >= 0"),
-    (lambda: spectral.mixing_time(float("nan"), 0.1), ParameterError, r"rho must be finite, got nan"),
-    (lambda: spectral.steps_to_exact_average(iter([np.eye(3)]), 0), ParameterError, r"max_steps must be >= 1"),
-])
+@pytest.mark.parametrize(
+    "call,exc,match",
+    [
+        (
+            lambda: check_mixing_matrix(np.ones((2, 3)) / 3),
+            MatrixError,
+            r"must be square, got shape \(2, 3\)",
+        ),
+        (lambda: check_mixing_matrix(np.ones((1, 1))), MatrixError, r"needs n >= 2 workers, got n = 1"),
+        (
+            lambda: check_mixing_matrix(np.array([[0.5, 0.6], [0.5, 0.5]])),
+            MatrixError,
+            r"must be row-stochastic; row 0 sums to 1.1.*worst row deviation 0.1",
+        ),
+        (
+            lambda: check_mixing_matrix(np.array([[1.0, 0.0], [1.0, 0.0]]), doubly_stochastic=True),
+            MatrixError,
+            r"must be doubly stochastic; column 0 sums to 2 \(worst column deviation 1 > 1e-10\)",
+        ),
+        (
+            lambda: check_mixing_matrix(
+                np.array([[0.5, 0.5, 0], [0, 0.5, 0.5], [0.5, 0, 0.5]]), symmetric=True
+            ),
+            MatrixError,
+            r"must be symmetric; max \|W - W\^T\| = 0.5",
+        ),
+        (
+            lambda: check_mixing_matrix(np.array([[1.5, -0.5], [-0.5, 1.5]])),
+            MatrixError,
+            r"must have nonnegative weights; min entry is -0.5",
+        ),
+        (
+            lambda: check_mixing_matrix(np.array([[np.nan, 1.0], [0.5, 0.5]])),
+            ParameterError,
+            r"mixing matrix must be finite; entry \(0, 0\) is nan",
+        ),
+        (
+            lambda: mixing_matrix(graphs.ring(5), "fastest"),
+            ParameterError,
+            r"unknown weight rule 'fastest'; valid: metropolis, max_degree, uniform, best_constant",
+        ),
+        (lambda: mixing_matrix(nx.Graph([(0, 1), (2, 3)])), ParameterError, r"graph must be connected"),
+        (lambda: spectral.mixing_time(0.5, 0), ParameterError, r"eps must be > 0"),
+        (lambda: spectral.mixing_time(-0.1, 0.1), ParameterError, r"rho must be >= 0"),
+        (lambda: spectral.mixing_time(float("nan"), 0.1), ParameterError, r"rho must be finite, got nan"),
+        (
+            lambda: spectral.steps_to_exact_average(iter([np.eye(3)]), 0),
+            ParameterError,
+            r"max_steps must be >= 1",
+        ),
+    ],
+)
 def test_bad_matrix_input(call, exc, match):
     with pytest.raises(exc, match=match):
         call()
@@ -190,6 +231,6 @@ def test_bad_matrix_input(call, exc, match):
 
 def test_sparse_nonnegativity_check_sees_explicit_negative():
     W = sp.csr_matrix(np.array([[1.5, -0.5], [-0.5, 1.5]]))
-    with pytest.raises(MatrixError, match="min entry is -0.5"):
+    with pytest.raises(MatrixError, match=r"min entry is -0\.5"):
         check_mixing_matrix(W)
     check_mixing_matrix(W, nonnegative=False)

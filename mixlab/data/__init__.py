@@ -93,17 +93,21 @@ def load_arrays(path) -> tuple[np.ndarray, np.ndarray]:
     except (OSError, ValueError, zipfile.BadZipFile) as exc:
         raise ParameterError(f"data file {str(path)!r} must be an .npz archive: {exc}") from None
     if not isinstance(archive, np.lib.npyio.NpzFile):
-        raise ParameterError(f"data file {str(path)!r} must be an .npz archive (numpy.savez); it holds one array")
+        raise ParameterError(
+            f"data file {str(path)!r} must be an .npz archive (numpy.savez); it holds one array"
+        )
     with archive:
         names = archive.files
         try:
             arrays = {key: archive[key] for key in ("A", "b") if key in names}
-        except ValueError as exc:                 # e.g. object arrays, which would need pickle
+        except ValueError as exc:  # e.g. object arrays, which would need pickle
             raise ParameterError(f"data file {str(path)!r} must hold numeric arrays: {exc}") from None
     missing = [key for key in ("A", "b") if key not in arrays]
     if missing:
-        raise ParameterError(f"data file {str(path)!r} must hold arrays A and b; it lacks {', '.join(missing)} "
-                             f"(it has: {', '.join(names) or 'no arrays'})")
+        raise ParameterError(
+            f"data file {str(path)!r} must hold arrays A and b; it lacks {', '.join(missing)} "
+            f"(it has: {', '.join(names) or 'no arrays'})"
+        )
     return arrays["A"], arrays["b"]
 
 

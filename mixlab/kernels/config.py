@@ -15,7 +15,7 @@ from typing import Any
 
 from mixlab.kernels import numba_cache
 
-numba_cache.configure()       # before any kernel is decorated: see mixlab.kernels.numba_cache
+numba_cache.configure()  # before any kernel is decorated: see mixlab.kernels.numba_cache
 
 NUMBA_JIT: dict[str, Any] = {"cache": True, "nogil": True}
 #: Only for stochastic gradients (a dot product and an axpy per sample): LLVM may

@@ -78,13 +78,12 @@ def sample_without_replacement(seed, stream, base, n, k, out):
     """Floyd's algorithm: k distinct integers of range(n) into out[:k], using
     uniforms base .. base + k - 1 of ``stream`` (same result in NumPy code that
     calls this function)."""
-    m = 0
-    for j in range(n - k, n):
-        r = int(uniform(seed, stream, base + j - (n - k)) * (j + 1))
+    for m in range(k):
+        j = n - k + m
+        r = int(uniform(seed, stream, base + m) * (j + 1))
         hit = False
         for q in range(m):
             if out[q] == r:
                 hit = True
                 break
         out[m] = j if hit else r
-        m += 1

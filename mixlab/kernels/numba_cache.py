@@ -52,7 +52,7 @@ def _locked(path: str):
     with open(path, "a") as handle:
         try:
             import fcntl
-        except ImportError:                          # no POSIX locks (Windows): unguarded, as numba
+        except ImportError:  # no POSIX locks (Windows): unguarded, as numba
             yield
             return
         fcntl.flock(handle, fcntl.LOCK_EX)
@@ -80,11 +80,11 @@ NUMBA_SAVE = caching.IndexDataCacheFile.save
 
 
 def serialize_cache_writes() -> None:
-    caching.IndexDataCacheFile.save = _save
+    caching.IndexDataCacheFile.save = _save  # type: ignore[method-assign]
 
 
 def configure() -> None:
     """Use the keyed directory (unless NUMBA_CACHE_DIR was given) and locked saves."""
     if not os.environ.get("NUMBA_CACHE_DIR"):
-        numba.config.CACHE_DIR = str(keyed_cache_dir())
+        numba.config.CACHE_DIR = str(keyed_cache_dir())  # type: ignore[attr-defined]
     serialize_cache_writes()

@@ -53,8 +53,9 @@ makes its own draws; :func:`custom_objective` says how to key them).
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import numba
 import numpy as np
@@ -75,8 +76,9 @@ QUADRATIC, SQUARED, LOGISTIC, GEMAN_MCCLURE, HETERO_QUADRATIC, CUSTOM = 0, 1, 2,
 GM_MAX_SLOPE = 2 / math.sqrt(3) * 9 / 16
 #: The compiled signatures of a custom objective's functions (see :func:`custom_objective`):
 #: grad(i, k, x, out, seed, data) and loss(x, out, data) -> f(x).
-GRAD_SIGNATURE = types.none(types.int64, types.int64, types.float64[::1], types.float64[::1], types.int64,
-                            types.float64[:, ::1])
+GRAD_SIGNATURE = types.none(
+    types.int64, types.int64, types.float64[::1], types.float64[::1], types.int64, types.float64[:, ::1]
+)
 LOSS_SIGNATURE = types.float64(types.float64[::1], types.float64[::1], types.float64[:, ::1])
 
 
@@ -138,8 +140,9 @@ class Objective:
     batch: int = 1
     constants_kind: str = "exact"
     row_stride: int = 0
-    user_grad: Dispatcher | None = None
-    user_loss: Dispatcher | None = None
+    # numba Dispatchers (typed Any: a Dispatcher is a descriptor, which type checkers misread)
+    user_grad: Any = None
+    user_loss: Any = None
 
     @property
     def convex(self) -> bool:
@@ -168,14 +171,27 @@ class Objective:
         grad_bound = None
         if self.kind == GEMAN_MCCLURE:
             grad_bound = float(GM_MAX_SLOPE * np.linalg.norm(self.features, axis=1).max())
-        return {"L": self.L, "mu": self.mu, "zeta2": self.zeta2, "sigma2": self.sigma2,
-                "f_star": self.f_star, "convex": self.convex,
-                "each_strongly_convex": self.convex and self.mu > 0, "grad_bound": grad_bound,
-                "constants_kind": self.constants_kind,
-                "zeta2_uniform": (self.zeta2 is not None if self.kind == CUSTOM
-                                  else self.kind not in (LOGISTIC, HETERO_QUADRATIC) and self.row_stride == 0),
-                "sigma2_uniform": (self.sigma2 is not None if self.kind == CUSTOM
-                                   else self.kind in (QUADRATIC, HETERO_QUADRATIC, GEMAN_MCCLURE))}
+        return {
+            "L": self.L,
+            "mu": self.mu,
+            "zeta2": self.zeta2,
+            "sigma2": self.sigma2,
+            "f_star": self.f_star,
+            "convex": self.convex,
+            "each_strongly_convex": self.convex and self.mu > 0,
+            "grad_bound": grad_bound,
+            "constants_kind": self.constants_kind,
+            "zeta2_uniform": (
+                self.zeta2 is not None
+                if self.kind == CUSTOM
+                else self.kind not in (LOGISTIC, HETERO_QUADRATIC) and self.row_stride == 0
+            ),
+            "sigma2_uniform": (
+                self.sigma2 is not None
+                if self.kind == CUSTOM
+                else self.kind in (QUADRATIC, HETERO_QUADRATIC, GEMAN_MCCLURE)
+            ),
+        }
 
     @property
     def hessians(self) -> np.ndarray:
@@ -188,10 +204,20 @@ class Objective:
 
     def arrays(self) -> ObjectiveArrays:
         """The objective's data for the compiled gradient and loss functions."""
-        return ObjectiveArrays(self.kind, self.hdiag, self.centers, float(self.noise_std), self.features,
-                               self.labels, float(self.reg), int(self.batch), float(self.f_star or 0.0),
-                               int(self.row_stride), _first_class(self.user_grad, GRAD_SIGNATURE),
-                               _first_class(self.user_loss, LOSS_SIGNATURE))
+        return ObjectiveArrays(
+            self.kind,
+            self.hdiag,
+            self.centers,
+            float(self.noise_std),
+            self.features,
+            self.labels,
+            float(self.reg),
+            int(self.batch),
+            float(self.f_star or 0.0),
+            int(self.row_stride),
+            _first_class(self.user_grad, GRAD_SIGNATURE),
+            _first_class(self.user_loss, LOSS_SIGNATURE),
+        )
 
     # ---- exact (noise-free) quantities, NumPy -------------------------------------------
     def loss(self, x: np.ndarray) -> float:
@@ -210,8 +236,12 @@ class Objective:
         x = np.asarray(x, dtype=np.float64)
         if self.kind in (QUADRATIC, HETERO_QUADRATIC):
             R = x - self.centers
-            return float(0.5 * np.einsum("ij,ij->i", R, self._quadratic_grads(np.broadcast_to(x, R.shape),
-                                                                              np.arange(self.n))).mean())
+            return float(
+                0.5
+                * np.einsum(
+                    "ij,ij->i", R, self._quadratic_grads(np.broadcast_to(x, R.shape), np.arange(self.n))
+                ).mean()
+            )
         if self.kind == CUSTOM:
             return float(self.user_loss.py_func(np.ascontiguousarray(x), np.empty(self.d), self.features))
         return float(_loss_np(self.kind, self._margins(x), self.labels).mean() + 0.5 * self.reg * (x @ x))
@@ -231,8 +261,10 @@ class Objective:
         if self.kind in (QUADRATIC, HETERO_QUADRATIC):
             return self._quadratic_grads(np.broadcast_to(x, (self.n, self.d)), np.arange(self.n))
         if self.kind == CUSTOM:
-            raise ParameterError("a custom objective has no local gradients grad f_i(x): it gives stochastic "
-                                 "gradients and f only")
+            raise ParameterError(
+                "a custom objective has no local gradients grad f_i(x): it gives stochastic "
+                "gradients and f only"
+            )
         m = self.labels.shape[1]
         return self._worker_sums(_dloss_np(self.kind, self._margins(x), self.labels)) / m + self.reg * x
 
@@ -264,7 +296,7 @@ class Objective:
         i = np.arange(n, dtype=np.int64) if workers is None else np.asarray(workers, dtype=np.int64)
         k = np.broadcast_to(np.asarray(iterations, dtype=np.int64), i.shape)
         if self.kind in (QUADRATIC, HETERO_QUADRATIC):
-            counters = ((k * n + i)[:, None] * d + np.arange(d)[None, :])
+            counters = (k * n + i)[:, None] * d + np.arange(d)[None, :]
             noise = crng.normal_np(seed, crng.NOISE, counters)
             return self._quadratic_grads(X, i) + self.noise_std * noise
         if self.kind == CUSTOM:
@@ -276,7 +308,7 @@ class Objective:
         B, m = self.batch, self.labels.shape[1]
         counters = (k * n + i)[:, None] * B + np.arange(B)[None, :]
         rows = (crng.uniform_np(seed, crng.BATCH, counters) * m).astype(np.int64)
-        A = self.features[rows + (i * self.row_stride)[:, None]]     # (r, B, d)
+        A = self.features[rows + (i * self.row_stride)[:, None]]  # (r, B, d)
         z = np.einsum("rbd,rd->rb", A, X)
         r = _dloss_np(self.kind, z, np.take_along_axis(self.labels[i], rows, axis=1))
         return np.einsum("rb,rbd->rd", r, A) / B + self.reg * X
@@ -355,8 +387,9 @@ def stochastic_grad(obj, seed, i, k, x, out):
     elif obj.kind == CUSTOM:
         _call_user_grad(obj.user_grad, i, k, x, out, seed, obj.features)
     else:
-        _sample_grad(obj.kind, obj.features, obj.labels, obj.row_stride, obj.reg, obj.batch, seed, i, k, x,
-                     out)
+        _sample_grad(
+            obj.kind, obj.features, obj.labels, obj.row_stride, obj.reg, obj.batch, seed, i, k, x, out
+        )
 
 
 @numba.njit(**NUMBA_JIT)
@@ -381,8 +414,9 @@ def _quadratic_grad(kind, hdiag, hessians, centers, noise_std, seed, i, k, x, ou
     d = x.shape[0]
     base = (k * centers.shape[0] + i) * d
     for j in range(d):
-        out[j] = _curvature(kind, hdiag, hessians, centers, i, j, x) \
-            + noise_std * crng.normal(seed, crng.NOISE, base + j)
+        out[j] = _curvature(kind, hdiag, hessians, centers, i, j, x) + noise_std * crng.normal(
+            seed, crng.NOISE, base + j
+        )
 
 
 @numba.njit(**NUMBA_JIT)
@@ -435,10 +469,16 @@ def _sample(kind, features, labels, row_stride, seed, base, b, batch, i, m, x, s
 @numba.njit(**NUMBA_JIT)
 def full_loss_grad(obj, x, grad):
     """f(x) = (1/n) sum_i f_i(x) of :class:`ObjectiveArrays` ``obj``; grad f(x) into ``grad``."""
-    kind, hdiag, centers, features, labels, reg = obj.kind, obj.hdiag, obj.centers, obj.features, \
-        obj.labels, obj.reg
+    kind, hdiag, centers, features, labels, reg = (
+        obj.kind,
+        obj.hdiag,
+        obj.centers,
+        obj.features,
+        obj.labels,
+        obj.reg,
+    )
     d = x.shape[0]
-    if kind == QUADRATIC or kind == HETERO_QUADRATIC:
+    if kind in (QUADRATIC, HETERO_QUADRATIC):
         n = centers.shape[0]
         f = 0.0
         for j in range(d):
@@ -456,7 +496,7 @@ def full_loss_grad(obj, x, grad):
     n, m = labels.shape
     z = features @ x
     f = 0.0
-    coef = np.zeros(features.shape[0])            # per row of features: shared or one worker's
+    coef = np.zeros(features.shape[0])  # per row of features: shared or one worker's
     for i in range(n):
         for r in range(m):
             row = i * obj.row_stride + r
@@ -474,6 +514,7 @@ def full_loss_grad(obj, x, grad):
 
 
 # ---- builders ------------------------------------------------------------------------------
+
 
 def _spectrum(d: int, L: float, mu: float) -> np.ndarray:
     if d == 1:
@@ -527,8 +568,16 @@ def _scaled(offsets, grads, zeta2):
     return offsets * math.sqrt(zeta2 / energy)
 
 
-def quadratic(n: int, d: int = 16, *, L: float = 1.0, mu: float = 0.1, zeta2: float = 1.0,
-              sigma2: float = 0.01, seed: Seed = 0) -> Objective:
+def quadratic(
+    n: int,
+    d: int = 16,
+    *,
+    L: float = 1.0,
+    mu: float = 0.1,
+    zeta2: float = 1.0,
+    sigma2: float = 0.01,
+    seed: Seed = 0,
+) -> Objective:
     """Distributed quadratic with exact L, mu, zeta2 and additive Gaussian noise sigma2."""
     n, d, L, mu = _check_constants(n, d, L, mu)
     zeta2 = require_real("zeta2", zeta2, low=0)
@@ -538,12 +587,34 @@ def quadratic(n: int, d: int = 16, *, L: float = 1.0, mu: float = 0.1, zeta2: fl
     x_star = rng.standard_normal(d)
     delta = _shifts(rng, n, d, h, zeta2)
     f_star = float(0.5 * (h * delta**2).sum(axis=1).mean())
-    return Objective("quadratic", QUADRATIC, n, d, L, mu, zeta2, sigma2, x_star, f_star, s,
-                     hdiag=h, centers=x_star + delta, noise_std=math.sqrt(sigma2 / d))
+    return Objective(
+        "quadratic",
+        QUADRATIC,
+        n,
+        d,
+        L,
+        mu,
+        zeta2,
+        sigma2,
+        x_star,
+        f_star,
+        s,
+        hdiag=h,
+        centers=x_star + delta,
+        noise_std=math.sqrt(sigma2 / d),
+    )
 
 
-def heterogeneous_quadratic(n: int, d: int = 16, *, L: float = 1.0, mu: float = 0.1,
-                            zeta2: float = 1.0, sigma2: float = 0.01, seed: Seed = 0) -> Objective:
+def heterogeneous_quadratic(
+    n: int,
+    d: int = 16,
+    *,
+    L: float = 1.0,
+    mu: float = 0.1,
+    zeta2: float = 1.0,
+    sigma2: float = 0.01,
+    seed: Seed = 0,
+) -> Objective:
     """Quadratics with worker-specific Hessians, so that communication matters: with a
     common Hessian the average model follows centralized SGD whatever the mixing.
 
@@ -565,22 +636,44 @@ def heterogeneous_quadratic(n: int, d: int = 16, *, L: float = 1.0, mu: float = 
     u = rng.random((n, d))
     h = mu * (L / mu) ** u if mu > 0 else L * u
     h[-1, -1] = mu
-    h[0, 0] = L                                             # L wins when n = d = 1
+    h[0, 0] = L  # L wins when n = d = 1
     Q = np.linalg.qr(rng.standard_normal((n, d, d)))[0]
     H = (Q * h[:, None, :]) @ Q.transpose(0, 2, 1)
-    H = (H + H.transpose(0, 2, 1)) / 2                      # exactly symmetric
+    H = (H + H.transpose(0, 2, 1)) / 2  # exactly symmetric
     delta = rng.standard_normal((n, d))
     p = np.linalg.lstsq(H.sum(axis=0), np.einsum("ijl,il->j", H, delta), rcond=None)[0]
     offsets = _scaled(delta - p, np.einsum("ijl,il->ij", H, delta - p), zeta2)
     f_star = float(0.5 * np.einsum("ij,ijl,il->i", offsets, H, offsets).mean())
-    return Objective("heterogeneous_quadratic", HETERO_QUADRATIC, n, d, L, mu, zeta2, sigma2,
-                     x_star, f_star, s, centers=x_star + offsets, noise_std=math.sqrt(sigma2 / d),
-                     features=np.ascontiguousarray(H.reshape(n * d, d)))
+    return Objective(
+        "heterogeneous_quadratic",
+        HETERO_QUADRATIC,
+        n,
+        d,
+        L,
+        mu,
+        zeta2,
+        sigma2,
+        x_star,
+        f_star,
+        s,
+        centers=x_star + offsets,
+        noise_std=math.sqrt(sigma2 / d),
+        features=np.ascontiguousarray(H.reshape(n * d, d)),
+    )
 
 
-def least_squares(n: int, d: int = 16, *, L: float = 1.0, mu: float = 0.1, zeta2: float = 1.0,
-                  samples: int | None = None, batch: int = 16, label_noise: float = 0.1,
-                  seed: Seed = 0) -> Objective:
+def least_squares(
+    n: int,
+    d: int = 16,
+    *,
+    L: float = 1.0,
+    mu: float = 0.1,
+    zeta2: float = 1.0,
+    samples: int | None = None,
+    batch: int = 16,
+    label_noise: float = 0.1,
+    seed: Seed = 0,
+) -> Objective:
     """Least squares with shared features (A^T A/m = diag(h) exactly) and minibatch
     sampling; for the same seed its f_i equal those of :func:`quadratic` up to constants.
 
@@ -593,27 +686,40 @@ def least_squares(n: int, d: int = 16, *, L: float = 1.0, mu: float = 0.1, zeta2
     label_noise = require_real("label_noise", label_noise, low=0)
     rng, s = _data_rng(seed)
     h = _spectrum(d, L, mu)
-    x_star = rng.standard_normal(d)                        # same draws as quadratic(seed)
+    x_star = rng.standard_normal(d)  # same draws as quadratic(seed)
     centers = x_star + _shifts(rng, n, d, h, zeta2)
     Q, _ = np.linalg.qr(rng.standard_normal((m, d)))
     A = math.sqrt(m) * Q * np.sqrt(h)
     R = rng.standard_normal((n, m))
-    R -= (R @ Q) @ Q.T                                      # residuals orthogonal to range(A)
+    R -= (R @ Q) @ Q.T  # residuals orthogonal to range(A)
     R *= label_noise / max(math.sqrt(float((R**2).mean())), 1e-300)
     labels = centers @ A.T + R
     f_star = float(((A @ x_star - labels) ** 2).sum(axis=1).mean() / (2 * m))
-    obj = Objective("least_squares", SQUARED, n, d, L, mu, zeta2, 0.0, x_star, f_star, s,
-                    features=np.ascontiguousarray(A), labels=np.ascontiguousarray(labels),
-                    batch=batch)
+    obj = Objective(
+        "least_squares",
+        SQUARED,
+        n,
+        d,
+        L,
+        mu,
+        zeta2,
+        0.0,
+        x_star,
+        f_star,
+        s,
+        features=np.ascontiguousarray(A),
+        labels=np.ascontiguousarray(labels),
+        batch=batch,
+    )
     return _with_sigma2_at(obj, x_star)
 
 
 def _with_sigma2_at(obj: Objective, x: np.ndarray) -> Objective:
     """Set sigma2 = (1/n) sum_i E||g_i(x) - grad f_i(x)||^2 for minibatches drawn with replacement."""
     m = obj.labels.shape[1]
-    c = _dloss_np(obj.kind, obj._margins(x), obj.labels)                # (n, m)
-    norms2 = (obj.features**2).sum(axis=1).reshape(-1, m)               # ||a_ir||^2
-    second = (c**2 * norms2).sum(axis=1) / m                            # E||l' a||^2 per worker
+    c = _dloss_np(obj.kind, obj._margins(x), obj.labels)  # (n, m)
+    norms2 = (obj.features**2).sum(axis=1).reshape(-1, m)  # ||a_ir||^2
+    second = (c**2 * norms2).sum(axis=1) / m  # E||l' a||^2 per worker
     mean = obj._worker_sums(c) / m
     var = (second - (mean**2).sum(axis=1)) / obj.batch
     return _replace(obj, sigma2=float(var.mean()))
@@ -635,13 +741,22 @@ def _scaled_features(rng, m, d, curvature_per_unit, L, reg):
     """Gaussian features scaled so that curvature_per_unit * lambda_max(A^T A/m) + reg = L."""
     A = rng.standard_normal((m, d))
     lam = float(np.linalg.eigvalsh(A.T @ A / m)[-1])
-    if L <= reg:
+    if reg >= L:
         raise ParameterError(f"reg must be < L; got reg = {reg}, L = {L}")
     return A * math.sqrt((L - reg) / (curvature_per_unit * lam))
 
 
-def logistic(n: int, d: int = 16, *, samples: int = 64, reg: float = 0.01, heterogeneity: float = 1.0,
-             batch: int = 8, L: float = 1.0, seed: Seed = 0) -> Objective:
+def logistic(
+    n: int,
+    d: int = 16,
+    *,
+    samples: int = 64,
+    reg: float = 0.01,
+    heterogeneity: float = 1.0,
+    batch: int = 8,
+    L: float = 1.0,
+    seed: Seed = 0,
+) -> Objective:
     """Regularized logistic regression; x* by Newton's method to ||grad f|| <= 1e-13."""
     n = require_int("n", n, minimum=1)
     d = require_int("d", d, minimum=1)
@@ -655,8 +770,23 @@ def logistic(n: int, d: int = 16, *, samples: int = 64, reg: float = 0.01, heter
     teachers = rng.standard_normal(d) + heterogeneity * rng.standard_normal((n, d))
     p = 1 / (1 + np.exp(-(teachers @ A.T)))
     labels = np.where(rng.random((n, m)) < p, 1.0, -1.0)
-    obj = Objective("logistic", LOGISTIC, n, d, L, reg, 0.0, 0.0, None, None, s,
-                    features=np.ascontiguousarray(A), labels=labels, reg=reg, batch=batch)
+    obj = Objective(
+        "logistic",
+        LOGISTIC,
+        n,
+        d,
+        L,
+        reg,
+        0.0,
+        0.0,
+        None,
+        None,
+        s,
+        features=np.ascontiguousarray(A),
+        labels=labels,
+        reg=reg,
+        batch=batch,
+    )
     return _at_optimum(obj, _logistic_optimum(obj, 1e-13))
 
 
@@ -669,14 +799,23 @@ def _logistic_optimum(obj: Objective, tol: float) -> np.ndarray:
         g = obj.grad(x)
         if np.linalg.norm(g) <= tol:
             break
-        w = (1 / (1 + np.exp(obj.labels * obj._margins(x))))
+        w = 1 / (1 + np.exp(obj.labels * obj._margins(x)))
         H = (A.T * obj._row_weights(w * (1 - w))) @ A / m + obj.reg * np.eye(obj.d)
         x = x - np.linalg.solve(H, g)
     return x
 
 
-def robust(n: int, d: int = 16, *, samples: int = 64, heterogeneity: float = 1.0,
-           outliers: float = 0.1, batch: int = 8, L: float = 1.0, seed: Seed = 0) -> Objective:
+def robust(
+    n: int,
+    d: int = 16,
+    *,
+    samples: int = 64,
+    heterogeneity: float = 1.0,
+    outliers: float = 0.1,
+    batch: int = 8,
+    L: float = 1.0,
+    seed: Seed = 0,
+) -> Objective:
     """Nonconvex robust regression (Geman-McClure loss); f* unknown.
 
     zeta2 and sigma2 are uniform bounds over x from sup|phi'| (constants_kind
@@ -699,9 +838,23 @@ def robust(n: int, d: int = 16, *, samples: int = 64, heterogeneity: float = 1.0
     norms = np.linalg.norm(A, axis=1)
     zeta2 = float((2 * GM_MAX_SLOPE * norms.mean()) ** 2)
     sigma2 = float(GM_MAX_SLOPE**2 * (norms**2).mean() / batch)
-    return Objective("robust", GEMAN_MCCLURE, n, d, L, 0.0, zeta2, sigma2, None, None, s,
-                     features=np.ascontiguousarray(A), labels=labels, batch=batch,
-                     constants_kind="uniform_bound")
+    return Objective(
+        "robust",
+        GEMAN_MCCLURE,
+        n,
+        d,
+        L,
+        0.0,
+        zeta2,
+        sigma2,
+        None,
+        None,
+        s,
+        features=np.ascontiguousarray(A),
+        labels=labels,
+        batch=batch,
+        constants_kind="uniform_bound",
+    )
 
 
 # ---- the user's data -----------------------------------------------------------------------
@@ -719,7 +872,9 @@ def _data_arrays(A, b, target: str) -> tuple[np.ndarray, np.ndarray]:
     except (TypeError, ValueError) as exc:
         raise ParameterError(f"A and {target} must be arrays of real numbers: {exc}") from None
     if A.ndim != 2 or 0 in A.shape:
-        raise ParameterError(f"A must be a 2-D array (rows x features, at least one of each); got shape {A.shape}")
+        raise ParameterError(
+            f"A must be a 2-D array (rows x features, at least one of each); got shape {A.shape}"
+        )
     if b.shape != (A.shape[0],):
         raise ParameterError(f"{target} must have shape (rows of A,) = ({A.shape[0]},); got {b.shape}")
     require_finite("A", A)
@@ -736,11 +891,12 @@ def _partition(A, b, n, partition: str, seed: Seed):
     require_choice("partition", partition, PARTITIONS)
     rows = A.shape[0]
     if n > rows:
-        raise ParameterError(f"n must be <= the rows of A (every worker needs a sample); got n = {n}, "
-                             f"rows = {rows}")
+        raise ParameterError(
+            f"n must be <= the rows of A (every worker needs a sample); got n = {n}, rows = {rows}"
+        )
     m = rows // n
     rng, s = _data_rng(seed)
-    keep = rng.permutation(rows)[:n * m]
+    keep = rng.permutation(rows)[: n * m]
     if partition == "label":
         keep = keep[np.argsort(b[keep], kind="stable")]
     return np.ascontiguousarray(A[keep]), b[keep].reshape(n, m), s
@@ -762,12 +918,15 @@ def _signed_labels(y: np.ndarray) -> np.ndarray:
         return y
     if np.isin(values, (0.0, 1.0)).all():
         return 2 * y - 1
-    raise ParameterError(f"y must hold class labels in {{-1, +1}} or {{0, 1}}; got the values "
-                         f"{values[:6].tolist()}{' ...' if values.size > 6 else ''}")
+    raise ParameterError(
+        f"y must hold class labels in {{-1, +1}} or {{0, 1}}; got the values "
+        f"{values[:6].tolist()}{' ...' if values.size > 6 else ''}"
+    )
 
 
-def least_squares_from_data(A, b, n: int, *, partition: str = "iid", batch: int = 16, reg: float = 0.0,
-                            seed: Seed = 0) -> Objective:
+def least_squares_from_data(
+    A, b, n: int, *, partition: str = "iid", batch: int = 16, reg: float = 0.0, seed: Seed = 0
+) -> Objective:
     """Least squares on the user's data, the rows split across n workers.
 
     f_i(x) = 1/(2m) ||A_i x - b_i||^2 + reg/2 ||x||^2 on worker i's m rows (A_i, b_i);
@@ -833,14 +992,31 @@ def least_squares_from_data(A, b, n: int, *, partition: str = "iid", batch: int 
     low, high = _worker_curvatures(features, n)
     stacked = np.vstack([features / math.sqrt(rows), math.sqrt(reg) * np.eye(d)])
     x_star = np.linalg.lstsq(stacked, np.r_[labels.ravel() / math.sqrt(rows), np.zeros(d)], rcond=None)[0]
-    obj = Objective("least_squares_from_data", SQUARED, n, d, high + reg, low + reg, 0.0, 0.0, None, None, s,
-                    features=features, labels=labels, reg=reg, batch=batch, row_stride=rows // n,
-                    constants_kind="computed from data")
+    obj = Objective(
+        "least_squares_from_data",
+        SQUARED,
+        n,
+        d,
+        high + reg,
+        low + reg,
+        0.0,
+        0.0,
+        None,
+        None,
+        s,
+        features=features,
+        labels=labels,
+        reg=reg,
+        batch=batch,
+        row_stride=rows // n,
+        constants_kind="computed from data",
+    )
     return _at_optimum(obj, x_star)
 
 
-def logistic_from_data(A, y, n: int, *, partition: str = "iid", batch: int = 8, reg: float = 1e-3,
-                       seed: Seed = 0) -> Objective:
+def logistic_from_data(
+    A, y, n: int, *, partition: str = "iid", batch: int = 8, reg: float = 1e-3, seed: Seed = 0
+) -> Objective:
     """Regularized logistic regression on the user's data, the rows split across n workers.
 
     f_i(x) = (1/m) sum_r log(1 + exp(-y_ir a_ir^T x)) + reg/2 ||x||^2 on worker i's m
@@ -887,18 +1063,37 @@ def logistic_from_data(A, y, n: int, *, partition: str = "iid", batch: int = 8, 
     reg = require_real("reg", reg, low=0, low_open=True)
     features, labels, s = _partition(A, y, n, partition, seed)
     n, d = labels.shape[0], features.shape[1]
-    obj = Objective("logistic_from_data", LOGISTIC, n, d, 0.25 * _worker_curvatures(features, n)[1] + reg, reg,
-                    0.0, 0.0, None, None, s, features=features, labels=labels, reg=reg, batch=batch,
-                    row_stride=features.shape[0] // n, constants_kind="computed from data")
+    obj = Objective(
+        "logistic_from_data",
+        LOGISTIC,
+        n,
+        d,
+        0.25 * _worker_curvatures(features, n)[1] + reg,
+        reg,
+        0.0,
+        0.0,
+        None,
+        None,
+        s,
+        features=features,
+        labels=labels,
+        reg=reg,
+        batch=batch,
+        row_stride=features.shape[0] // n,
+        constants_kind="computed from data",
+    )
     x = _logistic_optimum(obj, DATA_NEWTON_TOL)
     residual = float(np.linalg.norm(obj.grad(x)))
     if residual > DATA_NEWTON_TOL:
-        raise ParameterError(f"Newton's method must reach ||grad f|| <= {DATA_NEWTON_TOL} in 100 steps; got "
-                             f"{residual:.3g} (a larger reg helps)")
+        raise ParameterError(
+            f"Newton's method must reach ||grad f|| <= {DATA_NEWTON_TOL} in 100 steps; got "
+            f"{residual:.3g} (a larger reg helps)"
+        )
     return _at_optimum(obj, x)
 
 
 # ---- a user-supplied compiled loss -----------------------------------------------------------
+
 
 def _compile_user(name: str, fn, signature) -> None:
     """Compile the user's function ``name`` for ``signature``, or refuse it."""
@@ -906,15 +1101,26 @@ def _compile_user(name: str, fn, signature) -> None:
         raise ParameterError(f"{name} must be a numba.njit function; got {type(fn).__name__}")
     try:
         fn.compile(signature)
-    except (NumbaError, TypeError) as exc:            # TypeError: a wrong number of arguments
+    except (NumbaError, TypeError) as exc:  # TypeError: a wrong number of arguments
         reason = " ".join(str(exc).split())[:300]
         typed = f"{name}({', '.join(map(str, signature.args))}) -> {signature.return_type}"
         raise ParameterError(f"{name} must compile as {typed}; numba: {reason}") from None
 
 
-def custom_objective(n: int, d: int, grad, loss, *, L: float, mu: float = 0.0, zeta2: float | None = None,
-                     sigma2: float | None = None, x_star=None, f_star: float | None = None,
-                     data=None) -> Objective:
+def custom_objective(
+    n: int,
+    d: int,
+    grad,
+    loss,
+    *,
+    L: float,
+    mu: float = 0.0,
+    zeta2: float | None = None,
+    sigma2: float | None = None,
+    x_star=None,
+    f_star: float | None = None,
+    data=None,
+) -> Objective:
     """An objective whose gradients and loss are the user's ``numba.njit`` functions.
 
     The compiled engine calls them as first-class functions (no recompilation per
@@ -1011,19 +1217,44 @@ def custom_objective(n: int, d: int, grad, loss, *, L: float, mu: float = 0.0, z
         require_finite("x_star", x_star)
     data = np.zeros((0, 0)) if data is None else np.ascontiguousarray(data, dtype=np.float64)
     if data.ndim != 2:
-        raise ParameterError(f"data must be a 2-D array (the functions' last argument); got shape {data.shape}")
+        raise ParameterError(
+            f"data must be a 2-D array (the functions' last argument); got shape {data.shape}"
+        )
     _compile_user("grad", grad, GRAD_SIGNATURE)
     _compile_user("loss", loss, LOSS_SIGNATURE)
-    return Objective("custom", CUSTOM, n, d, L, mu, zeta2, sigma2, x_star, f_star, None, features=data,
-                     constants_kind="declared", user_grad=grad, user_loss=loss)
+    return Objective(
+        "custom",
+        CUSTOM,
+        n,
+        d,
+        L,
+        mu,
+        zeta2,
+        sigma2,
+        x_star,
+        f_star,
+        None,
+        features=data,
+        constants_kind="declared",
+        user_grad=grad,
+        user_loss=loss,
+    )
 
 
-OBJECTIVES = {"quadratic": quadratic, "least_squares": least_squares, "logistic": logistic,
-              "robust": robust, "heterogeneous_quadratic": heterogeneous_quadratic}
+OBJECTIVES: dict[str, Callable[..., Objective]] = {
+    "quadratic": quadratic,
+    "least_squares": least_squares,
+    "logistic": logistic,
+    "robust": robust,
+    "heterogeneous_quadratic": heterogeneous_quadratic,
+}
 
 
 #: Objectives built from the user's data (A, b): name -> builder(A, b, n, **params).
-DATA_OBJECTIVES = {"least_squares": least_squares_from_data, "logistic": logistic_from_data}
+DATA_OBJECTIVES: dict[str, Callable[..., Objective]] = {
+    "least_squares": least_squares_from_data,
+    "logistic": logistic_from_data,
+}
 
 
 #: Command-line names of objective parameters: --noise SIGMA2, --heterogeneity ZETA2,
@@ -1039,7 +1270,7 @@ def objective_parameters(name: str, *, data: bool = False) -> tuple[str, ...]:
     builders = DATA_OBJECTIVES if data else OBJECTIVES
     require_choice("objective from data" if data else "objective", name, builders)
     names = list(inspect.signature(builders[name]).parameters)
-    return tuple(names[names.index("n") + 1:])
+    return tuple(names[names.index("n") + 1 :])
 
 
 def make_objective(name: str, n: int, *, data: tuple | None = None, **params) -> Objective:

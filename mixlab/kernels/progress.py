@@ -29,10 +29,12 @@ def reporting_to(callback: Callable[[int, int], None]):
 
 def stderr_bar(width: int = 30) -> Callable[[int, int], None]:
     """A one-line progress bar on stderr (newline at the end)."""
+
     def draw(step: int, steps: int) -> None:
         done = int(width * step / max(steps, 1))
         sys.stderr.write(f"\r[{'#' * done}{'.' * (width - done)}] step {step}/{steps}")
         if step >= steps:
             sys.stderr.write("\n")
         sys.stderr.flush()
+
     return draw

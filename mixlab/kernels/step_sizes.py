@@ -12,8 +12,9 @@ from mixlab.validate import require_choice, require_int, require_real
 from mixlab.vocabulary import LR_SCHEDULES
 
 
-def step_sizes(lr: float, steps: int, schedule: str = "constant", *, decay_every: int = 0,
-               decay: float = 0.1) -> np.ndarray:
+def step_sizes(
+    lr: float, steps: int, schedule: str = "constant", *, decay_every: int = 0, decay: float = 0.1
+) -> np.ndarray:
     """Constant; cosine from lr to 0; lr / sqrt(t + 1); or step decay (times ``decay``
     every ``decay_every`` steps)."""
     lr = require_real("step size", lr, low=0, low_open=True)

@@ -87,9 +87,17 @@ class TimingModel:
 
     def arrays(self, seed: int) -> TimingArrays:
         """The model for the compiled timing functions, with the run's ``seed``."""
-        return TimingArrays(_CODES[self.distribution], float(self.scale), float(self.shift),
-                            float(self.sigma), int(self.stragglers), bool(self.persistent),
-                            float(self.slowdown), float(self.delay), int(seed))
+        return TimingArrays(
+            _CODES[self.distribution],
+            float(self.scale),
+            float(self.shift),
+            float(self.sigma),
+            int(self.stragglers),
+            bool(self.persistent),
+            float(self.slowdown),
+            float(self.delay),
+            int(seed),
+        )
 
     def allreduce_cost(self, m: int, d: int) -> float:
         return float(allreduce_cost(m, d, self.alpha, self.beta, self.word_bytes))

@@ -14,15 +14,23 @@ import io
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import numpy as np
 
 from mixlab.errors import ParameterError
 from mixlab.io import atomic_write_bytes, atomic_write_json
 
-COLUMNS = ("step", "loss_gap", "grad_norm_sq", "consensus", "consensus_normalized",
-           "staleness_max", "staleness_mean", "sim_time")
+COLUMNS = (
+    "step",
+    "loss_gap",
+    "grad_norm_sq",
+    "consensus",
+    "consensus_normalized",
+    "staleness_max",
+    "staleness_mean",
+    "sim_time",
+)
 
 
 class _Columns(NamedTuple):
@@ -70,10 +78,15 @@ class Trajectory:
 
     def summary(self) -> dict:
         f = self.final
-        return {**self.params, "final_loss_gap": f["loss_gap"], "final_grad_norm_sq": f["grad_norm_sq"],
-                "final_consensus": f["consensus"],
-                "max_staleness": float(self["staleness_max"].max()),
-                "sim_time": f["sim_time"], "throughput": self.throughput()}
+        return {
+            **self.params,
+            "final_loss_gap": f["loss_gap"],
+            "final_grad_norm_sq": f["grad_norm_sq"],
+            "final_consensus": f["consensus"],
+            "max_staleness": float(self["staleness_max"].max()),
+            "sim_time": f["sim_time"],
+            "throughput": self.throughput(),
+        }
 
     def history(self) -> dict:
         return {k: v.tolist() for k, v in self.columns.items()}
@@ -90,7 +103,8 @@ class Trajectory:
             raise ParameterError(f"trajectory files end in .npz or .json, got {path.name!r}")
         buf = io.BytesIO()
         meta = json.dumps({"params": self.params, "constants": self.constants})
-        np.savez(buf, meta=np.array(meta), **self.columns)
+        arrays: dict[str, Any] = {"meta": np.array(meta), **self.columns}
+        np.savez(buf, **arrays)
         return atomic_write_bytes(path, buf.getvalue())
 
     @classmethod
@@ -98,8 +112,11 @@ class Trajectory:
         path = Path(path)
         if path.suffix == ".json":
             data = json.loads(path.read_text())
-            return cls({k: np.asarray(v, dtype=np.float64) for k, v in data["history"].items()},
-                       data["params"], data["constants"])
+            return cls(
+                {k: np.asarray(v, dtype=np.float64) for k, v in data["history"].items()},
+                data["params"],
+                data["constants"],
+            )
         with np.load(path) as z:
             meta = json.loads(str(z["meta"]))
             return cls({k: z[k] for k in z.files if k != "meta"}, meta["params"], meta["constants"])

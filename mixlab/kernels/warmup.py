@@ -35,22 +35,23 @@ def compile_all(*, progress: bool = True) -> float:
     """Run every compiled kernel on a tiny input (both float widths where kernels take
     both); returns the seconds taken."""
     from mixlab.kernels.algorithms import ALGORITHMS, build
-    from mixlab.kernels.engines import simulate
-    from mixlab.kernels.gossip.learning import simulate_gossip_learning
-    from mixlab.kernels.gossip.monte_carlo import GossipTopology, simulate_age
     from mixlab.kernels.averaging.group_averaging import group_average
     from mixlab.kernels.averaging.mixing import dense_mix, sparse_mix
+    from mixlab.kernels.engines import simulate
+    from mixlab.kernels.gossip.exact import node_ages
+    from mixlab.kernels.gossip.learning import simulate_gossip_learning
+    from mixlab.kernels.gossip.monte_carlo import GossipTopology, simulate_age
     from mixlab.kernels.objectives import OBJECTIVES, custom_objective, make_objective
     from mixlab.kernels.timing import TimingModel
-    from mixlab.kernels.gossip.exact import node_ages
 
     start = time.perf_counter()
     n = 16
     for dtype in (np.float64, np.float32):
         X = np.ones((n, 3), dtype=dtype)
         group_average(X, np.arange(n).reshape(4, 4), "mean")
-        group_average(X, np.arange(n).reshape(4, 4), "self_weighted",
-                      stale_mask=np.zeros(n, dtype=bool), stale=X.copy())
+        group_average(
+            X, np.arange(n).reshape(4, 4), "self_weighted", stale_mask=np.zeros(n, dtype=bool), stale=X.copy()
+        )
         sparse_mix(sp.identity(n, format="csr"), X)
         dense_mix(np.eye(n), X)
     timing = TimingModel("exponential", stragglers=2, slowdown=2.0)
@@ -61,7 +62,7 @@ def compile_all(*, progress: bool = True) -> float:
             simulate(f, build(alg_name, n, **cls.example), 2, timing=timing)
         if progress:
             print(f"warmup: {name} ({time.perf_counter() - start:.0f} s)", file=sys.stderr, flush=True)
-    custom = custom_objective(n, 3, _identity_grad, _half_square, L=1.0)   # the user-function kind
+    custom = custom_objective(n, 3, _identity_grad, _half_square, L=1.0)  # the user-function kind
     for alg_name, cls in ALGORITHMS.items():
         simulate(custom, build(alg_name, n, **cls.example), 2, timing=timing)
     simulate_gossip_learning(make_objective("quadratic", 4, d=2), duration=2.0)
@@ -69,10 +70,14 @@ def compile_all(*, progress: bool = True) -> float:
     for source_is_user in (False, True):
         simulate_age(GossipTopology.complete_graph(4, 1.0, 1.0, source_is_user=source_is_user), events=2000)
     for estimator in ("version", "time"):
-        simulate_age(GossipTopology.from_contacts(np.ones((4, 4)) - np.eye(4)), events=200, estimator=estimator,
-                     mode="exchange")
+        simulate_age(
+            GossipTopology.from_contacts(np.ones((4, 4)) - np.eye(4)),
+            events=200,
+            estimator=estimator,
+            mode="exchange",
+        )
     rates = np.ones((4, 4)) - np.eye(4)
-    rates[:, 0] = 0.0                                   # nobody pushes to the source
+    rates[:, 0] = 0.0  # nobody pushes to the source
     node_ages(rates)
     return time.perf_counter() - start
 

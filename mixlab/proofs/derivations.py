@@ -29,8 +29,8 @@ def telescoping() -> bool:
     push at lambda/m per pair)
         a_k k (1 + m - k) = m + (m - k) k a_{k+1},  a_m = 1
     is solved by a_k = m (H_m - H_{k-1}) / (m - k + 1), so a_1 = H_m = H_{n-1}."""
-    m, k, D = sp.symbols("m k D", positive=True)          # D = H_m - H_k
-    a_k = m * (D + 1 / k) / (m - k + 1)                    # H_m - H_{k-1} = D + 1/k
+    m, k, D = sp.symbols("m k D", positive=True)  # D = H_m - H_k
+    a_k = m * (D + 1 / k) / (m - k + 1)  # H_m - H_{k-1} = D + 1/k
     a_next = m * D / (m - k)
     _zero(a_k * k * (1 + m - k) - m - (m - k) * k * a_next, "recursion step")
     _zero((m * (1 / m) / 1) - 1, "boundary a_m = m (H_m - H_{m-1}) = 1")
@@ -62,7 +62,7 @@ def random_group_factor() -> bool:
     E||(P - J) Y||_F^2 = a ||(I - J) Y||_F^2."""
     n, S = sp.symbols("n S", positive=True)
     a = (n - S) / (S * (n - 1))
-    same_group = (S - 1) / (n - 1)                          # P(j in i's group), j != i
+    same_group = (S - 1) / (n - 1)  # P(j in i's group), j != i
     _zero(1 / S - (a + (1 - a) / n), "E[P_ii] = 1/S")
     _zero(same_group / S - (1 - a) / n, "E[P_ij] = P(same group)/S")
     return True
@@ -92,7 +92,7 @@ def _kron(factors: list[sp.Matrix]) -> sp.Matrix:
 
     out = factors[0]
     for f in factors[1:]:
-        out = TensorProduct(f, out)                  # digit 0 varies fastest
+        out = TensorProduct(f, out)  # digit 0 varies fastest
     return out
 
 
@@ -108,7 +108,7 @@ def self_weighted_period() -> bool:
     (rational arithmetic) for (n, S) = (8, 2), (9, 3), (16, 4): the phases commute, the
     Kronecker form of every phase and of the period, and the per-digit power rule;
     the general-n Kronecker argument is argued."""
-    delta, m = sp.symbols("delta m", positive=True)
+    delta, _m = sp.symbols("delta m", positive=True)
     Jv, Iv = sp.symbols("J I", commutative=False)
     # M = J + delta (I - J) with J^2 = J: M^2 = J + delta^2 (I - J) (and by induction M^m)
     square = sp.expand((Jv + delta * (Iv - Jv)) ** 2).subs({Jv**2: Jv, Iv * Jv: Jv, Jv * Iv: Jv, Iv**2: Iv})
@@ -140,17 +140,19 @@ def second_moment_recursion() -> bool:
     P = (P + P.T) / 2
     Q = sp.Matrix(2, 2, sp.symbols("q0:4"))
     Q = (Q + Q.T) / 2
-    second = P + m * m.T                                   # E[x x^T]
+    second = P + m * m.T  # E[x x^T]
     # E[x' x'^T] = A E[x x^T] A^T + A m b^T + b m^T A^T + b b^T + Q
     e_next = A * second * A.T + A * m * b.T + b * m.T * A.T + b * b.T + Q
     mean_next = A * m + b
     for i in range(2):
         for j in range(2):
-            _zero(e_next[i, j] - mean_next[i] * mean_next[j] - (A * P * A.T + Q)[i, j],
-                  f"Cov x' [{i},{j}] = (A P A^T + Q)[{i},{j}]")
+            _zero(
+                e_next[i, j] - mean_next[i] * mean_next[j] - (A * P * A.T + Q)[i, j],
+                f"Cov x' [{i},{j}] = (A P A^T + Q)[{i},{j}]",
+            )
     h, xs = sp.symbols("h x_star", positive=True)
     ones = sp.Matrix([sp.Rational(1, 2), sp.Rational(1, 2)])
-    e_sq = (ones.T * second * ones)[0] - 2 * xs * (ones.T * m)[0] + xs**2     # E[(xbar - x*)^2]
+    e_sq = (ones.T * second * ones)[0] - 2 * xs * (ones.T * m)[0] + xs**2  # E[(xbar - x*)^2]
     split = ((ones.T * m)[0] - xs) ** 2 + (ones.T * P * ones)[0]
     _zero(h / 2 * (e_sq - split), "E[(xbar - x*)^2] = (mean - x*)^2 + Var(xbar)")
     return True
@@ -162,8 +164,10 @@ def ring_spectrum() -> bool:
     j, theta = sp.symbols("j theta", real=True)
     v = lambda q: sp.exp(sp.I * q * theta)  # noqa: E731
     lhs = (v(j - 1) + v(j) + v(j + 1)) / 3
-    _zero(sp.expand_complex(lhs - (sp.Rational(1, 3) + sp.Rational(2, 3) * sp.cos(theta)) * v(j)),
-          "Metropolis ring eigenpair")
+    _zero(
+        sp.expand_complex(lhs - (sp.Rational(1, 3) + sp.Rational(2, 3) * sp.cos(theta)) * v(j)),
+        "Metropolis ring eigenpair",
+    )
     return True
 
 
@@ -174,8 +178,10 @@ def _vec(name: str, dim: int = 2) -> sp.Matrix:
 def _young_and_jensen() -> None:
     """||u + v||^2 <= 2||u||^2 + 2||v||^2 and -<a, m> = -|a|^2/2 - |m|^2/2 + |a - m|^2/2."""
     u, v = _vec("u"), _vec("v")
-    _zero(2 * u.dot(u) + 2 * v.dot(v) - (u + v).dot(u + v) - (u - v).dot(u - v),
-          "2|u|^2 + 2|v|^2 - |u + v|^2 = |u - v|^2 >= 0")
+    _zero(
+        2 * u.dot(u) + 2 * v.dot(v) - (u + v).dot(u + v) - (u - v).dot(u - v),
+        "2|u|^2 + 2|v|^2 - |u + v|^2 = |u - v|^2 >= 0",
+    )
     _zero(-u.dot(v) - (-u.dot(u) / 2 - v.dot(v) / 2 + (u - v).dot(u - v) / 2), "polarization")
 
 
@@ -194,30 +200,40 @@ def averaged_strongly_convex() -> bool:
     (5) eta <= 1/(4L) makes the e term <= 0; unrolling with sum_t (1 - eta mu/2)^t <= 2/(eta mu)
         and f(xbar_T) - f* <= L r_T/2 gives the rate."""
     _young_and_jensen()
-    fb, fi, fs, dxi, dstar, dxbar, g1, g2 = sp.symbols("f_xbar f_xi f_star d_xi d_star d_xbar g1 g2")
+    fb, fi, fs, dxi, _dstar, dxbar, _g1, _g2 = sp.symbols("f_xbar f_xi f_star d_xi d_star d_xbar g1 g2")
     L, mu, eta, n, r, e, Gam, s2, B, T, r0 = sp.symbols("L mu eta n r e Gamma sigma2 B T r0", positive=True)
-    smooth = fb - fi - L / 2 * dxbar                      # <g, xbar - x_i> >= smooth
-    convex = fi - fs + mu / 2 * dxi                       # <g, x_i - x*> >= convex
+    smooth = fb - fi - L / 2 * dxbar  # <g, xbar - x_i> >= smooth
+    convex = fi - fs + mu / 2 * dxi  # <g, x_i - x*> >= convex
     _zero(smooth + convex - (fb - fs + mu / 2 * dxi - L / 2 * dxbar), "(1) sum of the two inequalities")
-    lower = e + mu / 4 * r - (L + mu) / (2 * n) * Gam     # (2): averaged, with d_xi >= r/2 - |x_i - xbar|^2
+    lower = e + mu / 4 * r - (L + mu) / (2 * n) * Gam  # (2): averaged, with d_xi >= r/2 - |x_i - xbar|^2
     _zero((mu / 2) * (r / 2 - Gam / n) - L / 2 * Gam / n + e - lower, "(2) averaged lower bound")
-    upper = 2 * L**2 * Gam / n + 4 * L * e                # (3)
+    upper = 2 * L**2 * Gam / n + 4 * L * e  # (3)
     step = r - 2 * eta * lower + eta**2 * (upper + s2 / n)
-    target = (1 - eta * mu / 2) * r - 2 * eta * (1 - 2 * eta * L) * e \
-        + eta * (L + mu + 2 * eta * L**2) * Gam / n + eta**2 * s2 / n
+    target = (
+        (1 - eta * mu / 2) * r
+        - 2 * eta * (1 - 2 * eta * L) * e
+        + eta * (L + mu + 2 * eta * L**2) * Gam / n
+        + eta**2 * s2 / n
+    )
     _zero(step - target, "(4) one step of the averaged model")
-    x = sp.Symbol("x", positive=True)                     # eta = x/(4L), 0 < x <= 1
+    x = sp.Symbol("x", positive=True)  # eta = x/(4L), 0 < x <= 1
     _zero((1 - 2 * L * x / (4 * L)) - (sp.Rational(1, 2) + (1 - x) / 2), "(5) 1 - 2 eta L >= 1/2")
     q = 1 - eta * mu / 2
-    _zero(sp.summation(q ** sp.Symbol("t"), (sp.Symbol("t"), 0, T - 1)).simplify()
-          - (1 - q**T) / (1 - q), "(5) geometric sum")
+    _zero(
+        sp.summation(q ** sp.Symbol("t"), (sp.Symbol("t"), 0, T - 1)).simplify() - (1 - q**T) / (1 - q),
+        "(5) geometric sum",
+    )
     const = eta**2 * s2 / n + eta * (L + mu + 2 * eta * L**2) * B / n
     from mixlab.theory import convergence as cv
 
     rate = L / 2 * (q**T * r0 + 2 / (eta * mu) * const)
-    _zero(cv.strongly_convex_rate(B).subs(
-        {cv.L: L, cv.mu: mu, cv.eta: eta, cv.n: n, cv.sigma2: s2, cv.T: T, cv.r0: r0}) - rate,
-        "the theorem's rate is (L/2)(q^T r0 + (2/(eta mu)) C)")
+    _zero(
+        cv.strongly_convex_rate(B).subs(
+            {cv.L: L, cv.mu: mu, cv.eta: eta, cv.n: n, cv.sigma2: s2, cv.T: T, cv.r0: r0}
+        )
+        - rate,
+        "the theorem's rate is (L/2)(q^T r0 + (2/(eta mu)) C)",
+    )
     return True
 
 
@@ -230,16 +246,26 @@ def averaged_nonconvex() -> bool:
     with eta <= 1/L, summing over t < T and f(xbar_T) >= inf f gives the rate."""
     _young_and_jensen()
     L, eta, n, A, M, D, Gam, s2, B, T, f0 = sp.symbols("L eta n A M D Gamma sigma2 B T f0", positive=True)
-    inner = -A / 2 - M / 2 + D / 2                        # -<a, m>, D = ||a - m||^2 <= L^2 Gamma/n
+    inner = -A / 2 - M / 2 + D / 2  # -<a, m>, D = ||a - m||^2 <= L^2 Gamma/n
     descent = eta * inner.subs(D, L**2 * Gam / n) + L * eta**2 / 2 * (M + s2 / n)
-    _zero(descent - (-eta / 2 * A - eta / 2 * (1 - L * eta) * M + eta * L**2 * Gam / (2 * n)
-                     + L * eta**2 * s2 / (2 * n)), "one-step descent")
+    _zero(
+        descent
+        - (
+            -eta / 2 * A
+            - eta / 2 * (1 - L * eta) * M
+            + eta * L**2 * Gam / (2 * n)
+            + L * eta**2 * s2 / (2 * n)
+        ),
+        "one-step descent",
+    )
     from mixlab.theory import convergence as cv
 
     # eta/2 sum A <= f0 + T (eta L^2 B/(2n) + L eta^2 sigma2/(2n)), divided by eta T/2:
     rate = (f0 + T * (eta * L**2 * B / (2 * n) + L * eta**2 * s2 / (2 * n))) / (eta * T / 2)
-    _zero(cv.nonconvex_rate(B).subs(
-        {cv.L: L, cv.eta: eta, cv.n: n, cv.sigma2: s2, cv.T: T, cv.f0: f0}) - rate, "telescoped rate")
+    _zero(
+        cv.nonconvex_rate(B).subs({cv.L: L, cv.eta: eta, cv.n: n, cv.sigma2: s2, cv.T: T, cv.f0: f0}) - rate,
+        "telescoped rate",
+    )
     return True
 
 
@@ -252,7 +278,7 @@ def dpsgd_consensus() -> bool:
     noise adds b^2 n sigma2. Young with eps = (1 - a)/a: E Gamma' <= a Gamma + c,
     c = b^2 n zeta2/(1 - a) + b^2 n sigma2, whose fixed point c/(1 - a) bounds every
     E Gamma_t since Gamma_0 = 0 (a = 0 only for ATC with rho = 0, where b = 0 and Gamma stays 0)."""
-    a, b, n, z, s2, Gm = sp.symbols("a b n zeta2 sigma2 Gamma", positive=True)
+    a, b, n, z, s2, _Gm = sp.symbols("a b n zeta2 sigma2 Gamma", positive=True)
     eps = (1 - a) / a
     _zero((1 + eps) * a**2 - a, "(1 + eps) a^2 = a")
     _zero((1 + 1 / eps) - 1 / (1 - a), "1 + 1/eps = 1/(1 - a)")
@@ -264,8 +290,10 @@ def dpsgd_consensus() -> bool:
     rho, eta, L = sp.symbols("rho eta L", positive=True)
     subs = {cv.rho: rho, cv.eta: eta, cv.L: L, cv.n: n, cv.zeta2: z, cv.sigma2: s2}
     for order, (av, bv) in {0: (rho + eta * L, eta), 1: (rho * (1 + eta * L), rho * eta)}.items():
-        _zero(cv.DPSGD_CONSENSUS_BOUND.subs({**subs, cv.atc: order}) - B.subs({a: av, b: bv}),
-              f"the theorem's B for {'ATC' if order else 'CTA'}")
+        _zero(
+            cv.DPSGD_CONSENSUS_BOUND.subs({**subs, cv.atc: order}) - B.subs({a: av, b: bv}),
+            f"the theorem's B for {'ATC' if order else 'CTA'}",
+        )
     return True
 
 
@@ -274,7 +302,7 @@ def local_sgd_consensus() -> bool:
     an averaging step leaves Gamma = 0; a local step gives E Gamma' <= q Gamma + c with
     q = (1 + eps)(1 + eta L)^2, c = (1 + 1/eps) eta^2 n zeta2 + eta^2 n sigma2, eps = 1/H;
     after k <= H - 1 local steps Gamma <= c (q^k - 1)/(q - 1), increasing in k (q > 1)."""
-    q, c, e, kk = sp.symbols("q c e k", positive=True)
+    q, c, _e, kk = sp.symbols("q c e k", positive=True)
     _zero(q * (c * (q**kk - 1) / (q - 1)) + c - c * (q ** (kk + 1) - 1) / (q - 1), "k-step growth from 0")
     from mixlab.theory import convergence as cv
 
@@ -282,9 +310,13 @@ def local_sgd_consensus() -> bool:
     eps = 1 / H
     qv = (1 + eps) * (1 + eta * L) ** 2
     cv_ = (1 + 1 / eps) * eta**2 * n * z + eta**2 * n * s2
-    _zero(cv.LOCAL_SGD_CONSENSUS_BOUND.subs({cv.H: H, cv.eta: eta, cv.L: L, cv.n: n, cv.zeta2: z,
-                                             cv.sigma2: s2})
-          - (c * (q ** (kk) - 1) / (q - 1)).subs({q: qv, c: cv_, kk: H - 1}), "the theorem's B (eps = 1/H)")
+    _zero(
+        cv.LOCAL_SGD_CONSENSUS_BOUND.subs(
+            {cv.H: H, cv.eta: eta, cv.L: L, cv.n: n, cv.zeta2: z, cv.sigma2: s2}
+        )
+        - (c * (q ** (kk) - 1) / (q - 1)).subs({q: qv, c: cv_, kk: H - 1}),
+        "the theorem's B (eps = 1/H)",
+    )
     return True
 
 
@@ -308,8 +340,11 @@ def async_nonconvex() -> bool:
     from mixlab.theory import convergence as cv
 
     rate = (f0 + T * (eta**3 * L**2 * tau * s2 + L * eta**2 * s2 / 2)) / (eta * T / 2)
-    _zero(cv.ASYNC_NONCONVEX_BOUND.subs({cv.eta: eta, cv.L: L, cv.tau: tau, cv.sigma2: s2, cv.T: T,
-                                         cv.f0: f0}) - rate, "telescoped rate")
+    _zero(
+        cv.ASYNC_NONCONVEX_BOUND.subs({cv.eta: eta, cv.L: L, cv.tau: tau, cv.sigma2: s2, cv.T: T, cv.f0: f0})
+        - rate,
+        "telescoped rate",
+    )
     return True
 
 
@@ -331,18 +366,23 @@ def wagma_stale_window() -> bool:
     S, kk = sp.symbols("S k", positive=True)
     from mixlab.theory import convergence as cv
 
-    recursions = {("group", "mean"): lambda w: (S - 1 + w) / S,
-                  ("group", "self_weighted"): lambda w: (S - 1 + 2 * w) / (S + 1),
-                  ("global", "self_weighted"): lambda w: (S + w) / (S + 1)}
+    recursions = {
+        ("group", "mean"): lambda w: (S - 1 + w) / S,
+        ("group", "self_weighted"): lambda w: (S - 1 + 2 * w) / (S + 1),
+        ("global", "self_weighted"): lambda w: (S + w) / (S + 1),
+    }
     for variant, step in recursions.items():
         w = cv.stale_weight(*variant).subs({cv.S: S, cv.k: kk})
         _zero(w.subs(kk, 1), f"w_1 = 0 ({variant})")
         _zero(step(w) - w.subs(kk, kk + 1), f"w_(k+1) from w_k ({variant})")
     x1, x2, a = _vec("x"), _vec("y"), _vec("a")
     xbar = (x1 + x2) / 2
-    _zero((x1 - xbar).dot(x1 - xbar) + (x2 - xbar).dot(x2 - xbar)
-          - ((x1 - a).dot(x1 - a) + (x2 - a).dot(x2 - a) - 2 * (xbar - a).dot(xbar - a)),
-          "sum ||x_i - xbar||^2 = sum ||x_i - a||^2 - n ||xbar - a||^2 (n = 2)")
+    _zero(
+        (x1 - xbar).dot(x1 - xbar)
+        + (x2 - xbar).dot(x2 - xbar)
+        - ((x1 - a).dot(x1 - a) + (x2 - a).dot(x2 - a) - 2 * (xbar - a).dot(xbar - a)),
+        "sum ||x_i - xbar||^2 = sum ||x_i - a||^2 - n ||xbar - a||^2 (n = 2)",
+    )
     return True
 
 
@@ -376,25 +416,34 @@ def windowed_consensus() -> bool:
     Ws, Gs = (W0, W1, W2), (G0, G1, G2)
     for order in ("cta", "atc"):
         Y = sp.Integer(0)
-        for s in range(3):                                  # the recursion, from Y_0 = 0
-            Y = (Ws[s] - J) * Y - eta * (I - J) * Gs[s] if order == "cta" \
+        for s in range(3):  # the recursion, from Y_0 = 0
+            Y = (
+                (Ws[s] - J) * Y - eta * (I - J) * Gs[s]
+                if order == "cta"
                 else (Ws[s] - J) * (Y - eta * (I - J) * Gs[s])
+            )
         unrolled = sp.Integer(0)
-        for s in range(3):                                  # the claimed sum
+        for s in range(3):  # the claimed sum
             prod = I
             for r in range(2, s if order == "cta" else s - 1, -1):
                 prod = prod * (Ws[r] - J)
             unrolled += -eta * prod * (I - J) * Gs[s]
         _zero(reduce(Y - unrolled), f"unrolled {order.upper()} recursion (3 steps)")
-    L, n, z, sg, a1, a2, y = sp.symbols("L n zeta sigma A1 A2 y", positive=True)
+    L, n, z, sg, a1, a2, _y = sp.symbols("L n zeta sigma A1 A2 y", positive=True)
     fixed = eta * sp.sqrt(n) * (a1 * z + sp.sqrt(a2) * sg) / (1 - eta * L * a1)
-    _zero(eta * a1 * (L * fixed + sp.sqrt(n) * z) + eta * sp.sqrt(n * a2) * sg - fixed,
-          "Y* is the fixed point of y -> eta A1 (L y + sqrt(n) zeta) + eta sqrt(n A2) sigma")
+    _zero(
+        eta * a1 * (L * fixed + sp.sqrt(n) * z) + eta * sp.sqrt(n * a2) * sg - fixed,
+        "Y* is the fixed point of y -> eta A1 (L y + sqrt(n) zeta) + eta sqrt(n A2) sigma",
+    )
     from mixlab.theory import convergence as cv
 
-    _zero(cv.WINDOWED_CONSENSUS_BOUND.subs({cv.eta: eta, cv.L: L, cv.n: n, cv.zeta2: z**2,
-                                            cv.sigma2: sg**2, cv.A1: a1, cv.A2: a2}) - fixed**2,
-          "the theorem's bound is Y*^2")
+    _zero(
+        cv.WINDOWED_CONSENSUS_BOUND.subs(
+            {cv.eta: eta, cv.L: L, cv.n: n, cv.zeta2: z**2, cv.sigma2: sg**2, cv.A1: a1, cv.A2: a2}
+        )
+        - fixed**2,
+        "the theorem's bound is Y*^2",
+    )
     return True
 
 
@@ -408,12 +457,12 @@ def wagma_window_sums() -> bool:
     the remainder, and (exactly, n = 9, S = 3) that l consecutive self-weighted phases
     multiply to the Kronecker product of per-digit powers; then the windowed bound."""
     d, kk, j = sp.symbols("delta k j", positive=True)
-    cycles = kk * (1 - d**j) / (1 - d)                  # k sum_{i<j} delta^i, by induction on j:
+    cycles = kk * (1 - d**j) / (1 - d)  # k sum_{i<j} delta^i, by induction on j:
     _zero(cycles.subs(j, 0), "no full cycle: 0")
     _zero(cycles.subs(j, j + 1) - cycles - kk * d**j, "one more cycle adds k delta^j")
     from mixlab.theory import convergence as cv
 
-    closed = cv.butterfly_window_sum(d).subs({cv.phases: 3, cv.tau: 8})        # j = 2, r = 2
+    closed = cv.butterfly_window_sum(d).subs({cv.phases: 3, cv.tau: 8})  # j = 2, r = 2
     _zero(closed - sum(d ** (ell // 3) for ell in range(8)), "closed form at k = 3, tau = 8")
     n, S, k = 9, 3, 2
     phases = [_butterfly_phase(n, S, p) for p in range(k)]
@@ -422,12 +471,19 @@ def wagma_window_sums() -> bool:
         for ell in range(1, 2 * k + 2):
             P = phases[(start + ell - 1) % k] * P
             covered = [(ell + k - 1 - (digit - start) % k) // k for digit in range(k)]
-            if P != _kron([_digit_factor(S, c) for c in covered]):
+            if _kron([_digit_factor(S, c) for c in covered]) != P:
                 raise AssertionError(f"identity failed: {ell} phases from {start} (n = 9, S = 3)")
-    _zero(cv.WAGMA_CONSENSUS_BOUND - cv.WINDOWED_CONSENSUS_BOUND.subs(
-        {cv.A1: cv.butterfly_window_sum(cv.self_weighted / (cv.S + 1)),
-         cv.A2: cv.butterfly_window_sum((cv.self_weighted / (cv.S + 1)) ** 2)}, simultaneous=True),
-        "WAGMA's bound is the windowed bound with these sums")
+    _zero(
+        cv.WAGMA_CONSENSUS_BOUND
+        - cv.WINDOWED_CONSENSUS_BOUND.subs(
+            {
+                cv.A1: cv.butterfly_window_sum(cv.self_weighted / (cv.S + 1)),
+                cv.A2: cv.butterfly_window_sum((cv.self_weighted / (cv.S + 1)) ** 2),
+            },
+            simultaneous=True,
+        ),
+        "WAGMA's bound is the windowed bound with these sums",
+    )
     return True
 
 
@@ -440,8 +496,10 @@ def pairwise_gossip_second_moment() -> bool:
     M = sp.Matrix(3, 3, lambda a, b: sp.Symbol(f"m{min(a, b)}{max(a, b)}"))
     v = sp.Matrix(sp.symbols("v0:3"))
     W = sp.eye(3) - v * v.T / 2
-    _zero(sp.expand(W * M * W - (M - (v * v.T * M + M * v * v.T) / 2
-                                 + (v.T * M * v)[0] * v * v.T / 4)).norm(), "W_e M W_e expansion")
+    _zero(
+        sp.expand(W * M * W - (M - (v * v.T * M + M * v * v.T) / 2 + (v.T * M * v)[0] * v * v.T / 4)).norm(),
+        "W_e M W_e expansion",
+    )
     edges = [(0, 1), (1, 2)]
     lap = sp.zeros(3, 3)
     for a, b in edges:
@@ -451,7 +509,10 @@ def pairwise_gossip_second_moment() -> bool:
     x = sp.Matrix(sp.symbols("x0:3"))
     C = sp.eye(3) - sp.ones(3, 3) / 3
     xbar = sum(x) / 3
-    _zero(sum((x[c] - xbar) ** 2 for c in range(3)) - (C * x * x.T).trace(), "||x - xbar 1||^2 = tr((I - J) x x^T)")
+    _zero(
+        sum((x[c] - xbar) ** 2 for c in range(3)) - (C * x * x.T).trace(),
+        "||x - xbar 1||^2 = tr((I - J) x x^T)",
+    )
     return True
 
 
@@ -465,28 +526,43 @@ class Derivation:
 
 
 DERIVATIONS = {
-    "telescoping": Derivation(telescoping, "complete",
-                              "every step from Yates' recursion to (u/lambda) H_{n-1}"),
+    "telescoping": Derivation(
+        telescoping, "complete", "every step from Yates' recursion to (u/lambda) H_{n-1}"
+    ),
     "ring_spectrum": Derivation(ring_spectrum, "complete", "the eigenpair identity for every j and k"),
     "owner_only": Derivation(owner_only, "complete", "u E[A] for exponential A and the threshold"),
-    "random_group_factor": Derivation(random_group_factor, "bookkeeping",
-                                      "E[P_ii], E[P_ij]; the projection algebra is argued"),
-    "self_weighted_period": Derivation(self_weighted_period, "bookkeeping",
-                                       "commuting Kronecker phases, exactly for three sizes; general n argued"),
-    "second_moment_recursion": Derivation(second_moment_recursion, "bookkeeping",
-                                          "mean/covariance recursion and bias-variance split (2 x 2)"),
-    "pairwise_gossip_second_moment": Derivation(pairwise_gossip_second_moment, "bookkeeping",
-                                                "W M W expansion (3 x 3 symbolic), Laplacian sum, trace form"),
-    "averaged_strongly_convex": Derivation(averaged_strongly_convex, "bookkeeping",
-                                           "sums of the inequalities, one-step assembly, geometric sum"),
+    "random_group_factor": Derivation(
+        random_group_factor, "bookkeeping", "E[P_ii], E[P_ij]; the projection algebra is argued"
+    ),
+    "self_weighted_period": Derivation(
+        self_weighted_period,
+        "bookkeeping",
+        "commuting Kronecker phases, exactly for three sizes; general n argued",
+    ),
+    "second_moment_recursion": Derivation(
+        second_moment_recursion, "bookkeeping", "mean/covariance recursion and bias-variance split (2 x 2)"
+    ),
+    "pairwise_gossip_second_moment": Derivation(
+        pairwise_gossip_second_moment,
+        "bookkeeping",
+        "W M W expansion (3 x 3 symbolic), Laplacian sum, trace form",
+    ),
+    "averaged_strongly_convex": Derivation(
+        averaged_strongly_convex, "bookkeeping", "sums of the inequalities, one-step assembly, geometric sum"
+    ),
     "averaged_nonconvex": Derivation(averaged_nonconvex, "bookkeeping", "one-step descent and telescoping"),
     "dpsgd_consensus": Derivation(dpsgd_consensus, "bookkeeping", "Young's constants and the fixed point"),
     "local_sgd_consensus": Derivation(local_sgd_consensus, "bookkeeping", "k-step growth and the constants"),
-    "windowed_consensus": Derivation(windowed_consensus, "bookkeeping",
-                                     "(I - J)W = (W - J)(I - J), the unrolled recursions, the fixed point"),
-    "wagma_window_sums": Derivation(wagma_window_sums, "bookkeeping",
-                                    "the closed-form sums, phase products exactly at n = 9"),
+    "windowed_consensus": Derivation(
+        windowed_consensus,
+        "bookkeeping",
+        "(I - J)W = (W - J)(I - J), the unrolled recursions, the fixed point",
+    ),
+    "wagma_window_sums": Derivation(
+        wagma_window_sums, "bookkeeping", "the closed-form sums, phase products exactly at n = 9"
+    ),
     "async_nonconvex": Derivation(async_nonconvex, "bookkeeping", "coefficients of the telescoped sum"),
-    "wagma_stale_window": Derivation(wagma_stale_window, "bookkeeping",
-                                     "the weight recursions of three variants, the centering identity"),
+    "wagma_stale_window": Derivation(
+        wagma_stale_window, "bookkeeping", "the weight recursions of three variants, the centering identity"
+    ),
 }

@@ -33,8 +33,10 @@ def to_fraction(x) -> Fraction:
     if isinstance(x, sp.Rational):
         return Fraction(int(x.p), int(x.q))
     if isinstance(x, float):
-        raise ParameterError(f"exact certificates need rational entries, got the float {x!r}; "
-                             "pass Fractions (e.g. Fraction(1, 3)) or strings like '0.25'")
+        raise ParameterError(
+            f"exact certificates need rational entries, got the float {x!r}; "
+            "pass Fractions (e.g. Fraction(1, 3)) or strings like '0.25'"
+        )
     try:
         return Fraction(x)
     except (TypeError, ValueError):
@@ -73,9 +75,11 @@ class ExactCertificate:
 
 def _gram_gap(W, rho_hat: Fraction) -> list[list[Fraction]]:
     n = len(W)
-    A = [[W[i][j] - Fraction(1, n) for j in range(n)] for i in range(n)]        # W - J
-    return [[(rho_hat * rho_hat if i == j else 0) - sum(A[k][i] * A[k][j] for k in range(n))
-             for j in range(n)] for i in range(n)]
+    A = [[W[i][j] - Fraction(1, n) for j in range(n)] for i in range(n)]  # W - J
+    return [
+        [(rho_hat * rho_hat if i == j else 0) - sum(A[k][i] * A[k][j] for k in range(n)) for j in range(n)]
+        for i in range(n)
+    ]
 
 
 def certify_contraction(W, rho_hat) -> ExactCertificate:
@@ -84,29 +88,32 @@ def certify_contraction(W, rho_hat) -> ExactCertificate:
     rows = [[to_fraction(x) for x in row] for row in W]
     n = len(rows)
     if n < 2 or any(len(r) != n for r in rows):
-        raise ParameterError(f"W must be a square matrix with n >= 2, got {n} rows of lengths "
-                             f"{sorted({len(r) for r in rows})}")
+        raise ParameterError(
+            f"W must be a square matrix with n >= 2, got {n} rows of lengths {sorted({len(r) for r in rows})}"
+        )
     rho = to_fraction(rho_hat)
     if rho < 0:
         raise ParameterError(f"rho_hat must be >= 0, got {rho}")
     M = _gram_gap(rows, rho)
     L = [[Fraction(int(i == j)) for j in range(n)] for i in range(n)]
     D = [Fraction(0)] * n
-    S = [row[:] for row in M]                   # Schur complement, updated in place
+    S = [row[:] for row in M]  # Schur complement, updated in place
     for k in range(n):
         pivot = S[k][k]
         if pivot < 0:
-            raise CertificateError(f"||W - J||_2 <= {rho} is false: elimination step {k} has pivot "
-                                   f"{float(pivot):.3g} < 0")
+            raise CertificateError(
+                f"||W - J||_2 <= {rho} is false: elimination step {k} has pivot {float(pivot):.3g} < 0"
+            )
         if pivot == 0:
             if any(S[i][k] != 0 for i in range(k + 1, n)):
-                raise CertificateError(f"||W - J||_2 <= {rho} is false: zero pivot at step {k} "
-                                       "with a nonzero column below it")
+                raise CertificateError(
+                    f"||W - J||_2 <= {rho} is false: zero pivot at step {k} with a nonzero column below it"
+                )
             continue
         D[k] = pivot
         for i in range(k + 1, n):
             L[i][k] = S[i][k] / pivot
-        for i in range(k + 1, n):              # S <- S - L[:, k] D_k L[:, k]^T below row k
+        for i in range(k + 1, n):  # S <- S - L[:, k] D_k L[:, k]^T below row k
             for j in range(k + 1, i + 1):
                 S[i][j] -= L[i][k] * S[j][k]
                 S[j][i] = S[i][j]

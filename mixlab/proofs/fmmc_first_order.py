@@ -66,8 +66,13 @@ from scipy.linalg import null_space
 from scipy.optimize import linprog
 
 from mixlab.errors import SolverError
-from mixlab.proofs.optimal_weights import (OptimalWeights, fmmc_dual_bound, fmmc_feasible,
-                                           node_sums, sorted_edges)
+from mixlab.proofs.optimal_weights import (
+    OptimalWeights,
+    fmmc_dual_bound,
+    fmmc_feasible,
+    node_sums,
+    sorted_edges,
+)
 from mixlab.seeding import Seed, as_generator
 from mixlab.theory import spectral
 from mixlab.theory.graphs import from_networkx
@@ -108,9 +113,16 @@ class SubgradientWeights(OptimalWeights):
     history: np.ndarray
 
 
-def fmmc_subgradient(G: nx.Graph, *, iterations: int = 500, step: float = 1.0,
-                     initial: str = "metropolis", tol: float = 1e-3, patience: int = 100,
-                     seed: Seed = 0) -> SubgradientWeights:
+def fmmc_subgradient(
+    G: nx.Graph,
+    *,
+    iterations: int = 500,
+    step: float = 1.0,
+    initial: str = "metropolis",
+    tol: float = 1e-3,
+    patience: int = 100,
+    seed: Seed = 0,
+) -> SubgradientWeights:
     """Fastest mixing weights on the connected graph G by projected subgradient descent.
 
     Runs at most ``iterations`` steps of length ``step / sqrt(k)`` from the
@@ -133,8 +145,8 @@ def fmmc_subgradient(G: nx.Graph, *, iterations: int = 500, step: float = 1.0,
     w = np.asarray(start[chain.edges[:, 0], chain.edges[:, 1]]).ravel()
     multipliers = np.zeros(chain.n)
     starts = rng.standard_normal((2, chain.n))
-    history = np.empty(iterations + 1)          # rho of iterate k, as the loop measured it
-    best = np.empty(iterations + 1)             # min(history[:k + 1])
+    history = np.empty(iterations + 1)  # rho of iterate k, as the loop measured it
+    best = np.empty(iterations + 1)  # min(history[:k + 1])
     best_w, status, k = w, "iteration_limit", 0
     for k in range(iterations + 1):
         lam2, u, lamn, v = chain.extremes(w, starts)
@@ -148,17 +160,17 @@ def fmmc_subgradient(G: nx.Graph, *, iterations: int = 500, step: float = 1.0,
         if k >= patience and best[k - patience] - best[k] < tol * (1.0 - best[k]):
             status = "stalled"
             break
-        if lam2 >= -lamn:                       # rho = lambda_2: g_e = -(u_i - u_j)^2
-            g = -(u[chain.edges[:, 0]] - u[chain.edges[:, 1]]) ** 2
-        else:                                   # rho = -lambda_n: g_e = (v_i - v_j)^2
+        if lam2 >= -lamn:  # rho = lambda_2: g_e = -(u_i - u_j)^2
+            g = -((u[chain.edges[:, 0]] - u[chain.edges[:, 1]]) ** 2)
+        else:  # rho = -lambda_n: g_e = (v_i - v_j)^2
             g = (v[chain.edges[:, 0]] - v[chain.edges[:, 1]]) ** 2
         norm = np.linalg.norm(g)
-        if norm == 0.0:                         # u = 0: rho = 0 (W = J), nothing to improve
+        if norm == 0.0:  # u = 0: rho = 0 (W = J), nothing to improve
             status = "optimal"
             break
         alpha = step / np.sqrt(k + 1)
-        w = chain.project(w - alpha * g / norm, multipliers, PROJECTION_RTOL * alpha ** 2)
-    history = history[:k + 1]
+        w = chain.project(w - alpha * g / norm, multipliers, PROJECTION_RTOL * alpha**2)
+    history = history[: k + 1]
     return _certify(chain, best_w, float(history.min()), status, k, history)
 
 
@@ -172,9 +184,9 @@ class _Chain:
         m = len(self.edges)
         rows, cols = np.r_[u, v, np.arange(n)], np.r_[v, u, np.arange(n)]
         self.W = sp.csr_matrix((np.arange(1.0, 2 * m + n + 1), (rows, cols)), shape=(n, n))
-        self._order = self.W.data.astype(np.int64) - 1      # CSR slot -> (w, w, diagonal) index
+        self._order = self.W.data.astype(np.int64) - 1  # CSR slot -> (w, w, diagonal) index
         self.dense = n < LANCZOS_MIN_N
-        if self.dense:                                      # orthonormal basis of the complement of 1
+        if self.dense:  # orthonormal basis of the complement of 1
             self._basis = null_space(np.ones((1, n)))
         colour = nx.greedy_color(G, strategy="largest_first")
         ends = np.r_[u, v]
@@ -210,7 +222,7 @@ class _Chain:
         lam2, u = _eigsh(spectral.deflated_operator(W), "LA", starts[0])
         lamn, v = _eigsh(W, "SA", starts[1])
         u = u - u.mean()
-        if np.linalg.norm(u) < 0.5:     # the top of W - J is the 0 of 1: lambda_2 <= 0 < -lambda_n
+        if np.linalg.norm(u) < 0.5:  # the top of W - J is the 0 of 1: lambda_2 <= 0 < -lambda_n
             return lam2, np.zeros(self.n), lamn, v
         return lam2, u / np.linalg.norm(u), lamn, v
 
@@ -231,7 +243,7 @@ class _Chain:
             w = np.maximum(y - multipliers[u] - multipliers[v], 0.0)
             feasible = fmmc_feasible(w, self.edges, self.n)
             dual = 0.5 * np.dot(w - y, w - y) + multipliers @ (self.node_sums(w) - 1.0)
-            if np.dot(feasible - y, feasible - y) - 2.0 * dual <= accuracy ** 2:
+            if np.dot(feasible - y, feasible - y) - 2.0 * dual <= accuracy**2:
                 break
         return feasible
 
@@ -251,13 +263,15 @@ def _threshold(z: np.ndarray) -> np.ndarray:
     return np.maximum(t[np.arange(len(z)), last], 0.0)
 
 
-def _certify(chain: _Chain, w: np.ndarray, loop_rho: float, status: str, iterations: int,
-             history: np.ndarray) -> SubgradientWeights:
+def _certify(
+    chain: _Chain, w: np.ndarray, loop_rho: float, status: str, iterations: int, history: np.ndarray
+) -> SubgradientWeights:
     n, edges = chain.n, chain.edges
     W = chain.matrix(w).copy()
     coo = W.tocoo()
-    on_edge = np.isin(np.minimum(coo.row, coo.col) * n + np.maximum(coo.row, coo.col),
-                      edges[:, 0] * n + edges[:, 1])
+    on_edge = np.isin(
+        np.minimum(coo.row, coo.col) * n + np.maximum(coo.row, coo.col), edges[:, 0] * n + edges[:, 1]
+    )
     outside = np.abs(coo.data[(coo.row != coo.col) & ~on_edge])
     residuals = {
         "asymmetry": asymmetry(W),
@@ -265,8 +279,9 @@ def _certify(chain: _Chain, w: np.ndarray, loop_rho: float, status: str, iterati
         "min_entry": min_entry(W),
         "outside_support": float(outside.max(initial=0.0)),
     }
-    worst = max(residuals["asymmetry"], residuals["row_sum"], -residuals["min_entry"],
-                residuals["outside_support"])
+    worst = max(
+        residuals["asymmetry"], residuals["row_sum"], -residuals["min_entry"], residuals["outside_support"]
+    )
     if worst > FEASIBILITY_TOL:
         raise SolverError(f"subgradient FMMC answer is not feasible: residuals {residuals}")
     rho = spectral.rho(W)
@@ -274,8 +289,9 @@ def _certify(chain: _Chain, w: np.ndarray, loop_rho: float, status: str, iterati
     if bound > rho + FEASIBILITY_TOL:
         raise SolverError(f"weak duality fails: lower bound {bound:.12f} > rho(W) = {rho:.12f}")
     W = W if want_sparse(n, None) else W.toarray()
-    return SubgradientWeights(W, w, edges, rho, bound, loop_rho, residuals, "fmmc", "subgradient",
-                              status, iterations, history)
+    return SubgradientWeights(
+        W, w, edges, rho, bound, loop_rho, residuals, "fmmc", "subgradient", status, iterations, history
+    )
 
 
 def _lower_bound(chain: _Chain, W: sp.csr_matrix) -> float:
@@ -289,16 +305,23 @@ def _lower_bound(chain: _Chain, W: sp.csr_matrix) -> float:
         top = spla.eigsh(spectral.deflated_operator(W), k=k, which="LA", tol=LANCZOS_TOL)[1]
         bottom = spla.eigsh(W, k=k, which="SA", tol=LANCZOS_TOL)[1]
     X = np.c_[top, bottom] / np.linalg.norm(np.c_[top, bottom], axis=0)
-    sign = np.repeat([1.0, -1.0], k)                            # Z1 columns, then Z2 columns
-    base = sign * (1.0 - X.sum(axis=0) ** 2 / n)                # tr(x x^T (I - J))
-    coupling = -sign * (X[edges[:, 0]] - X[edges[:, 1]]) ** 2    # b_e^T (x x^T) b_e, signed
+    sign = np.repeat([1.0, -1.0], k)  # Z1 columns, then Z2 columns
+    base = sign * (1.0 - X.sum(axis=0) ** 2 / n)  # tr(x x^T (I - J))
+    coupling = -sign * (X[edges[:, 0]] - X[edges[:, 1]]) ** 2  # b_e^T (x x^T) b_e, signed
     m, c = len(edges), X.shape[1]
     # variables (p, nu) >= 0: max base.p - sum nu, coupling p + nu_i + nu_j >= 0, sum p = 1
-    incidence = sp.csr_matrix((np.ones(2 * m), (np.r_[np.arange(m), np.arange(m)],
-                                                np.r_[edges[:, 0], edges[:, 1]])), shape=(m, n))
-    res = linprog(np.r_[-base, np.ones(n)], A_ub=-sp.hstack([sp.csr_matrix(coupling), incidence]),
-                  b_ub=np.zeros(m), A_eq=np.r_[np.ones(c), np.zeros(n)][None, :], b_eq=[1.0],
-                  bounds=(0, None), method="highs")
+    incidence = sp.csr_matrix(
+        (np.ones(2 * m), (np.r_[np.arange(m), np.arange(m)], np.r_[edges[:, 0], edges[:, 1]])), shape=(m, n)
+    )
+    res = linprog(
+        np.r_[-base, np.ones(n)],
+        A_ub=-sp.hstack([sp.csr_matrix(coupling), incidence]),
+        b_ub=np.zeros(m),
+        A_eq=np.r_[np.ones(c), np.zeros(n)][None, :],
+        b_eq=[1.0],
+        bounds=(0, None),
+        method="highs",
+    )
     if res.status != 0:
         warnings.warn(f"no lower bound: the restricted dual LP failed ({res.message})", stacklevel=4)
         return -np.inf

@@ -67,8 +67,14 @@ class OptimalWeights:
         return self.rho - self.lower_bound
 
 
-def optimal_weights(G: nx.Graph, problem: str = "fmmc", *, method: str = "sdp", solver: str = "SCS",
-                    solver_options: dict | None = None) -> OptimalWeights:
+def optimal_weights(
+    G: nx.Graph,
+    problem: str = "fmmc",
+    *,
+    method: str = "sdp",
+    solver: str = "SCS",
+    solver_options: dict | None = None,
+) -> OptimalWeights:
     """Solve FMMC or FDLA on the connected graph G.
 
     ``method`` 'sdp' solves the SDP with the CVXPY ``solver`` and refuses an
@@ -93,7 +99,7 @@ def optimal_weights(G: nx.Graph, problem: str = "fmmc", *, method: str = "sdp", 
     B[edges[:, 1], np.arange(m)] = -1.0
     w = cp.Variable(m)
     s = cp.Variable()
-    centered = np.eye(n) - 1.0 / n - B @ cp.diag(w) @ B.T      # W - J
+    centered = np.eye(n) - 1.0 / n - B @ cp.diag(w) @ B.T  # W - J
     upper = s * np.eye(n) - centered >> 0
     lower = s * np.eye(n) + centered >> 0
     constraints = [upper, lower]
@@ -102,8 +108,9 @@ def optimal_weights(G: nx.Graph, problem: str = "fmmc", *, method: str = "sdp", 
         constraints += [w >= 0, degree_use]
     prob = cp.Problem(cp.Minimize(s), constraints)
     if solver not in cp.installed_solvers():
-        raise ParameterError(f"unknown or missing solver {solver!r}; installed: "
-                             f"{', '.join(cp.installed_solvers())}")
+        raise ParameterError(
+            f"unknown or missing solver {solver!r}; installed: {', '.join(cp.installed_solvers())}"
+        )
     options = DEFAULT_OPTIONS.get(solver, {}) if solver_options is None else solver_options
     try:
         prob.solve(solver=solver, **options)
@@ -114,10 +121,11 @@ def optimal_weights(G: nx.Graph, problem: str = "fmmc", *, method: str = "sdp", 
     if prob.status not in (cp.OPTIMAL, cp.OPTIMAL_INACCURATE) or w.value is None:
         raise SolverError(f"{solver} returned status {prob.status!r} for {problem} (n = {n})")
     if prob.status == cp.OPTIMAL_INACCURATE:
-        warnings.warn(f"{solver} solved {problem} inaccurately; the certificate below is what counts",
-                      stacklevel=2)
+        warnings.warn(
+            f"{solver} solved {problem} inaccurately; the certificate below is what counts", stacklevel=2
+        )
     weights = np.asarray(w.value, dtype=np.float64)
-    if problem == "fmmc":                                   # repair solver noise: exactly feasible
+    if problem == "fmmc":  # repair solver noise: exactly feasible
         weights = fmmc_feasible(weights, edges, n)
     W = np.eye(n) - (B * weights) @ B.T
     ev = np.linalg.eigvalsh(W - 1.0 / n)
@@ -128,19 +136,31 @@ def optimal_weights(G: nx.Graph, problem: str = "fmmc", *, method: str = "sdp", 
         "min_entry": float(W.min()),
         "outside_support": 0.0,
     }
-    bound, stationarity = _dual_bound(B, edges, n, weights, upper.dual_value, lower.dual_value,
-                                      degree_use.dual_value if problem == "fmmc" else None)
+    bound, stationarity = _dual_bound(
+        B,
+        edges,
+        n,
+        weights,
+        upper.dual_value,
+        lower.dual_value,
+        degree_use.dual_value if problem == "fmmc" else None,
+    )
     residuals["stationarity"] = stationarity
-    result = OptimalWeights(W, weights, edges, rho, bound, float(prob.value), residuals, problem,
-                            solver, prob.status)
+    result = OptimalWeights(
+        W, weights, edges, rho, bound, float(prob.value), residuals, problem, solver, prob.status
+    )
     if stationarity > STATIONARITY_TOL:
-        raise SolverError(f"{solver}'s {problem} duals are not stationary: max edge residual "
-                          f"{stationarity:.2e} > {STATIONARITY_TOL:g}")
+        raise SolverError(
+            f"{solver}'s {problem} duals are not stationary: max edge residual "
+            f"{stationarity:.2e} > {STATIONARITY_TOL:g}"
+        )
     if problem == "fmmc" and residuals["min_entry"] < -1e-9:
         raise SolverError(f"FMMC answer has a negative entry {residuals['min_entry']:.3g}")
     if result.gap > GAP_TOL:
-        raise SolverError(f"{solver}'s {problem} answer is not certified: rho(W) = {rho:.9f} but the "
-                          f"rebuilt dual bound is {bound:.9f} (gap {result.gap:.2e} > {GAP_TOL:g})")
+        raise SolverError(
+            f"{solver}'s {problem} answer is not certified: rho(W) = {rho:.9f} but the "
+            f"rebuilt dual bound is {bound:.9f} (gap {result.gap:.2e} > {GAP_TOL:g})"
+        )
     return result
 
 
@@ -149,8 +169,9 @@ def _subgradient(G: nx.Graph, problem: str, options: dict) -> OptimalWeights:
 
     if problem != "fmmc":
         raise ParameterError(f"the subgradient method solves fmmc only, got problem {problem!r}")
-    valid = [p.name for p in inspect.signature(fmmc_subgradient).parameters.values()
-             if p.kind is p.KEYWORD_ONLY]
+    valid = [
+        p.name for p in inspect.signature(fmmc_subgradient).parameters.values() if p.kind is p.KEYWORD_ONLY
+    ]
     unknown = sorted(set(options) - set(valid))
     if unknown:
         raise ParameterError(f"unknown subgradient option(s) {', '.join(unknown)}; valid: {', '.join(valid)}")
@@ -200,8 +221,8 @@ def _dual_bound(B, edges, n, weights, Z1, Z2, nu) -> tuple[float, float]:
     if total <= 0:
         return -np.inf, np.inf
     D = (Z1 - Z2) / total
-    base = float(np.trace(D) - D.sum() / n)                       # tr(D (I - J))
-    coupling = -np.einsum("ie,ij,je->e", B, D, B)                 # b_e^T (Z2 - Z1) b_e
-    if nu is None:                                                # FDLA: Lagrangian at w
+    base = float(np.trace(D) - D.sum() / n)  # tr(D (I - J))
+    coupling = -np.einsum("ie,ij,je->e", B, D, B)  # b_e^T (Z2 - Z1) b_e
+    if nu is None:  # FDLA: Lagrangian at w
         return base + float(weights @ coupling), float(np.abs(coupling).max())
     return fmmc_dual_bound(base, coupling, np.asarray(nu, dtype=np.float64) / total, edges), 0.0

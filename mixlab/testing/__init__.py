@@ -17,7 +17,11 @@ def register_profiles() -> str:
 
     settings.register_profile("dev", max_examples=50, deadline=None)
     settings.register_profile(
-        "ci", max_examples=40, deadline=None, derandomize=True, print_blob=True,
+        "ci",
+        max_examples=40,
+        deadline=None,
+        derandomize=True,
+        print_blob=True,
         suppress_health_check=[HealthCheck.too_slow],
     )
     name = os.environ.get("HYPOTHESIS_PROFILE", "dev")

@@ -35,14 +35,12 @@ def connected_graphs(draw, min_n: int = 2, max_n: int = 12) -> nx.Graph:
         G.add_edge(order[k], parent)
     non_edges = [(i, j) for i in range(n) for j in range(i + 1, n) if not G.has_edge(i, j)]
     if non_edges:
-        G.add_edges_from(draw(st.lists(st.sampled_from(non_edges), unique=True,
-                                       max_size=len(non_edges))))
+        G.add_edges_from(draw(st.lists(st.sampled_from(non_edges), unique=True, max_size=len(non_edges))))
     return G
 
 
 @st.composite
-def doubly_stochastic_matrices(draw, min_n: int = 2, max_n: int = 10,
-                               symmetric: bool = False) -> np.ndarray:
+def doubly_stochastic_matrices(draw, min_n: int = 2, max_n: int = 10, symmetric: bool = False) -> np.ndarray:
     """sum_k w_k P_k over random permutation matrices P_k with weights w on the
     simplex (symmetric: each term (P_k + P_k^T)/2)."""
     n = draw(st.integers(min_n, max_n))
@@ -56,12 +54,13 @@ def doubly_stochastic_matrices(draw, min_n: int = 2, max_n: int = 10,
     return W
 
 
-def model_matrices(n: int, d: int | st.SearchStrategy = st.integers(1, 8),
-                   dtype=np.float64) -> st.SearchStrategy:
-    """Finite (n x d) arrays with |entries| <= MAX_ABS."""
+def model_matrices(n: int, d: int | st.SearchStrategy | None = None, dtype=np.float64) -> st.SearchStrategy:
+    """Finite (n x d) arrays with |entries| <= MAX_ABS (d: an int, a strategy, or 1..8)."""
+    d = st.integers(1, 8) if d is None else d
     d_strategy = d if isinstance(d, st.SearchStrategy) else st.just(d)
-    elements = st.floats(-MAX_ABS, MAX_ABS, allow_nan=False, allow_infinity=False,
-                         width=32 if dtype == np.float32 else 64)
+    elements = st.floats(
+        -MAX_ABS, MAX_ABS, allow_nan=False, allow_infinity=False, width=32 if dtype == np.float32 else 64
+    )
     return d_strategy.flatmap(lambda dd: hnp.arrays(dtype, (n, dd), elements=elements))
 
 

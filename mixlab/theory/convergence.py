@@ -47,7 +47,7 @@ from __future__ import annotations
 
 import sympy as sp
 
-from mixlab.theory.theorems import Assumption, Theorem, S, n, rho
+from mixlab.theory.theorems import Assumption, S, Theorem, n, rho
 
 eta, L, zeta2, sigma2, tau = sp.symbols("eta L zeta2 sigma2 tau", positive=True)
 mu, T, H, r0, f0, G, k, gamma_g, atc = sp.symbols("mu T H r0 f0 G k gamma_g atc", nonnegative=True)
@@ -63,7 +63,9 @@ _q_local = (1 + 1 / H) * (1 + eta * L) ** 2
 _c_local = (1 + H) * eta**2 * n * zeta2 + eta**2 * n * sigma2
 LOCAL_SGD_CONSENSUS_BOUND = _c_local * (_q_local ** (H - 1) - 1) / (_q_local - 1)
 
-WINDOWED_CONSENSUS_BOUND = n * eta**2 * (A1 * sp.sqrt(zeta2) + sp.sqrt(A2 * sigma2)) ** 2 / (1 - eta * L * A1) ** 2
+WINDOWED_CONSENSUS_BOUND = (
+    n * eta**2 * (A1 * sp.sqrt(zeta2) + sp.sqrt(A2 * sigma2)) ** 2 / (1 - eta * L * A1) ** 2
+)
 
 
 def butterfly_window_sum(delta: sp.Expr) -> sp.Expr:
@@ -75,13 +77,20 @@ def butterfly_window_sum(delta: sp.Expr) -> sp.Expr:
 
 _delta = self_weighted / (S + 1)
 WAGMA_CONSENSUS_BOUND = WINDOWED_CONSENSUS_BOUND.subs(
-    {A1: butterfly_window_sum(_delta), A2: butterfly_window_sum(_delta**2)}, simultaneous=True)
+    {A1: butterfly_window_sum(_delta), A2: butterfly_window_sum(_delta**2)}, simultaneous=True
+)
 
 
 def strongly_convex_rate(consensus: sp.Expr) -> sp.Expr:
     """E f(xbar_T) - f* bound given E Gamma_t <= consensus."""
-    return L / 2 * ((1 - eta * mu / 2) ** T * r0
-                    + 2 / mu * (eta * sigma2 / n + (L + mu + 2 * eta * L**2) * consensus / n))
+    return (
+        L
+        / 2
+        * (
+            (1 - eta * mu / 2) ** T * r0
+            + 2 / mu * (eta * sigma2 / n + (L + mu + 2 * eta * L**2) * consensus / n)
+        )
+    )
 
 
 def nonconvex_rate(consensus: sp.Expr) -> sp.Expr:
@@ -101,35 +110,57 @@ def stale_weight(activation: str, rule: str):
     return 1 - (S + 1) ** (1 - k)
 
 
-WAGMA_STALE_BOUNDS = {v: n * (stale_weight(*v) * sp.sqrt(gamma_g) + k * eta * G) ** 2
-                      for v in (("group", "mean"), ("group", "self_weighted"), ("global", "self_weighted"))}
+WAGMA_STALE_BOUNDS = {
+    v: n * (stale_weight(*v) * sp.sqrt(gamma_g) + k * eta * G) ** 2
+    for v in (("group", "mean"), ("group", "self_weighted"), ("global", "self_weighted"))
+}
 
 # ---- assumptions -------------------------------------------------------------------------------
 
 _NO_MOMENTUM = Assumption("no momentum", lambda p: p["momentum"] == 0.0, "momentum = {momentum}")
-_DOUBLY = Assumption("doubly stochastic mixing", lambda p: bool(p["doubly_stochastic"]),
-                     "the mixing matrices are not doubly stochastic")
-_ZETA = Assumption("heterogeneity bounded at every averaged iterate",
-                   lambda p: bool(p["zeta2_uniform"]) or bool(p.get("zeta2_along_path", False)),
-                   "zeta2 is not declared or bounds the heterogeneity at x* only, not at every x "
-                   "(nor along the run's path)")
-_SIGMA = Assumption("uniform variance bound", lambda p: bool(p["sigma2_uniform"]),
-                    "sigma2 is not declared or bounds the gradient variance at x* only, not at every x")
-_EACH_SC = Assumption("each f_i mu-strongly convex", lambda p: bool(p["each_strongly_convex"]) and p["mu"] > 0,
-                      "the local objectives are not all mu-strongly convex (mu = {mu})")
-_ETA_SC = Assumption("eta <= 1/(4L)", lambda p: p["eta"] * p["L"] <= 0.25,
-                     "eta L = {eta} * {L} > 1/4")
+_DOUBLY = Assumption(
+    "doubly stochastic mixing",
+    lambda p: bool(p["doubly_stochastic"]),
+    "the mixing matrices are not doubly stochastic",
+)
+_ZETA = Assumption(
+    "heterogeneity bounded at every averaged iterate",
+    lambda p: bool(p["zeta2_uniform"]) or bool(p.get("zeta2_along_path", False)),
+    "zeta2 is not declared or bounds the heterogeneity at x* only, not at every x (nor along the run's path)",
+)
+_SIGMA = Assumption(
+    "uniform variance bound",
+    lambda p: bool(p["sigma2_uniform"]),
+    "sigma2 is not declared or bounds the gradient variance at x* only, not at every x",
+)
+_EACH_SC = Assumption(
+    "each f_i mu-strongly convex",
+    lambda p: bool(p["each_strongly_convex"]) and p["mu"] > 0,
+    "the local objectives are not all mu-strongly convex (mu = {mu})",
+)
+_ETA_SC = Assumption("eta <= 1/(4L)", lambda p: p["eta"] * p["L"] <= 0.25, "eta L = {eta} * {L} > 1/4")
 _ETA_NC = Assumption("eta <= 1/L", lambda p: p["eta"] * p["L"] <= 1.0, "eta L = {eta} * {L} > 1")
-_MIXING = Assumption("a < 1 (rho + eta L for CTA, rho (1 + eta L) for ATC)",
-                     lambda p: float(_a.subs({atc: p["atc"], rho: p["rho"], eta: p["eta"], L: p["L"]})) < 1,
-                     "the mixing does not contract fast enough: rho = {rho}, eta = {eta}, L = {L}, atc = {atc}")
+_MIXING = Assumption(
+    "a < 1 (rho + eta L for CTA, rho (1 + eta L) for ATC)",
+    lambda p: float(_a.subs({atc: p["atc"], rho: p["rho"], eta: p["eta"], L: p["L"]})) < 1,
+    "the mixing does not contract fast enough: rho = {rho}, eta = {eta}, L = {L}, atc = {atc}",
+)
 _CTA = Assumption("combine-then-adapt", lambda p: p["order"] == "cta", "order = {order}")
-_FRESH = Assumption("no stale contributions", lambda p: p["staleness_max"] == 0,
-                    "the run had stale contributions (max staleness {staleness_max})")
-_WINDOW = Assumption("eta L A1 < 1", lambda p: p["eta"] * p["L"] * _window_a1(p) < 1,
-                     "eta L A1 >= 1: the step is too large for the schedule's window (eta = {eta}, L = {L})")
-_BUTTERFLY = Assumption("n = S^phases", lambda p: p["S"] ** p["phases"] == p["n"],
-                        "n = {n} is not S^phases with S = {S}, phases = {phases}")
+_FRESH = Assumption(
+    "no stale contributions",
+    lambda p: p["staleness_max"] == 0,
+    "the run had stale contributions (max staleness {staleness_max})",
+)
+_WINDOW = Assumption(
+    "eta L A1 < 1",
+    lambda p: p["eta"] * p["L"] * _window_a1(p) < 1,
+    "eta L A1 >= 1: the step is too large for the schedule's window (eta = {eta}, L = {L})",
+)
+_BUTTERFLY = Assumption(
+    "n = S^phases",
+    lambda p: p["S"] ** p["phases"] == p["n"],
+    "n = {n} is not S^phases with S = {S}, phases = {phases}",
+)
 _WAGMA_ASSUMPTIONS = (_CTA, _FRESH, _DOUBLY, _BUTTERFLY, _WINDOW)
 
 
@@ -137,27 +168,48 @@ def _window_a1(p: dict) -> float:
     if "A1" in p:
         return float(p["A1"])
     sw = float(p["self_weighted"])
-    return float(butterfly_window_sum(sp.Float(sw) / (S + 1)).subs(
-        {S: p["S"], phases: p["phases"], tau: p["tau"]}))
+    return float(
+        butterfly_window_sum(sp.Float(sw) / (S + 1)).subs({S: p["S"], phases: p["phases"], tau: p["tau"]})
+    )
 
 
 _AVERAGED = "derived in mixlab (with the consensus bound's derivation)"
-_SC_STATEMENT = (r"E f(\bar x_T) - f^* \le \tfrac L2\big[(1-\tfrac{\eta\mu}2)^T r_0 + \tfrac2\mu"
-                 r"(\tfrac{\eta\sigma^2}n + (L+\mu+2\eta L^2)\tfrac Bn)\big]")
-_NC_STATEMENT = (r"\tfrac1T\sum_{t<T} E\|\nabla f(\bar x_t)\|^2 \le \tfrac{2 f_0}{\eta T}"
-                 r" + \tfrac{L^2 B}{n} + \tfrac{L\eta\sigma^2}{n}")
+_SC_STATEMENT = (
+    r"E f(\bar x_T) - f^* \le \tfrac L2\big[(1-\tfrac{\eta\mu}2)^T r_0 + \tfrac2\mu"
+    r"(\tfrac{\eta\sigma^2}n + (L+\mu+2\eta L^2)\tfrac Bn)\big]"
+)
+_NC_STATEMENT = (
+    r"\tfrac1T\sum_{t<T} E\|\nabla f(\bar x_t)\|^2 \le \tfrac{2 f_0}{\eta T}"
+    r" + \tfrac{L^2 B}{n} + \tfrac{L\eta\sigma^2}{n}"
+)
 
 
 def _sc(id_, name, consensus, consensus_text, extra):
-    return Theorem(id_, name, f"{_SC_STATEMENT},\\ {consensus_text}", _AVERAGED, "upper", False,
-                   strongly_convex_rate(consensus), (_EACH_SC, _ETA_SC, _ZETA, _SIGMA, _NO_MOMENTUM, *extra),
-                   proof="averaged_strongly_convex")
+    return Theorem(
+        id_,
+        name,
+        f"{_SC_STATEMENT},\\ {consensus_text}",
+        _AVERAGED,
+        "upper",
+        False,
+        strongly_convex_rate(consensus),
+        (_EACH_SC, _ETA_SC, _ZETA, _SIGMA, _NO_MOMENTUM, *extra),
+        proof="averaged_strongly_convex",
+    )
 
 
 def _nc(id_, name, consensus, consensus_text, extra):
-    return Theorem(id_, name, f"{_NC_STATEMENT},\\ {consensus_text}", _AVERAGED, "upper", False,
-                   nonconvex_rate(consensus), (_ETA_NC, _ZETA, _SIGMA, _NO_MOMENTUM, *extra),
-                   proof="averaged_nonconvex")
+    return Theorem(
+        id_,
+        name,
+        f"{_NC_STATEMENT},\\ {consensus_text}",
+        _AVERAGED,
+        "upper",
+        False,
+        nonconvex_rate(consensus),
+        (_ETA_NC, _ZETA, _SIGMA, _NO_MOMENTUM, *extra),
+        proof="averaged_nonconvex",
+    )
 
 
 _DPSGD_B = r"B = b^2 n(\tfrac{\zeta^2}{(1-a)^2} + \tfrac{\sigma^2}{1-a})"
@@ -165,66 +217,132 @@ _LOCAL_B = r"B = c\tfrac{q^{H-1}-1}{q-1}"
 _WINDOW_B = r"B = \frac{n\eta^2(A_1\zeta + \sqrt{A_2}\sigma)^2}{(1-\eta L A_1)^2}"
 _WAGMA_B = _WINDOW_B + r",\ A_{1,2} \text{ of the butterfly schedule}"
 
-DPSGD_STRONGLY_CONVEX = _sc("dpsgd-strongly-convex", "D-PSGD on smooth strongly convex objectives",
-                            DPSGD_CONSENSUS_BOUND, _DPSGD_B, (_DOUBLY, _MIXING))
-DPSGD_NONCONVEX = _nc("dpsgd-nonconvex", "D-PSGD on smooth nonconvex objectives",
-                      DPSGD_CONSENSUS_BOUND, _DPSGD_B, (_DOUBLY, _MIXING))
-LOCAL_SGD_STRONGLY_CONVEX = _sc("local-sgd-strongly-convex", "Local SGD on smooth strongly convex objectives",
-                                LOCAL_SGD_CONSENSUS_BOUND, _LOCAL_B, ())
-LOCAL_SGD_NONCONVEX = _nc("local-sgd-nonconvex", "Local SGD on smooth nonconvex objectives",
-                          LOCAL_SGD_CONSENSUS_BOUND, _LOCAL_B, ())
+DPSGD_STRONGLY_CONVEX = _sc(
+    "dpsgd-strongly-convex",
+    "D-PSGD on smooth strongly convex objectives",
+    DPSGD_CONSENSUS_BOUND,
+    _DPSGD_B,
+    (_DOUBLY, _MIXING),
+)
+DPSGD_NONCONVEX = _nc(
+    "dpsgd-nonconvex",
+    "D-PSGD on smooth nonconvex objectives",
+    DPSGD_CONSENSUS_BOUND,
+    _DPSGD_B,
+    (_DOUBLY, _MIXING),
+)
+LOCAL_SGD_STRONGLY_CONVEX = _sc(
+    "local-sgd-strongly-convex",
+    "Local SGD on smooth strongly convex objectives",
+    LOCAL_SGD_CONSENSUS_BOUND,
+    _LOCAL_B,
+    (),
+)
+LOCAL_SGD_NONCONVEX = _nc(
+    "local-sgd-nonconvex", "Local SGD on smooth nonconvex objectives", LOCAL_SGD_CONSENSUS_BOUND, _LOCAL_B, ()
+)
 
 DPSGD_CONSENSUS = Theorem(
-    "dpsgd-consensus", "Expected consensus distance of D-PSGD",
+    "dpsgd-consensus",
+    "Expected consensus distance of D-PSGD",
     r"E\,\Gamma_t \le b^2 n\big(\tfrac{\zeta^2}{(1-a)^2} + \tfrac{\sigma^2}{1-a}\big),\ "
     r"(a, b) = (\rho + \eta L, \eta)\ \text{(CTA)},\ (\rho(1+\eta L), \rho\eta)\ \text{(ATC)}",
-    "derived in mixlab", "upper", False,
-    DPSGD_CONSENSUS_BOUND, (_DOUBLY, _MIXING, _ZETA, _SIGMA, _NO_MOMENTUM), proof="dpsgd_consensus")
+    "derived in mixlab",
+    "upper",
+    False,
+    DPSGD_CONSENSUS_BOUND,
+    (_DOUBLY, _MIXING, _ZETA, _SIGMA, _NO_MOMENTUM),
+    proof="dpsgd_consensus",
+)
 LOCAL_SGD_CONSENSUS = Theorem(
-    "local-sgd-consensus", "Expected consensus distance of local SGD",
+    "local-sgd-consensus",
+    "Expected consensus distance of local SGD",
     r"E\,\Gamma_t \le c\,\tfrac{q^{H-1}-1}{q-1},\ q = (1+\tfrac1H)(1+\eta L)^2,\ "
     r"c = (1+H)\eta^2 n\zeta^2 + \eta^2 n\sigma^2",
-    "derived in mixlab", "upper", False,
-    LOCAL_SGD_CONSENSUS_BOUND, (_ZETA, _SIGMA, _NO_MOMENTUM), proof="local_sgd_consensus")
+    "derived in mixlab",
+    "upper",
+    False,
+    LOCAL_SGD_CONSENSUS_BOUND,
+    (_ZETA, _SIGMA, _NO_MOMENTUM),
+    proof="local_sgd_consensus",
+)
 WINDOWED_CONSENSUS = Theorem(
-    "windowed-consensus", "Expected consensus distance under any deterministic mixing sequence",
+    "windowed-consensus",
+    "Expected consensus distance under any deterministic mixing sequence",
     r"E\,\Gamma_t \le " + _WINDOW_B[4:] + r",\ A_1 = \sum_\ell c_\ell,\ A_2 = \sum_\ell c_\ell^2,\ "
     r"c_\ell = \max_t \|W_{t-1}\cdots W_{t-\ell} - J\|_2",
-    "derived in mixlab", "upper", False, WINDOWED_CONSENSUS_BOUND,
-    (_DOUBLY, _FRESH, _WINDOW, _ZETA, _SIGMA, _NO_MOMENTUM), proof="windowed_consensus")
+    "derived in mixlab",
+    "upper",
+    False,
+    WINDOWED_CONSENSUS_BOUND,
+    (_DOUBLY, _FRESH, _WINDOW, _ZETA, _SIGMA, _NO_MOMENTUM),
+    proof="windowed_consensus",
+)
 WAGMA_CONSENSUS = Theorem(
-    "wagma-consensus", "Expected consensus distance of WAGMA-SGD (no stale contributions)",
+    "wagma-consensus",
+    "Expected consensus distance of WAGMA-SGD (no stale contributions)",
     r"E\,\Gamma_t \le " + _WINDOW_B[4:] + r",\ A_1 = \sum_{\ell<\tau}\delta^{\lfloor \ell/k\rfloor},\ "
     r"A_2 = \sum_{\ell<\tau}\delta^{2\lfloor \ell/k\rfloor},\ k = \log_S n,\ "
     r"\delta = 0\ \text{(mean)},\ \tfrac1{S+1}\ \text{(self-weighted)}",
     "derived in mixlab (the windowed bound for the butterfly schedule); setting of Li et al., "
-    "WAGMA-SGD, IEEE TPDS 2021", "upper", False, WAGMA_CONSENSUS_BOUND,
-    (*_WAGMA_ASSUMPTIONS, _ZETA, _SIGMA, _NO_MOMENTUM), proof="wagma_window_sums")
-WAGMA_NONCONVEX = _nc("wagma-nonconvex", "WAGMA-SGD averaged model, smooth nonconvex objectives",
-                      WAGMA_CONSENSUS_BOUND, _WAGMA_B, _WAGMA_ASSUMPTIONS)
-WAGMA_STRONGLY_CONVEX = _sc("wagma-strongly-convex", "WAGMA-SGD averaged model, smooth strongly convex objectives",
-                            WAGMA_CONSENSUS_BOUND, _WAGMA_B, _WAGMA_ASSUMPTIONS)
+    "WAGMA-SGD, IEEE TPDS 2021",
+    "upper",
+    False,
+    WAGMA_CONSENSUS_BOUND,
+    (*_WAGMA_ASSUMPTIONS, _ZETA, _SIGMA, _NO_MOMENTUM),
+    proof="wagma_window_sums",
+)
+WAGMA_NONCONVEX = _nc(
+    "wagma-nonconvex",
+    "WAGMA-SGD averaged model, smooth nonconvex objectives",
+    WAGMA_CONSENSUS_BOUND,
+    _WAGMA_B,
+    _WAGMA_ASSUMPTIONS,
+)
+WAGMA_STRONGLY_CONVEX = _sc(
+    "wagma-strongly-convex",
+    "WAGMA-SGD averaged model, smooth strongly convex objectives",
+    WAGMA_CONSENSUS_BOUND,
+    _WAGMA_B,
+    _WAGMA_ASSUMPTIONS,
+)
 
 ASYNC_SGD_NONCONVEX = Theorem(
-    "async-sgd-nonconvex", "SGD with bounded staleness on smooth nonconvex objectives",
+    "async-sgd-nonconvex",
+    "SGD with bounded staleness on smooth nonconvex objectives",
     r"\tfrac1T\sum_{t<T} E\|\nabla f(x_t)\|^2 \le \tfrac{2f_0}{\eta T} + L\eta\sigma^2 + 2\eta^2L^2\tau\sigma^2",
     "derived in mixlab; setting of Lian, Huang, Li & Liu, NeurIPS 2015 (AsySG)",
-    "upper", False, ASYNC_NONCONVEX_BOUND,
-    (_ETA_NC,
-     Assumption("2 eta^2 L^2 tau^2 <= 1 - eta L",
-                lambda p: 2 * (p["eta"] * p["L"] * p["tau"]) ** 2 <= 1 - p["eta"] * p["L"],
-                "eta = {eta} is too large for staleness tau = {tau} (L = {L})"),
-     Assumption("staleness <= tau", lambda p: p["staleness_max"] <= p["tau"],
-                "the run's staleness {staleness_max} exceeds tau = {tau}"),
-     Assumption("uniform variance bound", lambda p: bool(p["sigma2_uniform"]),
-                "sigma2 bounds the gradient variance at x* only, not at every x")),
-    proof="async_nonconvex")
+    "upper",
+    False,
+    ASYNC_NONCONVEX_BOUND,
+    (
+        _ETA_NC,
+        Assumption(
+            "2 eta^2 L^2 tau^2 <= 1 - eta L",
+            lambda p: 2 * (p["eta"] * p["L"] * p["tau"]) ** 2 <= 1 - p["eta"] * p["L"],
+            "eta = {eta} is too large for staleness tau = {tau} (L = {L})",
+        ),
+        Assumption(
+            "staleness <= tau",
+            lambda p: p["staleness_max"] <= p["tau"],
+            "the run's staleness {staleness_max} exceeds tau = {tau}",
+        ),
+        Assumption(
+            "uniform variance bound",
+            lambda p: bool(p["sigma2_uniform"]),
+            "sigma2 bounds the gradient variance at x* only, not at every x",
+        ),
+    ),
+    proof="async_nonconvex",
+)
 
 #: (activation, rule) -> LaTeX of w_k. Global activation with the mean rule has no such
 #: theorem: a whole group may be reduced from stale buffers, so w_k = 1 for every k.
-STALE_VARIANTS = {("group", "mean"): r"w_k = 1 - S^{1-k}",
-                  ("group", "self_weighted"): r"w_k = 1 - (\tfrac2{S+1})^{k-1}",
-                  ("global", "self_weighted"): r"w_k = 1 - (S+1)^{1-k}"}
+STALE_VARIANTS = {
+    ("group", "mean"): r"w_k = 1 - S^{1-k}",
+    ("group", "self_weighted"): r"w_k = 1 - (\tfrac2{S+1})^{k-1}",
+    ("global", "self_weighted"): r"w_k = 1 - (S+1)^{1-k}",
+}
 
 
 def _stale_theorem(activation: str, rule: str) -> Theorem:
@@ -233,22 +351,50 @@ def _stale_theorem(activation: str, rule: str) -> Theorem:
         f"WAGMA-SGD consensus with stale contributions ({activation} activation, {rule} rule)",
         r"\Gamma_{g+k} \le n\,(w_k\sqrt{\Gamma_g} + k\eta G)^2,\ " + STALE_VARIANTS[activation, rule],
         "derived in mixlab; semantics of Li et al., WAGMA-SGD, IEEE TPDS 2021 (reference code)",
-        "upper", False, WAGMA_STALE_BOUNDS[activation, rule],
-        (_CTA, _NO_MOMENTUM,
-         Assumption(f"{activation} activation", lambda p: p["activation"] == activation,
-                    f"the run uses {{activation}} activation; this bound is for {activation} activation"),
-         Assumption(f"{rule} rule", lambda p: p["rule"] == rule,
-                    f"the run uses the {{rule}} rule; this bound is for the {rule} rule"),
-         Assumption("bounded stochastic gradients", lambda p: p["G"] is not None,
-                    "the objective's stochastic gradients are unbounded (no G)"),
-         Assumption("1 <= k <= tau", lambda p: 1 <= p["k"] <= p["tau"],
-                    "k = {k} is not within one period (tau = {tau}) of a global step")),
-        proof="wagma_stale_window")
+        "upper",
+        False,
+        WAGMA_STALE_BOUNDS[activation, rule],
+        (
+            _CTA,
+            _NO_MOMENTUM,
+            Assumption(
+                f"{activation} activation",
+                lambda p: p["activation"] == activation,
+                f"the run uses {{activation}} activation; this bound is for {activation} activation",
+            ),
+            Assumption(
+                f"{rule} rule",
+                lambda p: p["rule"] == rule,
+                f"the run uses the {{rule}} rule; this bound is for the {rule} rule",
+            ),
+            Assumption(
+                "bounded stochastic gradients",
+                lambda p: p["G"] is not None,
+                "the objective's stochastic gradients are unbounded (no G)",
+            ),
+            Assumption(
+                "1 <= k <= tau",
+                lambda p: 1 <= p["k"] <= p["tau"],
+                "k = {k} is not within one period (tau = {tau}) of a global step",
+            ),
+        ),
+        proof="wagma_stale_window",
+    )
 
 
 WAGMA_STALE = {variant: _stale_theorem(*variant) for variant in STALE_VARIANTS}
 
-CONVERGENCE_THEOREMS = (DPSGD_CONSENSUS, LOCAL_SGD_CONSENSUS, WINDOWED_CONSENSUS, WAGMA_CONSENSUS,
-                        DPSGD_STRONGLY_CONVEX, DPSGD_NONCONVEX, LOCAL_SGD_STRONGLY_CONVEX,
-                        LOCAL_SGD_NONCONVEX, ASYNC_SGD_NONCONVEX, WAGMA_STRONGLY_CONVEX, WAGMA_NONCONVEX,
-                        *WAGMA_STALE.values())
+CONVERGENCE_THEOREMS = (
+    DPSGD_CONSENSUS,
+    LOCAL_SGD_CONSENSUS,
+    WINDOWED_CONSENSUS,
+    WAGMA_CONSENSUS,
+    DPSGD_STRONGLY_CONVEX,
+    DPSGD_NONCONVEX,
+    LOCAL_SGD_STRONGLY_CONVEX,
+    LOCAL_SGD_NONCONVEX,
+    ASYNC_SGD_NONCONVEX,
+    WAGMA_STRONGLY_CONVEX,
+    WAGMA_NONCONVEX,
+    *WAGMA_STALE.values(),
+)

@@ -83,8 +83,9 @@ def random_regular(n: int, degree: int = 3, seed: Seed = None) -> nx.Graph:
     if degree >= n or (n * degree) % 2:
         raise GraphError(f"a {degree}-regular graph on n = {n} nodes needs degree < n and n*degree even")
     rng = as_generator(seed)
-    return _connected_sample(lambda: nx.random_regular_graph(degree, n, seed=rng),
-                             f"random {degree}-regular graph on n = {n}")
+    return _connected_sample(
+        lambda: nx.random_regular_graph(degree, n, seed=rng), f"random {degree}-regular graph on n = {n}"
+    )
 
 
 def erdos_renyi(n: int, p: float | None = None, seed: Seed = None) -> nx.Graph:
@@ -93,8 +94,7 @@ def erdos_renyi(n: int, p: float | None = None, seed: Seed = None) -> nx.Graph:
     n = require_int("n", n, minimum=2)
     p = min(1.0, 2 * math.log(n) / n) if p is None else require_real("p", p, low=0, high=1, low_open=True)
     rng = as_generator(seed)
-    return _connected_sample(lambda: nx.gnp_random_graph(n, p, seed=rng),
-                             f"Erdos-Renyi G(n={n}, p={p:g})")
+    return _connected_sample(lambda: nx.gnp_random_graph(n, p, seed=rng), f"Erdos-Renyi G(n={n}, p={p:g})")
 
 
 def _connected_sample(draw, what: str) -> nx.Graph:

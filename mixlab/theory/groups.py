@@ -34,7 +34,6 @@ from mixlab.validate import require_choice, require_int
 from mixlab.vocabulary import GROUP_RULES
 
 
-
 def group_matrix(groups: np.ndarray, n: int, rule: str, *, sparse: bool | None = None):
     """The n x n mixing matrix of one round of group averaging.
 
@@ -42,13 +41,10 @@ def group_matrix(groups: np.ndarray, n: int, rule: str, *, sparse: bool | None =
     """
     require_choice("averaging rule", rule, GROUP_RULES)
     groups = np.asarray(groups, dtype=np.int64)
-    m, S = groups.shape
+    _m, S = groups.shape
     rows = np.repeat(groups, S, axis=1).ravel()
     cols = np.tile(groups, (1, S)).ravel()
-    if rule == "mean":
-        vals = np.full(rows.size, 1.0 / S)
-    else:
-        vals = np.where(rows == cols, 2.0, 1.0) / (S + 1)
+    vals = np.full(rows.size, 1.0 / S) if rule == "mean" else np.where(rows == cols, 2.0, 1.0) / (S + 1)
     W = sp.csr_matrix((vals, (rows, cols)), shape=(n, n))
     return W if want_sparse(n, sparse) else W.toarray()
 
@@ -85,14 +81,17 @@ class ButterflyGroups(GroupSchedule):
     averaging never happens.
     """
 
+    period: int
+
     def __init__(self, n: int, group_size: int, rule: str = "mean"):
         super().__init__(n, group_size, rule)
         S = self.group_size
-        k = round(math.log(self.n, S))
-        k = next((c for c in (k - 1, k, k + 1) if c >= 1 and S**c == self.n), None)
+        guess = round(math.log(self.n, S))
+        k = next((c for c in (guess - 1, guess, guess + 1) if c >= 1 and S**c == self.n), None)
         if k is None:
-            raise ParameterError(f"butterfly groups need n to be a power of S; n = {self.n} "
-                                 f"is not a power of S = {S}")
+            raise ParameterError(
+                f"butterfly groups need n to be a power of S; n = {self.n} is not a power of S = {S}"
+            )
         self.period = k
 
     def groups(self, t: int) -> np.ndarray:
@@ -127,8 +126,7 @@ class RandomGroups(GroupSchedule):
     def __init__(self, n: int, group_size: int, rule: str = "mean", seed: Seed = None):
         super().__init__(n, group_size, rule)
         if self.n % self.group_size:
-            raise ParameterError(f"random groups need S to divide n; n = {self.n}, "
-                                 f"S = {self.group_size}")
+            raise ParameterError(f"random groups need S to divide n; n = {self.n}, S = {self.group_size}")
         self._seed = seed_sequence(seed)
 
     def groups(self, t: int) -> np.ndarray:

@@ -87,8 +87,14 @@ def properties(W, atol: float = ATOL) -> MatrixProperties:
     )
 
 
-def check_mixing_matrix(W, *, doubly_stochastic: bool = False, symmetric: bool = False,
-                        nonnegative: bool = True, atol: float = ATOL):
+def check_mixing_matrix(
+    W,
+    *,
+    doubly_stochastic: bool = False,
+    symmetric: bool = False,
+    nonnegative: bool = True,
+    atol: float = ATOL,
+):
     """Validate W and return it (dense float64 or CSR).
 
     Always required: square, n >= 2, finite, row-stochastic. On request:

@@ -70,11 +70,11 @@ def mean_square_error(graph: nx.Graph, x0, steps: int) -> np.ndarray:
     M = np.outer(x0, x0)
     out = np.empty(steps + 1)
     for t in range(steps + 1):
-        out[t] = np.trace(M) - M.sum() / n                      # tr((I - J) M)
+        out[t] = np.trace(M) - M.sum() / n  # tr((I - J) M)
         if t == steps:
             break
-        q = M[i, i] + M[j, j] - 2 * M[i, j]                      # v_e^T M v_e
-        weighted = np.zeros((n, n))                              # sum_e q_e v_e v_e^T
+        q = M[i, i] + M[j, j] - 2 * M[i, j]  # v_e^T M v_e
+        weighted = np.zeros((n, n))  # sum_e q_e v_e v_e^T
         np.add.at(weighted, (i, i), q)
         np.add.at(weighted, (j, j), q)
         np.add.at(weighted, (i, j), -q)

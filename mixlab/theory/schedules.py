@@ -22,6 +22,7 @@ from collections.abc import Iterator
 import numpy as np
 import scipy.sparse as sp
 
+from mixlab.errors import ParameterError
 from mixlab.theory import spectral
 from mixlab.theory.graphs import make_graph
 from mixlab.theory.mixing_matrix import check_mixing_matrix, want_sparse
@@ -50,13 +51,19 @@ class Schedule(ABC):
 
     def period_rho(self) -> float:
         """||W_{q-1} ... W_0 - J||_2 over one period."""
-        return spectral.period_contraction(self.matrix(t) for t in range(self.period))
+        return spectral.period_contraction(self.matrix(t) for t in range(self.whole_period()))
+
+    def whole_period(self) -> int:
+        """The period q, or a ParameterError for a random (aperiodic) schedule."""
+        if self.period is None:
+            raise ParameterError(f"{type(self).__name__} is random: it has no period")
+        return self.period
 
     def steps_to_exact_average(self, max_steps: int | None = None) -> int | None:
         """Smallest t with W_{t-1} ... W_0 = J, searched up to ``max_steps``
         (default: two periods plus log2 n)."""
         if max_steps is None:
-            max_steps = 2 * self.period + math.ceil(math.log2(self.n))
+            max_steps = 2 * self.whole_period() + math.ceil(math.log2(self.n))
         return spectral.steps_to_exact_average(self.matrices(), max_steps)
 
 
@@ -86,6 +93,8 @@ class OnePeerExponential(Schedule):
     W_t = (I + P^(2^(t mod tau))) / 2. Circulant, doubly stochastic, not
     symmetric; for n a power of 2 any tau consecutive steps average exactly."""
 
+    period: int
+
     def __init__(self, n: int):
         self.n = require_int("n", n, minimum=2)
         self.period = max(1, math.ceil(math.log2(self.n)))
@@ -97,8 +106,9 @@ class OnePeerExponential(Schedule):
     def matrix(self, t: int, *, sparse: bool | None = None):
         h = self.peer_offset(t)
         i = np.arange(self.n)
-        W = sp.csr_matrix((np.full(2 * self.n, 0.5), (np.r_[i, i], np.r_[i, (i + h) % self.n])),
-                          shape=(self.n, self.n))
+        W = sp.csr_matrix(
+            (np.full(2 * self.n, 0.5), (np.r_[i, i], np.r_[i, (i + h) % self.n])), shape=(self.n, self.n)
+        )
         return W if want_sparse(self.n, sparse) else W.toarray()
 
 

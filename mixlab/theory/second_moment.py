@@ -65,17 +65,17 @@ def predict(hessians, centers, noise_std: float, x0, mixing: list, order: str, l
         raise ParameterError(f"x0 must have shape (d,) = ({d},); got {x0.shape}")
     X0 = np.tile(x0, (n, 1))
     H = _worker_hessians(hessians, n, d)
-    if H.ndim == 2:       # diagonal: block k holds coordinate k of the n models
+    if H.ndim == 2:  # diagonal: block k holds coordinate k of the n models
         E, c, m = np.eye(1), C.T, X0.T
-        Hb = H.T[:, :, None] * np.eye(n)                          # (d, n, n): diag(H[:, k])
+        Hb = H.T[:, :, None] * np.eye(n)  # (d, n, n): diag(H[:, k])
         Hbar = H.mean(axis=0)[:, None, None]
-    else:                 # one block: z = vec(X)
+    else:  # one block: z = vec(X)
         E, c, m = np.eye(d), C.reshape(1, n * d), X0.reshape(1, n * d)
         Hb = np.einsum("ij,iab->iajb", np.eye(n), H).reshape(1, n * d, n * d)
         Hbar = H.mean(axis=0)[None]
-    P = np.zeros_like(Hb)                                         # m: E z, P: Cov z, per block
+    P = np.zeros_like(Hb)  # m: E z, P: Cov z, per block
     lifted = [np.kron(W, E) for W in mats]
-    M = np.kron(np.full((1, n), 1.0 / n), E)                          # z -> xbar of a block
+    M = np.kron(np.full((1, n), 1.0 / n), E)  # z -> xbar of a block
     centering = np.kron(np.eye(n) - 1.0 / n, E)
     Hc = np.einsum("kab,kb->ka", Hb, c)
     x_star = np.einsum("kab,kb->ka", np.linalg.pinv(Hbar), Hc @ M.T)
@@ -84,8 +84,8 @@ def predict(hessians, centers, noise_std: float, x0, mixing: list, order: str, l
     def measure():
         second = P + m[:, :, None] * m[:, None, :]
         gamma = float(np.einsum("ij,kji->", centering, second))
-        dev = m @ M.T - x_star                                        # E xbar - x*
-        cov = M @ P @ M.T                                             # Cov xbar
+        dev = m @ M.T - x_star  # E xbar - x*
+        cov = M @ P @ M.T  # Cov xbar
         gap = 0.5 * float(np.einsum("kab,kba->", Hbar, cov + dev[:, :, None] * dev[:, None, :]))
         return gap, gamma
 
@@ -112,8 +112,10 @@ def _worker_hessians(hessians, n: int, d: int) -> np.ndarray:
     if H.shape == (n, d):
         return H
     if H.shape != (n, d, d):
-        raise ParameterError(f"hessians must have shape (d,), (n, d) or (n, d, d) with (n, d) = {(n, d)} "
-                             f"from the centers; got {H.shape}")
+        raise ParameterError(
+            f"hessians must have shape (d,), (n, d) or (n, d, d) with (n, d) = {(n, d)} "
+            f"from the centers; got {H.shape}"
+        )
     asym = float(np.abs(H - H.transpose(0, 2, 1)).max())
     if asym > 1e-12 * max(float(np.abs(H).max()), 1.0):
         raise ParameterError(f"hessians must be symmetric; got max |H_i - H_i^T| = {asym}")

@@ -43,8 +43,7 @@ def circulant_first_row(W) -> np.ndarray | None:
     if sp.issparse(W):
         C = W.tocoo()
         c = W[[0]].toarray().ravel()
-        ok = C.nnz == n * np.count_nonzero(c) and np.array_equal(
-            C.data, c[(C.col - C.row) % n])
+        ok = C.nnz == n * np.count_nonzero(c) and np.array_equal(C.data, c[(C.col - C.row) % n])
         return c if ok else None
     c = W[0]
     idx = (np.arange(n)[None, :] - np.arange(n)[:, None]) % n
@@ -79,7 +78,8 @@ def deflated_operator(W) -> spla.LinearOperator:
     """x -> (W - J) x = W x - mean(x) 1, without forming J."""
     n = W.shape[0]
     return spla.LinearOperator(
-        (n, n), dtype=np.float64,
+        (n, n),
+        dtype=np.float64,
         matvec=lambda x: W @ x - x.mean(axis=0),
         rmatvec=lambda x: W.T @ x - x.mean(axis=0),
     )
@@ -126,10 +126,15 @@ def spectral_summary(W) -> SpectralSummary:
     else:
         r = _norm2(deflated_operator(W), n)
         b = _norm2(sp.identity(n, format="csr") - W, n)
-    return SpectralSummary(n=n, rho=r, spectral_gap=1.0 - r, beta=b,
-                           symmetric=props.symmetric,
-                           doubly_stochastic=props.doubly_stochastic,
-                           nonnegative=props.nonnegative)
+    return SpectralSummary(
+        n=n,
+        rho=r,
+        spectral_gap=1.0 - r,
+        beta=b,
+        symmetric=props.symmetric,
+        doubly_stochastic=props.doubly_stochastic,
+        nonnegative=props.nonnegative,
+    )
 
 
 def rho(W) -> float:
@@ -160,8 +165,7 @@ def laplacian_extreme_eigenvalues(G: nx.Graph) -> tuple[float, float]:
     else:
         top = float(spla.eigsh(L, k=1, which="LA", return_eigenvectors=False)[0])
         # lambda_2(L) = top - lambda_max(top*I - L on the complement of 1)
-        M = spla.LinearOperator((n, n), dtype=np.float64,
-                                matvec=lambda x: top * (x - x.mean(axis=0)) - L @ x)
+        M = spla.LinearOperator((n, n), dtype=np.float64, matvec=lambda x: top * (x - x.mean(axis=0)) - L @ x)
         ev = np.array([0.0, top - spla.eigsh(M, k=1, which="LA", return_eigenvectors=False)[0], top])
     return float(ev[-1]), float(ev[1])
 
@@ -172,13 +176,14 @@ def period_contraction(matrices: Iterable) -> float:
     if not mats:
         raise ParameterError("a period needs at least one matrix")
     n = mats[0].shape[0]
-    rows = [circulant_first_row(W) for W in mats]
-    if all(c is not None for c in rows):
+    rows = [c for c in map(circulant_first_row, mats) if c is not None]
+    if len(rows) == len(mats):
         lam = np.prod([circulant_eigenvalues(c) for c in rows], axis=0)
         return float(max(abs(lam[0] - 1.0), np.abs(lam[1:]).max(initial=0.0)))
     if n > DENSE_MAX_N:
         raise ParameterError(
-            f"period contraction of a non-circulant schedule needs n <= {DENSE_MAX_N}, got n = {n}")
+            f"period contraction of a non-circulant schedule needs n <= {DENSE_MAX_N}, got n = {n}"
+        )
     P = np.eye(n)
     for W in mats:
         P = W @ P
@@ -226,7 +231,7 @@ def window_sums(matrices, order: str, horizon: int) -> WindowSums:
     q = len(mats)
     J = np.full((n, n), 1.0 / n)
     c = np.zeros(horizon + 1)
-    for end in range(q):                                    # products W_{t-1} ... W_{t-l}, t = end mod q
+    for end in range(q):  # products W_{t-1} ... W_{t-l}, t = end mod q
         P = np.eye(n)
         for ell in range(horizon + 1):
             c[ell] = max(c[ell], _norm2(P - J, n))
@@ -235,8 +240,11 @@ def window_sums(matrices, order: str, horizon: int) -> WindowSums:
     head, r = c[:horizon], c[horizon]
     if r >= 1.0:
         return WindowSums(head, math.inf, math.inf)
-    return WindowSums(head, float(head[first:].sum() + r / (1 - r) * head.sum()),
-                      float((head[first:] ** 2).sum() + r**2 / (1 - r**2) * (head**2).sum()))
+    return WindowSums(
+        head,
+        float(head[first:].sum() + r / (1 - r) * head.sum()),
+        float((head[first:] ** 2).sum() + r**2 / (1 - r**2) * (head**2).sum()),
+    )
 
 
 def steps_to_exact_average(matrices: Iterable, max_steps: int) -> int | None:
@@ -246,10 +254,10 @@ def steps_to_exact_average(matrices: Iterable, max_steps: int) -> int | None:
     ``matrices`` yields W_0, W_1, ...; only the first ``max_steps`` are used.
     """
     max_steps = require_int("max_steps", max_steps, minimum=1)
-    mats = [as_matrix(W) for W, _ in zip(matrices, range(max_steps))]
+    mats = [as_matrix(W) for W, _ in zip(matrices, range(max_steps), strict=False)]
     n = mats[0].shape[0]
-    rows = [circulant_first_row(W) for W in mats]
-    if all(c is not None for c in rows):
+    rows = [c for c in map(circulant_first_row, mats) if c is not None]
+    if len(rows) == len(mats):
         lam = np.ones(n, dtype=complex)
         for t, c in enumerate(rows, start=1):
             lam = lam * circulant_eigenvalues(c)
@@ -257,8 +265,9 @@ def steps_to_exact_average(matrices: Iterable, max_steps: int) -> int | None:
                 return t
         return None
     if n > DENSE_MAX_N:
-        raise ParameterError(f"exact-consensus search of a non-circulant schedule needs "
-                         f"n <= {DENSE_MAX_N}, got n = {n}")
+        raise ParameterError(
+            f"exact-consensus search of a non-circulant schedule needs n <= {DENSE_MAX_N}, got n = {n}"
+        )
     P = np.eye(n)
     for t, W in enumerate(mats, start=1):
         P = np.asarray(W @ P)

@@ -21,9 +21,8 @@ import numpy as np
 import sympy as sp
 from scipy.optimize import brentq
 
-from mixlab.errors import ParameterError
+from mixlab.errors import AssumptionError, ParameterError
 from mixlab.theory.convergence import eta
-from mixlab.errors import AssumptionError
 from mixlab.theory.theorems import Theorem
 from mixlab.validate import require_real
 
@@ -35,7 +34,7 @@ class StepSize:
     eta: float
     bound: float
     eta_max: float
-    interior: bool          # a critical point (True) or the admissible ceiling (False)
+    interior: bool  # a critical point (True) or the admissible ceiling (False)
 
 
 def closed_form_step_size(bound: sp.Expr) -> list[sp.Expr]:
@@ -51,6 +50,7 @@ def closed_form_step_size(bound: sp.Expr) -> list[sp.Expr]:
 
 def admissible_eta_max(theorem: Theorem, upper: float, params: dict, iterations: int = 60) -> float:
     """The largest eta in (0, upper] at which every assumption of ``theorem`` holds (bisection)."""
+
     def ok(value: float) -> bool:
         try:
             theorem.check_assumptions(**{**params, "eta": value})

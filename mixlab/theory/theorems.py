@@ -76,8 +76,9 @@ class Theorem:
             except KeyError as exc:
                 raise AssumptionError(f"{self.name}: assumption '{a.name}' needs parameter {exc}") from None
             if not ok:
-                raise AssumptionError(f"{self.name}: assumption '{a.name}' fails: "
-                                      + a.message.format(**params))
+                raise AssumptionError(
+                    f"{self.name}: assumption '{a.name}' fails: " + a.message.format(**params)
+                )
 
     def evaluate(self, **params) -> float:
         """The bound at ``params`` (after checking the assumptions)."""
@@ -93,21 +94,27 @@ class Theorem:
         half-width as tolerance)."""
         bound = self.evaluate(**params)
         m = float(measured)
-        ok = {"upper": m <= bound + tolerance, "lower": m >= bound - tolerance,
-              "equality": abs(m - bound) <= tolerance,
-              "equality_in_expectation": abs(m - bound) <= tolerance}[self.kind]
-        return Verdict(self.id, self.source, params, m, bound, self.kind, tolerance,
-                       "pass" if ok else "fail")
+        ok = {
+            "upper": m <= bound + tolerance,
+            "lower": m >= bound - tolerance,
+            "equality": abs(m - bound) <= tolerance,
+            "equality_in_expectation": abs(m - bound) <= tolerance,
+        }[self.kind]
+        return Verdict(self.id, self.source, params, m, bound, self.kind, tolerance, "pass" if ok else "fail")
 
 
 # ---- symbols and shared assumptions ---------------------------------------------------------
 
 rho, initial, n, S, u, lam, t = sp.symbols("rho initial n S u lam t", nonnegative=True)
 
-DOUBLY_STOCHASTIC = Assumption("doubly stochastic W", lambda p: bool(p["doubly_stochastic"]),
-                               "W is not doubly stochastic (doubly_stochastic = {doubly_stochastic})")
-BUTTERFLY_SIZE = Assumption("n = S^k", lambda p: _is_power(p["n"], p["S"]),
-                            "n = {n} is not a power of S = {S}")
+DOUBLY_STOCHASTIC = Assumption(
+    "doubly stochastic W",
+    lambda p: bool(p["doubly_stochastic"]),
+    "W is not doubly stochastic (doubly_stochastic = {doubly_stochastic})",
+)
+BUTTERFLY_SIZE = Assumption(
+    "n = S^k", lambda p: _is_power(p["n"], p["S"]), "n = {n} is not a power of S = {S}"
+)
 DIVISIBLE = Assumption("S divides n", lambda p: p["n"] % p["S"] == 0, "S = {S} does not divide n = {n}")
 
 
@@ -121,73 +128,138 @@ def _is_power(n_value: int, base: int) -> bool:
 
 
 CONSENSUS_CONTRACTION = Theorem(
-    "consensus-contraction", "Consensus contraction of a mixing step",
+    "consensus-contraction",
+    "Consensus contraction of a mixing step",
     r"\|W X - J X\|_F \le \rho \|X - J X\|_F,\quad \rho = \|W - J\|_2",
     "definition of the operator norm (W J = J W = J for doubly stochastic W)",
-    "upper", True, rho * initial, (DOUBLY_STOCHASTIC,))
+    "upper",
+    True,
+    rho * initial,
+    (DOUBLY_STOCHASTIC,),
+)
 
 PERIOD_CONTRACTION = Theorem(
-    "period-contraction", "Consensus contraction of a time-varying period",
+    "period-contraction",
+    "Consensus contraction of a time-varying period",
     r"\|W_{q-1}\cdots W_0 X - J X\|_F \le \|W_{q-1}\cdots W_0 - J\|_2 \|X - J X\|_F",
-    "definition of the operator norm", "upper", True, rho * initial, (DOUBLY_STOCHASTIC,))
+    "definition of the operator norm",
+    "upper",
+    True,
+    rho * initial,
+    (DOUBLY_STOCHASTIC,),
+)
 
 BUTTERFLY_EXACT = Theorem(
-    "butterfly-exact-averaging", "Butterfly groups average exactly in log_S n steps",
+    "butterfly-exact-averaging",
+    "Butterfly groups average exactly in log_S n steps",
     r"W_{k-1}\cdots W_0 = J,\ k = \log_S n",
-    "Li et al., WAGMA-SGD, IEEE TPDS 2021 (group schedule)", "equality", True,
-    sp.log(n) / sp.log(S), (BUTTERFLY_SIZE,))
+    "Li et al., WAGMA-SGD, IEEE TPDS 2021 (group schedule)",
+    "equality",
+    True,
+    sp.log(n) / sp.log(S),
+    (BUTTERFLY_SIZE,),
+)
 
 SELF_WEIGHTED_PERIOD = Theorem(
-    "self-weighted-period", "Self-weighted butterfly period contraction",
+    "self-weighted-period",
+    "Self-weighted butterfly period contraction",
     r"\|W_{k-1}\cdots W_0 - J\|_2 = 1/(S+1)",
-    "derived in mixlab", "equality", True, 1 / (S + 1), (BUTTERFLY_SIZE,), proof="self_weighted_period")
+    "derived in mixlab",
+    "equality",
+    True,
+    1 / (S + 1),
+    (BUTTERFLY_SIZE,),
+    proof="self_weighted_period",
+)
 
 RANDOM_GROUPS = Theorem(
-    "random-groups-expectation", "One random-group round shrinks Gamma in expectation",
+    "random-groups-expectation",
+    "One random-group round shrinks Gamma in expectation",
     r"E[\Gamma'] = \frac{n-S}{S(n-1)}\,\Gamma",
-    "derived in mixlab", "equality_in_expectation", True, (n - S) / (S * (n - 1)) * initial, (DIVISIBLE,),
-    proof="random_group_factor")
+    "derived in mixlab",
+    "equality_in_expectation",
+    True,
+    (n - S) / (S * (n - 1)) * initial,
+    (DIVISIBLE,),
+    proof="random_group_factor",
+)
 
 PAIRWISE_GOSSIP = Theorem(
-    "randomized-gossip", "Randomized pairwise gossip converges in mean square",
+    "randomized-gossip",
+    "Randomized pairwise gossip converges in mean square",
     r"E\|x(t) - \bar x 1\|^2 \le \lambda_2(\bar W)^t \|x(0) - \bar x 1\|^2",
     "Boyd, Ghosh, Prabhakar & Shah, IEEE Trans. Inf. Theory 2006, Lemma 1 / Thm. 3",
-    "upper", False, rho**t * initial,
-    (Assumption("lambda_2 < 1", lambda p: p["rho"] < 1, "lambda_2(E W) = {rho} >= 1 (graph not connected)"),))
+    "upper",
+    False,
+    rho**t * initial,
+    (Assumption("lambda_2 < 1", lambda p: p["rho"] < 1, "lambda_2(E W) = {rho} >= 1 (graph not connected)"),),
+)
 
 USER_STALENESS = Theorem(
-    "user-staleness", "Mean staleness of gossip learning on the complete graph",
+    "user-staleness",
+    "Mean staleness of gossip learning on the complete graph",
     r"\lim E[S_i^j] = \frac{u}{\lambda} H_{n-1}",
     "derived in mixlab from Yates' recursion (ISIT 2021, Thm. 1); model of Mitra & Ulukus, "
     "arXiv 2404.19749 (fully connected network)",
-    "equality_in_expectation", True, u / lam * sp.harmonic(n - 1),
-    (Assumption("n >= 2", lambda p: p["n"] >= 2, "n = {n} < 2"),), proof="telescoping")
+    "equality_in_expectation",
+    True,
+    u / lam * sp.harmonic(n - 1),
+    (Assumption("n >= 2", lambda p: p["n"] >= 2, "n = {n} < 2"),),
+    proof="telescoping",
+)
 
 predicted = sp.Symbol("predicted", real=True)
 
 QUADRATIC_SECOND_MOMENT = Theorem(
-    "quadratic-second-moment", "Exact expected error and consensus of decentralized SGD on a quadratic",
+    "quadratic-second-moment",
+    "Exact expected error and consensus of decentralized SGD on a quadratic",
     r"E[f(\bar x_T)] - f^* = \tfrac12 \operatorname{tr}(\bar H(\operatorname{Cov}\bar x_T"
     r" + (E\bar x_T - x^*)(E\bar x_T - x^*)^\top)),\ "
     r"E\,\Gamma_T = \operatorname{tr}(((I-J)\otimes I_d)(P + m m^\top))"
     r"\ \text{from } m' = A m + b,\ P' = A P A^\top + Q \text{ in } \mathbb R^{nd}",
     "derived in mixlab (solver: mixlab.theory.second_moment)",
-    "equality_in_expectation", True, predicted,
-    (Assumption("no momentum", lambda p: p.get("momentum", 0.0) == 0.0,
-                "momentum = {momentum} (the recursion covers plain SGD steps)"),
-     Assumption("no stale contributions", lambda p: p.get("staleness_max", 0) == 0,
-                "the run had stale contributions (max staleness {staleness_max})")),
-    proof="second_moment_recursion")
+    "equality_in_expectation",
+    True,
+    predicted,
+    (
+        Assumption(
+            "no momentum",
+            lambda p: p.get("momentum", 0.0) == 0.0,
+            "momentum = {momentum} (the recursion covers plain SGD steps)",
+        ),
+        Assumption(
+            "no stale contributions",
+            lambda p: p.get("staleness_max", 0) == 0,
+            "the run had stale contributions (max staleness {staleness_max})",
+        ),
+    ),
+    proof="second_moment_recursion",
+)
 
 GOSSIP_SECOND_MOMENT = Theorem(
-    "gossip-second-moment", "Exact mean-square error of randomized pairwise gossip",
+    "gossip-second-moment",
+    "Exact mean-square error of randomized pairwise gossip",
     r"E\|x(t) - ar x 1\|^2 = \operatorname{tr}((I-J) M_t),\ "
     r"M_{t+1} = 	frac1m \sum_{e} W_e M_t W_e,\ M_0 = x(0) x(0)^	op",
     "derived in mixlab (solver: mixlab.theory.pairwise_gossip)",
-    "equality_in_expectation", True, predicted, (), proof="pairwise_gossip_second_moment")
+    "equality_in_expectation",
+    True,
+    predicted,
+    (),
+    proof="pairwise_gossip_second_moment",
+)
 
-_BASE = (CONSENSUS_CONTRACTION, PERIOD_CONTRACTION, BUTTERFLY_EXACT, SELF_WEIGHTED_PERIOD, RANDOM_GROUPS,
-         PAIRWISE_GOSSIP, GOSSIP_SECOND_MOMENT, USER_STALENESS, QUADRATIC_SECOND_MOMENT)
+_BASE = (
+    CONSENSUS_CONTRACTION,
+    PERIOD_CONTRACTION,
+    BUTTERFLY_EXACT,
+    SELF_WEIGHTED_PERIOD,
+    RANDOM_GROUPS,
+    PAIRWISE_GOSSIP,
+    GOSSIP_SECOND_MOMENT,
+    USER_STALENESS,
+    QUADRATIC_SECOND_MOMENT,
+)
 
 
 def all_theorems() -> dict[str, Theorem]:

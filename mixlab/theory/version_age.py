@@ -71,7 +71,7 @@ def _rate(name: str, value, exact: bool):
 
 def _solve_linear_recursion(a: np.ndarray, b: np.ndarray, v_last: float) -> float:
     """v_1 for v_k = a_k + b_k v_{k+1} (k = 1..m-1, arrays indexed from k = 1), v_m = v_last."""
-    prefix = np.concatenate(([1.0], np.cumprod(b)))        # prod_{j<k} b_j, k = 1..m
+    prefix = np.concatenate(([1.0], np.cumprod(b)))  # prod_{j<k} b_j, k = 1..m
     return float(prefix[:-1] @ a + prefix[-1] * v_last)
 
 
@@ -82,8 +82,8 @@ def _recursion(m: int, a_of, b_of, v_last, exact: bool):
         for k in range(m - 1, 0, -1):
             v = a_of(k) + b_of(k) * v
         return v
-    k = np.arange(1, m, dtype=np.float64)
-    return _solve_linear_recursion(a_of(k), b_of(k), float(v_last))
+    ks = np.arange(1, m, dtype=np.float64)
+    return _solve_linear_recursion(a_of(ks), b_of(ks), float(v_last))
 
 
 def _node_rate(lam, mode: str):
@@ -92,16 +92,20 @@ def _node_rate(lam, mode: str):
     return lam * 2 if require_choice("gossip mode", mode, GOSSIP_MODES) == "exchange" else lam
 
 
-def complete_graph_age(n: int, gossip_rate=1, update_rate=1, *, mode: str = "push",
-                       exact: bool = False):
+def complete_graph_age(n: int, gossip_rate=1, update_rate=1, *, mode: str = "push", exact: bool = False):
     """Mean version age of one node of the complete graph, Yates' normalization
     (source lambda/n to each node, lambda/(n-1) per ordered node pair)."""
     n = require_int("n", n, minimum=2)
     lam, le = _rate("gossip rate", gossip_rate, exact), _rate("update rate", update_rate, exact)
     node = _node_rate(lam, mode)
+
     # |S| = k: lambda_0(S) = k lam/n, n-k neighbours each with lambda_i(S) = k node/(n-1)
-    inflow = (lambda k: k * (n - k) * node / (n - 1))
-    denom = (lambda k: k * lam / n + inflow(k))
+    def inflow(k):
+        return k * (n - k) * node / (n - 1)
+
+    def denom(k):
+        return k * lam / n + inflow(k)
+
     return _recursion(n, lambda k: le / denom(k), lambda k: inflow(k) / denom(k), le / lam, exact)
 
 
@@ -112,12 +116,14 @@ def ring_age(n: int, gossip_rate=1, update_rate=1, *, mode: str = "push", exact:
     n = require_int("n", n, minimum=3)
     lam, le = _rate("gossip rate", gossip_rate, exact), _rate("update rate", update_rate, exact)
     node = _node_rate(lam, mode)
-    denom = (lambda k: k * lam / n + node)
+
+    def denom(k):
+        return k * lam / n + node
+
     return _recursion(n, lambda k: le / denom(k), lambda k: node / denom(k), le / lam, exact)
 
 
-def user_staleness_complete(n: int, gossip_rate=1, update_rate=1, *, mode: str = "push",
-                            exact: bool = False):
+def user_staleness_complete(n: int, gossip_rate=1, update_rate=1, *, mode: str = "push", exact: bool = False):
     """Limiting mean staleness E[S_i^j] of user i's model at another user j on the
     complete graph: every user gossips at rate lambda to a uniform other user,
     user i makes versions at mean rate u; ``exchange`` updates both sides."""
@@ -125,11 +131,15 @@ def user_staleness_complete(n: int, gossip_rate=1, update_rate=1, *, mode: str =
     require_choice("gossip mode", mode, GOSSIP_MODES)
     lam, u = _rate("gossip rate", gossip_rate, exact), _rate("update rate", update_rate, exact)
     m = n - 1
-    pair = (2 if mode == "exchange" else 1) * lam / m       # rate per ordered pair
+    pair = (2 if mode == "exchange" else 1) * lam / m  # rate per ordered pair
+
     # receivers S, |S| = k: source pushes at k*pair, each of the m-k others at k*pair
-    denom = (lambda k: k * pair * (1 + m - k))
-    return _recursion(m, lambda k: u / denom(k), lambda k: (m - k) * k * pair / denom(k),
-                      u / (m * pair), exact)
+    def denom(k):
+        return k * pair * (1 + m - k)
+
+    return _recursion(
+        m, lambda k: u / denom(k), lambda k: (m - k) * k * pair / denom(k), u / (m * pair), exact
+    )
 
 
 def opportunistic_staleness(n: int, gossip_rate=1, update_rate=1):
@@ -181,6 +191,7 @@ def ring_age_asymptotic() -> sp.Expr:
 
 
 # ---- capacity thresholds --------------------------------------------------------------------
+
 
 def uniform_capacity_threshold(n: int, target: float, update_rate=1, *, mode: str = "push") -> float:
     """Smallest per-user gossip rate lambda with E[S] = (u/lambda) H_{n-1} <= target

@@ -19,14 +19,14 @@ from functools import lru_cache
 
 import numpy as np
 
+from mixlab.age import capacity, contact_matrix, push_rates
+from mixlab.kernels.gossip.exact import node_ages
 from mixlab.kernels.gossip.learning import simulate_gossip_learning
 from mixlab.kernels.gossip.monte_carlo import GossipTopology, simulate_age
 from mixlab.kernels.objectives import quadratic
-from mixlab.kernels.gossip.exact import node_ages
 from mixlab.theory import theorems as thm
 from mixlab.theory import version_age as va
 from mixlab.theory.graphs import make_graph
-from mixlab.age import capacity, contact_matrix, push_rates
 from mixlab.validation.checks import Check, CheckBase, Control, TheoremCheck
 from mixlab.validation.statistics import Estimate
 
@@ -39,7 +39,9 @@ BATCHES = 20
 def yates_known_values() -> tuple[float, float]:
     """Number of mismatches of the exact complete-graph ages with 4/3, 33/20, 732/385."""
     got = [va.complete_graph_age(n, exact=True) for n in (2, 3, 4)]
-    return sum(g != e for g, e in zip(got, (Fraction(4, 3), Fraction(33, 20), Fraction(732, 385)))), 0
+    return sum(
+        g != e for g, e in zip(got, (Fraction(4, 3), Fraction(33, 20), Fraction(732, 385)), strict=True)
+    ), 0
 
 
 def general_vs_symmetric(n: int) -> tuple[float, float]:
@@ -68,8 +70,10 @@ def mc_vs_exact(topology: str, n: int, model: str, events: int, claimed: str | N
     ``topology`` (or of ``claimed``, a control)."""
     C = contact_matrix(make_graph(topology, n), model, 1.0)
     est = simulate_age(GossipTopology.from_contacts(C), events=events, seed=11, batches=BATCHES)
-    return (Estimate(est.node_average, est.node_average_stderr, BATCHES - 1),
-            _exact_age(claimed or topology, n, model))
+    return (
+        Estimate(est.node_average, est.node_average_stderr, BATCHES - 1),
+        _exact_age(claimed or topology, n, model),
+    )
 
 
 @lru_cache(maxsize=8)
@@ -99,10 +103,13 @@ def owner_only_at_uniform(n: int, target: float, claimed: str = "owner_only") ->
 def learning_staleness(n: int, duration: float, claimed_n: int | None = None):
     """Measured time-averaged staleness (u = 1, lambda = 1.5) against (u/lambda) H_{n-1}
     (of ``claimed_n`` users, a control)."""
-    run = simulate_gossip_learning(quadratic(n, 4, zeta2=0.2, seed=2), duration=duration,
-                                   gossip_rate=1.5, seed=3, batches=BATCHES)
-    return (Estimate(run.staleness, run.staleness_stderr, BATCHES - 1),
-            {"u": 1.0, "lam": 1.5, "n": claimed_n or n})
+    run = simulate_gossip_learning(
+        quadratic(n, 4, zeta2=0.2, seed=2), duration=duration, gossip_rate=1.5, seed=3, batches=BATCHES
+    )
+    return (
+        Estimate(run.staleness, run.staleness_stderr, BATCHES - 1),
+        {"u": 1.0, "lam": 1.5, "n": claimed_n or n},
+    )
 
 
 def age_checks(size: str = "default") -> list[CheckBase]:
@@ -114,38 +121,116 @@ def age_checks(size: str = "default") -> list[CheckBase]:
     mc_ring = {"topology": "ring", "n": 12, "model": "user", "events": events}
     learn = {"n": 10, "duration": duration}
     checks: list[CheckBase] = [
-        Check("yates-complete-known-values", "v(n=2,3,4) = 4/3, 33/20, 732/385 (mismatches)", YATES,
-              "==", 0, yates_known_values),
-        Check("age-general-equals-symmetric", "subset recursion = symmetric solvers (relative)", YATES,
-              "==", 1e-12, general_vs_symmetric, {"n": 12}),
-        Check("user-staleness-telescopes", "E[S] = (u/lambda) H_{n-1} exactly", DERIVED, "==", 0,
-              telescoping, {"n": 40}, proof="telescoping"),
-        Check("age-mc-complete", "Monte Carlo = exact subset recursion", YATES, "==", 0, mc_vs_exact,
-              mc_complete, Control("the ring's exact age held against the complete graph's Monte Carlo",
-                                   mc_vs_exact, {**mc_complete, "claimed": "ring"})),
-        Check("age-mc-ring-user", "Monte Carlo = exact subset recursion (user as source)",
-              f"{YATES}, user-as-source model", "==", 0, mc_vs_exact, mc_ring,
-              Control("the complete graph's exact staleness held against the ring's Monte Carlo",
-                      mc_vs_exact, {**mc_ring, "claimed": "complete"})),
+        Check(
+            "yates-complete-known-values",
+            "v(n=2,3,4) = 4/3, 33/20, 732/385 (mismatches)",
+            YATES,
+            "==",
+            0,
+            yates_known_values,
+        ),
+        Check(
+            "age-general-equals-symmetric",
+            "subset recursion = symmetric solvers (relative)",
+            YATES,
+            "==",
+            1e-12,
+            general_vs_symmetric,
+            {"n": 12},
+        ),
+        Check(
+            "user-staleness-telescopes",
+            "E[S] = (u/lambda) H_{n-1} exactly",
+            DERIVED,
+            "==",
+            0,
+            telescoping,
+            {"n": 40},
+            proof="telescoping",
+        ),
+        Check(
+            "age-mc-complete",
+            "Monte Carlo = exact subset recursion",
+            YATES,
+            "==",
+            0,
+            mc_vs_exact,
+            mc_complete,
+            Control(
+                "the ring's exact age held against the complete graph's Monte Carlo",
+                mc_vs_exact,
+                {**mc_complete, "claimed": "ring"},
+            ),
+        ),
+        Check(
+            "age-mc-ring-user",
+            "Monte Carlo = exact subset recursion (user as source)",
+            f"{YATES}, user-as-source model",
+            "==",
+            0,
+            mc_vs_exact,
+            mc_ring,
+            Control(
+                "the complete graph's exact staleness held against the ring's Monte Carlo",
+                mc_vs_exact,
+                {**mc_ring, "claimed": "complete"},
+            ),
+        ),
     ]
     for n in sizes:
-        checks.append(Check(
-            f"capacity-uniform-n{n}", "uniform gossip at lambda = u H_{n-1}/s* measures E[S] = s*", DERIVED,
-            "==", 0, capacity_measured, {"n": n, "target": 1.0},
-            Control("the owner-only scheme at the same lambda (no relaying)", capacity_measured,
-                    {"n": n, "target": 1.0, "scheme": "opportunistic_at_uniform"}), proof="telescoping"))
+        checks.append(
+            Check(
+                f"capacity-uniform-n{n}",
+                "uniform gossip at lambda = u H_{n-1}/s* measures E[S] = s*",
+                DERIVED,
+                "==",
+                0,
+                capacity_measured,
+                {"n": n, "target": 1.0},
+                Control(
+                    "the owner-only scheme at the same lambda (no relaying)",
+                    capacity_measured,
+                    {"n": n, "target": 1.0, "scheme": "opportunistic_at_uniform"},
+                ),
+                proof="telescoping",
+            )
+        )
     checks += [
-        Check(f"capacity-owner-only-n{largest}", "owner-only gossip at lambda = u (n-1)/s* measures E[S] = s*",
-              DERIVED, "==", 0, capacity_measured, {"n": largest, "target": 1.0, "scheme": "opportunistic"},
-              proof="owner_only"),
-        Check(f"capacity-owner-only-at-uniform-n{largest}",
-              "owner-only gossip at lambda = u H_{n-1}/s* measures s* (n-1)/H_{n-1}", DERIVED, "==", 0,
-              owner_only_at_uniform, {"n": largest, "target": 1.0},
-              Control("the uniform scheme's staleness s* claimed for the owner-only scheme",
-                      owner_only_at_uniform, {"n": largest, "target": 1.0, "claimed": "uniform"}),
-              proof="owner_only"),
-        TheoremCheck("gossip-learning-staleness", thm.USER_STALENESS, learning_staleness, learn,
-                     Control("the staleness of twice as many users claimed", learning_staleness,
-                             {**learn, "claimed_n": 2 * learn["n"]})),
+        Check(
+            f"capacity-owner-only-n{largest}",
+            "owner-only gossip at lambda = u (n-1)/s* measures E[S] = s*",
+            DERIVED,
+            "==",
+            0,
+            capacity_measured,
+            {"n": largest, "target": 1.0, "scheme": "opportunistic"},
+            proof="owner_only",
+        ),
+        Check(
+            f"capacity-owner-only-at-uniform-n{largest}",
+            "owner-only gossip at lambda = u H_{n-1}/s* measures s* (n-1)/H_{n-1}",
+            DERIVED,
+            "==",
+            0,
+            owner_only_at_uniform,
+            {"n": largest, "target": 1.0},
+            Control(
+                "the uniform scheme's staleness s* claimed for the owner-only scheme",
+                owner_only_at_uniform,
+                {"n": largest, "target": 1.0, "claimed": "uniform"},
+            ),
+            proof="owner_only",
+        ),
+        TheoremCheck(
+            "gossip-learning-staleness",
+            thm.USER_STALENESS,
+            learning_staleness,
+            learn,
+            Control(
+                "the staleness of twice as many users claimed",
+                learning_staleness,
+                {**learn, "claimed_n": 2 * learn["n"]},
+            ),
+        ),
     ]
     return checks

@@ -88,9 +88,11 @@ def judge(measured: float, bound: float, relation: str, tolerance: float) -> str
     """'pass' if ``measured relation bound`` holds up to ``tolerance`` (absolute)."""
     if not (math.isfinite(measured) and math.isfinite(bound)):
         return "fail"
-    ok = {"<=": measured <= bound + tolerance,
-          ">=": measured >= bound - tolerance,
-          "==": abs(measured - bound) <= tolerance}[relation]
+    ok = {
+        "<=": measured <= bound + tolerance,
+        ">=": measured >= bound - tolerance,
+        "==": abs(measured - bound) <= tolerance,
+    }[relation]
     return "pass" if ok else "fail"
 
 
@@ -123,8 +125,10 @@ class CheckBase:
 
     def _require_control(self) -> None:
         if self.relation != "==" and self.control is None:
-            raise ParameterError(f"check {self.id!r} holds a run against a bound ({self.relation}) "
-                                 "and needs a control that must fail")
+            raise ParameterError(
+                f"check {self.id!r} holds a run against a bound ({self.relation}) "
+                "and needs a control that must fail"
+            )
 
     def _outcome(self, run, parameters) -> _Outcome:
         raise NotImplementedError
@@ -135,8 +139,16 @@ class CheckBase:
         if self.control is not None:
             c = self._outcome(self.control.run, self.control.parameters)
             pw = None if c.bound is None else st.power(c.measured, c.bound, self.relation)
-            control = ControlResult(self.control.description, c.parameters, c.measured.value, c.bound,
-                                    c.tolerance, c.verdict, pw, c.note)
+            control = ControlResult(
+                self.control.description,
+                c.parameters,
+                c.measured.value,
+                c.bound,
+                c.tolerance,
+                c.verdict,
+                pw,
+                c.note,
+            )
         verdict = main.verdict
         if verdict == "pass" and control is not None and control.verdict != "fail":
             verdict = "weak"
@@ -178,9 +190,22 @@ class Check(CheckBase):
 
     def __call__(self) -> CheckResult:
         main, control, verdict = self._results()
-        return CheckResult(self.id, self.theorem, self.source, self.proof, _label(self.proof),
-                           self.parameters, main.measured.value, main.measured.stderr, main.bound,
-                           self.relation, main.tolerance, _false_alarm(main), verdict, control)
+        return CheckResult(
+            self.id,
+            self.theorem,
+            self.source,
+            self.proof,
+            _label(self.proof),
+            self.parameters,
+            main.measured.value,
+            main.measured.stderr,
+            main.bound,
+            self.relation,
+            main.tolerance,
+            _false_alarm(main),
+            verdict,
+            control,
+        )
 
 
 @dataclass(frozen=True)
@@ -221,9 +246,23 @@ class TheoremCheck(CheckBase):
     def __call__(self) -> CheckResult:
         thm = self.theorem
         main, control, verdict = self._results()
-        return CheckResult(self.id, thm.statement, thm.source, thm.proof, _label(thm.proof),
-                           main.parameters, main.measured.value, main.measured.stderr, main.bound,
-                           self.relation, main.tolerance, _false_alarm(main), verdict, control, main.note)
+        return CheckResult(
+            self.id,
+            thm.statement,
+            thm.source,
+            thm.proof,
+            _label(thm.proof),
+            main.parameters,
+            main.measured.value,
+            main.measured.stderr,
+            main.bound,
+            self.relation,
+            main.tolerance,
+            _false_alarm(main),
+            verdict,
+            control,
+            main.note,
+        )
 
 
 def _false_alarm(outcome: _Outcome) -> float | None:

@@ -31,8 +31,11 @@ def singleton_groups(wagma: WAGMA, *, sync_period: int | None = None) -> WAGMA:
     """The same WAGMA-SGD with groups of one worker (no group averaging); a
     ``sync_period`` beyond the run's length removes the global average too."""
     n = wagma.groups.shape[1] * wagma.groups.shape[2]
-    return replace(wagma, groups=np.arange(n, dtype=np.int64).reshape(1, n, 1),
-                   sync_period=sync_period or wagma.sync_period)
+    return replace(
+        wagma,
+        groups=np.arange(n, dtype=np.int64).reshape(1, n, 1),
+        sync_period=sync_period or wagma.sync_period,
+    )
 
 
 def never_averaging(local: LocalSGD) -> LocalSGD:

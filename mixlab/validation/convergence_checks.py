@@ -37,11 +37,11 @@ from mixlab.kernels import counter_rng as crng
 from mixlab.kernels.engines import simulate
 from mixlab.kernels.objectives import heterogeneous_quadratic, quadratic
 from mixlab.kernels.timing import TimingModel
+from mixlab.runs import build_algorithm
 from mixlab.theory import convergence as cv
 from mixlab.theory import spectral
 from mixlab.validation import controls
-from mixlab.validation.checks import Check, CheckBase, Control, TheoremCheck
-from mixlab.runs import build_algorithm
+from mixlab.validation.checks import CheckBase, Control, TheoremCheck
 from mixlab.validation.statistics import mean_estimate, worst_mean
 
 DIM = 4
@@ -51,26 +51,47 @@ WINDOW = 64
 
 #: name -> (theorem, builder of the intact algorithm, builder of the control, what the control breaks)
 SETUPS = {
-    "dpsgd": (cv.DPSGD_CONSENSUS, lambda n: build_algorithm("dpsgd", n, topology="ring"),
-              lambda alg, steps: controls.isolated(alg.mixing[0].shape[0]),
-              "no communication (W = I), the ring's rho claimed"),
-    "one_peer": (cv.WINDOWED_CONSENSUS, lambda n: build_algorithm("dpsgd", n, topology="one_peer_exponential"),
-                 lambda alg, steps: controls.isolated(alg.mixing[0].shape[0]),
-                 "no communication (W = I), the one-peer schedule's window sums claimed"),
-    "local_sgd": (cv.LOCAL_SGD_CONSENSUS, lambda n: build_algorithm("local_sgd", n, local_steps=4),
-                  lambda alg, steps: controls.never_averaging(alg),
-                  "no global average, H = 4 claimed"),
-    "wagma": (cv.WAGMA_CONSENSUS, lambda n: build_algorithm("wagma", n, group_size=4, sync_period=8),
-              lambda alg, steps: controls.singleton_groups(alg),
-              "singleton groups, S = 4 claimed"),
+    "dpsgd": (
+        cv.DPSGD_CONSENSUS,
+        lambda n: build_algorithm("dpsgd", n, topology="ring"),
+        lambda alg, steps: controls.isolated(alg.mixing[0].shape[0]),
+        "no communication (W = I), the ring's rho claimed",
+    ),
+    "one_peer": (
+        cv.WINDOWED_CONSENSUS,
+        lambda n: build_algorithm("dpsgd", n, topology="one_peer_exponential"),
+        lambda alg, steps: controls.isolated(alg.mixing[0].shape[0]),
+        "no communication (W = I), the one-peer schedule's window sums claimed",
+    ),
+    "local_sgd": (
+        cv.LOCAL_SGD_CONSENSUS,
+        lambda n: build_algorithm("local_sgd", n, local_steps=4),
+        lambda alg, steps: controls.never_averaging(alg),
+        "no global average, H = 4 claimed",
+    ),
+    "wagma": (
+        cv.WAGMA_CONSENSUS,
+        lambda n: build_algorithm("wagma", n, group_size=4, sync_period=8),
+        lambda alg, steps: controls.singleton_groups(alg),
+        "singleton groups, S = 4 claimed",
+    ),
 }
 #: Controls of the rate checks where they differ from the consensus checks': WAGMA's global
 #: average alone keeps the average model near x*, so the rate's control removes it too.
-RATE_CONTROLS = {"wagma": (lambda alg, steps: controls.singleton_groups(alg, sync_period=steps + 1),
-                           "no communication (singleton groups, no global average), S = 4 claimed")}
-RATE_THEOREMS = {("dpsgd", "sc"): cv.DPSGD_STRONGLY_CONVEX, ("dpsgd", "nc"): cv.DPSGD_NONCONVEX,
-                 ("local_sgd", "sc"): cv.LOCAL_SGD_STRONGLY_CONVEX, ("local_sgd", "nc"): cv.LOCAL_SGD_NONCONVEX,
-                 ("wagma", "sc"): cv.WAGMA_STRONGLY_CONVEX, ("wagma", "nc"): cv.WAGMA_NONCONVEX}
+RATE_CONTROLS = {
+    "wagma": (
+        lambda alg, steps: controls.singleton_groups(alg, sync_period=steps + 1),
+        "no communication (singleton groups, no global average), S = 4 claimed",
+    )
+}
+RATE_THEOREMS = {
+    ("dpsgd", "sc"): cv.DPSGD_STRONGLY_CONVEX,
+    ("dpsgd", "nc"): cv.DPSGD_NONCONVEX,
+    ("local_sgd", "sc"): cv.LOCAL_SGD_STRONGLY_CONVEX,
+    ("local_sgd", "nc"): cv.LOCAL_SGD_NONCONVEX,
+    ("wagma", "sc"): cv.WAGMA_STRONGLY_CONVEX,
+    ("wagma", "nc"): cv.WAGMA_NONCONVEX,
+}
 
 
 def noisy_quadratic(n: int):
@@ -90,28 +111,49 @@ def theorem_params(f, alg, steps: int, lr: float, x0=None) -> dict:
     mixing period, its window sums A1 and A2, H, or WAGMA's S, phases, tau and rule."""
     x0 = np.zeros(f.d) if x0 is None else x0
     c = f.constants()
-    p = {"eta": lr, "T": steps, "n": f.n, "momentum": alg.momentum, "order": alg.order,
-         "f0": f.loss(x0) - (f.f_star or 0.0), "staleness_max": 0.0,
-         **{k: c[k] for k in ("L", "mu", "zeta2", "sigma2", "zeta2_uniform", "sigma2_uniform",
-                              "each_strongly_convex")}}
+    p = {
+        "eta": lr,
+        "T": steps,
+        "n": f.n,
+        "momentum": alg.momentum,
+        "order": alg.order,
+        "f0": f.loss(x0) - (f.f_star or 0.0),
+        "staleness_max": 0.0,
+        **{
+            k: c[k]
+            for k in ("L", "mu", "zeta2", "sigma2", "zeta2_uniform", "sigma2_uniform", "each_strongly_convex")
+        },
+    }
     if f.x_star is not None:
         p["r0"] = float(np.sum((x0 - f.x_star) ** 2))
     if hasattr(alg, "mixing"):
         sums = spectral.window_sums(alg.mixing, alg.order, WINDOW)
-        p.update(rho=max(spectral.rho(W) for W in alg.mixing), atc=int(alg.order == "atc"),
-                 A1=sums.A1, A2=sums.A2,
-                 doubly_stochastic=all(np.allclose(W.sum(axis=0), 1) and np.allclose(W.sum(axis=1), 1)
-                                       for W in alg.mixing))
+        p.update(
+            rho=max(spectral.rho(W) for W in alg.mixing),
+            atc=int(alg.order == "atc"),
+            A1=sums.A1,
+            A2=sums.A2,
+            doubly_stochastic=all(
+                np.allclose(W.sum(axis=0), 1) and np.allclose(W.sum(axis=1), 1) for W in alg.mixing
+            ),
+        )
     if hasattr(alg, "local_steps"):
         p["H"] = alg.local_steps
     if hasattr(alg, "groups"):
-        p.update(S=alg.group_size, phases=alg.groups.shape[0], tau=alg.sync_period, rule=alg.rule,
-                 self_weighted=int(alg.rule == "self_weighted"), activation=alg.activation,
-                 doubly_stochastic=True)            # group matrices of either rule are symmetric
+        p.update(
+            S=alg.group_size,
+            phases=alg.groups.shape[0],
+            tau=alg.sync_period,
+            rule=alg.rule,
+            self_weighted=int(alg.rule == "self_weighted"),
+            activation=alg.activation,
+            doubly_stochastic=True,
+        )  # group matrices of either rule are symmetric
     return p
 
 
 # ---- consensus bounds -------------------------------------------------------------------------
+
 
 def consensus_runs(setup: str, n: int, steps: int, runs: int, lr: float = 0.05, control: bool = False):
     """(Gamma_t of ``runs`` independent runs, runs x (steps + 1)) of the setup's algorithm (or of
@@ -119,7 +161,9 @@ def consensus_runs(setup: str, n: int, steps: int, runs: int, lr: float = 0.05, 
     _, build, broken, _ = SETUPS[setup]
     f, alg = noisy_quadratic(n), build(n)
     run = broken(alg, steps) if control else alg
-    gamma = np.array([simulate(f, run, steps, lr=lr, seed=s, record_every=1)["consensus"] for s in range(runs)])
+    gamma = np.array(
+        [simulate(f, run, steps, lr=lr, seed=s, record_every=1)["consensus"] for s in range(runs)]
+    )
     return gamma, theorem_params(f, alg, steps, lr)
 
 
@@ -130,6 +174,7 @@ def consensus(setup: str, n: int, steps: int, runs: int, lr: float = 0.05, contr
 
 
 # ---- averaged-model rates, deterministic heterogeneous runs ---------------------------------
+
 
 @lru_cache(maxsize=16)
 def _path_zeta2(setup: str, n: int, steps: int, lr: float, start: str) -> float:
@@ -147,8 +192,9 @@ def _start(f, start: str) -> np.ndarray:
     return f.x_star.copy() if start == "optimum" else np.zeros(f.d)
 
 
-def rate(setup: str, regime: str, n: int, steps: int, lr: float, start: str = "optimum",
-         control: bool = False):
+def rate(
+    setup: str, regime: str, n: int, steps: int, lr: float, start: str = "optimum", control: bool = False
+):
     """f(xbar_T) - f* ("sc") or (1/T) sum_{t<T} ||grad f(xbar_t)||^2 ("nc") of one deterministic
     run on the heterogeneous quadratic from x* (or 0), and the theorem's parameters with zeta2
     the maximum heterogeneity along the intact run's path."""
@@ -159,8 +205,11 @@ def rate(setup: str, regime: str, n: int, steps: int, lr: float, start: str = "o
     run = broken(alg, steps) if control else alg
     tr = simulate(f, run, steps, lr=lr, x0=x0, record_every=1)
     measured = tr["loss_gap"][-1] if regime == "sc" else tr["grad_norm_sq"][:-1].mean()
-    params = {**theorem_params(f, alg, steps, lr, x0), "zeta2": _path_zeta2(setup, n, steps, lr, start),
-              "zeta2_along_path": True}
+    params = {
+        **theorem_params(f, alg, steps, lr, x0),
+        "zeta2": _path_zeta2(setup, n, steps, lr, start),
+        "zeta2_along_path": True,
+    }
     return float(measured), params
 
 
@@ -180,8 +229,10 @@ def at_minimizing_step(setup: str, n: int, steps: int, control: bool = False):
 
 # ---- asynchronous SGD -------------------------------------------------------------------------
 
-def delayed_sgd(objective, steps: int, runs: int, lr: float, tau: int, seed: int = 0,
-                always_max: bool = False):
+
+def delayed_sgd(
+    objective, steps: int, runs: int, lr: float, tau: int, seed: int = 0, always_max: bool = False
+):
     """Asynchronous (parameter-server) SGD with staleness <= tau, ``runs`` independent runs at once:
     x_{t+1} = x_t - lr g_t, g_t the stochastic gradient of a uniformly random worker's f_i at
     x_{t - tau_t}, tau_t uniform on {0..min(t, tau)} (``always_max``: tau_t = min(t, tau)).
@@ -189,7 +240,7 @@ def delayed_sgd(objective, steps: int, runs: int, lr: float, tau: int, seed: int
     ||grad f(x_t)||^2 and f(x_t). Draws: stream PEER (worker, delay), the objective's
     gradient stream with counter t runs + r."""
     n, d = objective.n, objective.d
-    hist = np.zeros((tau + 1, runs, d))                                 # x_{t-j} at hist[(t - j) % (tau+1)]
+    hist = np.zeros((tau + 1, runs, d))  # x_{t-j} at hist[(t - j) % (tau+1)]
     grad_sq = np.empty((runs, steps + 1))
     loss = np.empty((runs, steps + 1))
     r = np.arange(runs, dtype=np.int64)
@@ -203,8 +254,11 @@ def delayed_sgd(objective, steps: int, runs: int, lr: float, tau: int, seed: int
         u = crng.uniform_np(seed, crng.PEER, (t * runs + r) * 2)
         v = crng.uniform_np(seed, crng.PEER, (t * runs + r) * 2 + 1)
         workers = np.minimum((u * n).astype(np.int64), n - 1)
-        delay = np.full(runs, min(t, tau)) if always_max else \
-            np.minimum((v * (min(t, tau) + 1)).astype(np.int64), min(t, tau))
+        delay = (
+            np.full(runs, min(t, tau))
+            if always_max
+            else np.minimum((v * (min(t, tau) + 1)).astype(np.int64), min(t, tau))
+        )
         stale = hist[(t - delay) % (tau + 1), r]
         g = objective.stochastic_grads(stale, t * runs + r, seed, workers=workers)
         hist[(t + 1) % (tau + 1)] = x - lr * g
@@ -219,22 +273,40 @@ def async_sgd(n: int, steps: int, runs: int, lr: float, tau: int, claimed_tau: i
     grad_sq, loss = delayed_sgd(f, steps, runs, lr, tau, always_max=claimed_tau is not None)
     claimed = claimed_tau or tau
     c = f.constants()
-    params = {"eta": lr, "T": steps, "L": c["L"], "tau": claimed, "sigma2": c["zeta2"] + c["sigma2"],
-              "f0": float(loss[0, 0]) - f.f_star, "staleness_max": float(claimed),
-              "sigma2_uniform": c["sigma2_uniform"] and c["zeta2_uniform"]}
+    params = {
+        "eta": lr,
+        "T": steps,
+        "L": c["L"],
+        "tau": claimed,
+        "sigma2": c["zeta2"] + c["sigma2"],
+        "f0": float(loss[0, 0]) - f.f_star,
+        "staleness_max": float(claimed),
+        "sigma2_uniform": c["sigma2_uniform"] and c["zeta2_uniform"],
+    }
     return mean_estimate(grad_sq[:, :-1].mean(axis=1)), params
 
 
 # ---- WAGMA-SGD with stale contributions ----------------------------------------------------
 
+
 def _stale_setup(n, lr, activation, rule, group_size, sync_period):
     from mixlab.kernels.objectives import make_objective
 
     f = make_objective("robust", n, d=DIM, seed=7)
-    alg = build_algorithm("wagma", n, group_size=group_size, sync_period=sync_period, rule=rule,
-                          activation=activation)
-    base = {"eta": lr, "n": n, "S": group_size, "tau": sync_period, "G": f.constants()["grad_bound"],
-            "order": alg.order, "momentum": alg.momentum, "rule": rule, "activation": activation}
+    alg = build_algorithm(
+        "wagma", n, group_size=group_size, sync_period=sync_period, rule=rule, activation=activation
+    )
+    base = {
+        "eta": lr,
+        "n": n,
+        "S": group_size,
+        "tau": sync_period,
+        "G": f.constants()["grad_bound"],
+        "order": alg.order,
+        "momentum": alg.momentum,
+        "rule": rule,
+        "activation": activation,
+    }
     return f, alg, base
 
 
@@ -246,8 +318,17 @@ def _stale_params(base: dict, gamma, state: int) -> dict:
     return {**base, "k": state - g, "gamma_g": float(gamma[g])}
 
 
-def stale_window_curve(n: int, steps: int, lr: float, activation: str, rule: str, group_size: int,
-                       sync_period: int, seed: int = 0, control: bool = False):
+def stale_window_curve(
+    n: int,
+    steps: int,
+    lr: float,
+    activation: str,
+    rule: str,
+    group_size: int,
+    sync_period: int,
+    seed: int = 0,
+    control: bool = False,
+):
     """(Gamma_t for t = 0..steps, bound for t = 1..steps, max staleness) of one WAGMA run with
     2 random 5x stragglers; ``control`` removes all communication (singleton groups, no global
     average) while the bound keeps the claimed S and period."""
@@ -260,19 +341,30 @@ def stale_window_curve(n: int, steps: int, lr: float, activation: str, rule: str
     return gamma, bounds, float(tr["staleness_max"].max())
 
 
-def wagma_stale_window(n: int, steps: int, runs: int, lr: float, activation: str, rule: str,
-                       group_size: int, sync_period: int, control: bool = False):
+def wagma_stale_window(
+    n: int,
+    steps: int,
+    runs: int,
+    lr: float,
+    activation: str,
+    rule: str,
+    group_size: int,
+    sync_period: int,
+    control: bool = False,
+):
     """The recorded step with the largest ratio Gamma_{g+k} / n (w_k sqrt(Gamma_g) + k eta G)^2
     over ``runs`` runs with 2 random 5x stragglers (a sure bound: every step counts)."""
     _, _, base = _stale_setup(n, lr, activation, rule, group_size, sync_period)
     worst, stale = None, 0.0
     for s in range(runs):
-        gamma, bounds, st = stale_window_curve(n, steps, lr, activation, rule, group_size, sync_period,
-                                               s, control)
+        gamma, bounds, st = stale_window_curve(
+            n, steps, lr, activation, rule, group_size, sync_period, s, control
+        )
         stale = max(stale, st)
         i = int(np.argmax(gamma[1:] / bounds))
         if worst is None or gamma[i + 1] / bounds[i] > worst[0]:
             worst = (gamma[i + 1] / bounds[i], gamma, i + 1)
+    assert worst is not None  # runs >= 1
     _, gamma, state = worst
     return float(gamma[state]), {**_stale_params(base, gamma, state), "staleness_max": stale}
 
@@ -284,26 +376,69 @@ def convergence_checks(size: str = "default") -> list[CheckBase]:
     for setup, n in (("dpsgd", 8), ("one_peer", 16), ("local_sgd", 8), ("wagma", 16)):
         thm, _, _, what = SETUPS[setup]
         spec = {"setup": setup, "n": n, "steps": 60, "runs": runs}
-        checks.append(TheoremCheck(f"{thm.id}-bound" + ("-one-peer" if setup == "one_peer" else ""), thm,
-                                   consensus, spec, Control(what, consensus, {**spec, "control": True})))
+        checks.append(
+            TheoremCheck(
+                f"{thm.id}-bound" + ("-one-peer" if setup == "one_peer" else ""),
+                thm,
+                consensus,
+                spec,
+                Control(what, consensus, {**spec, "control": True}),
+            )
+        )
     for setup, n in (("dpsgd", 8), ("local_sgd", 8), ("wagma", 16)):
         what = RATE_CONTROLS.get(setup, SETUPS[setup][2:])[1]
         for regime, start in (("sc", "optimum"), ("nc", "zero")):
             thm = RATE_THEOREMS[setup, regime]
             spec = {"setup": setup, "regime": regime, "n": n, "steps": rate_steps, "lr": 0.01, "start": start}
-            checks.append(TheoremCheck(thm.id, thm, rate, spec, Control(what, rate, {**spec, "control": True})))
+            checks.append(
+                TheoremCheck(thm.id, thm, rate, spec, Control(what, rate, {**spec, "control": True}))
+            )
     spec = {"setup": "dpsgd", "n": 8, "steps": rate_steps}
-    checks.append(TheoremCheck("dpsgd-nonconvex-minimizing-step", cv.DPSGD_NONCONVEX, at_minimizing_step, spec,
-                               Control(SETUPS["dpsgd"][3], at_minimizing_step, {**spec, "control": True})))
+    checks.append(
+        TheoremCheck(
+            "dpsgd-nonconvex-minimizing-step",
+            cv.DPSGD_NONCONVEX,
+            at_minimizing_step,
+            spec,
+            Control(SETUPS["dpsgd"][3], at_minimizing_step, {**spec, "control": True}),
+        )
+    )
     spec = {"n": 8, "steps": 400, "runs": runs, "lr": 0.1, "tau": 4}
-    checks.append(TheoremCheck("async-sgd-nonconvex", cv.ASYNC_SGD_NONCONVEX, async_sgd, spec,
-                               Control("staleness past tau: a constant delay of 6 tau, tau claimed", async_sgd,
-                                       {**spec, "tau": 24, "claimed_tau": 4})))
+    checks.append(
+        TheoremCheck(
+            "async-sgd-nonconvex",
+            cv.ASYNC_SGD_NONCONVEX,
+            async_sgd,
+            spec,
+            Control(
+                "staleness past tau: a constant delay of 6 tau, tau claimed",
+                async_sgd,
+                {**spec, "tau": 24, "claimed_tau": 4},
+            ),
+        )
+    )
     for (activation, rule), thm in cv.WAGMA_STALE.items():
-        spec = {"n": 16, "steps": 64, "runs": max(2, runs // 20), "lr": 0.05, "activation": activation,
-                "rule": rule, "group_size": 4, "sync_period": 4}
-        checks.append(TheoremCheck(thm.id, thm, wagma_stale_window, spec,
-                                   Control("no communication (singleton groups, no global average), "
-                                           "S = 4 and tau = 4 claimed", wagma_stale_window,
-                                           {**spec, "control": True})))
+        spec = {
+            "n": 16,
+            "steps": 64,
+            "runs": max(2, runs // 20),
+            "lr": 0.05,
+            "activation": activation,
+            "rule": rule,
+            "group_size": 4,
+            "sync_period": 4,
+        }
+        checks.append(
+            TheoremCheck(
+                thm.id,
+                thm,
+                wagma_stale_window,
+                spec,
+                Control(
+                    "no communication (singleton groups, no global average), S = 4 and tau = 4 claimed",
+                    wagma_stale_window,
+                    {**spec, "control": True},
+                ),
+            )
+        )
     return checks

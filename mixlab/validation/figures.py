@@ -13,21 +13,22 @@ from __future__ import annotations
 
 import io
 from pathlib import Path
+from typing import Any
 
 import matplotlib
 
 matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
+import matplotlib.pyplot as plt
+import numpy as np
 
-from mixlab.io import atomic_write_bytes  # noqa: E402
-from mixlab.kernels.gossip.monte_carlo import GossipTopology, simulate_age  # noqa: E402
-from mixlab.kernels.averaging.mixing import sparse_mix  # noqa: E402
-from mixlab.kernels.timing import TimingModel  # noqa: E402
-from mixlab.theory import graphs, spectral  # noqa: E402
-from mixlab.theory import version_age as va  # noqa: E402
-from mixlab.theory.weights import mixing_matrix  # noqa: E402
-from mixlab.runs import run  # noqa: E402
+from mixlab.io import atomic_write_bytes
+from mixlab.kernels.averaging.mixing import sparse_mix
+from mixlab.kernels.gossip.monte_carlo import GossipTopology, simulate_age
+from mixlab.kernels.timing import TimingModel
+from mixlab.runs import run
+from mixlab.theory import graphs, spectral
+from mixlab.theory import version_age as va
+from mixlab.theory.weights import mixing_matrix
 
 
 def _save(fig, path: Path) -> Path:
@@ -49,7 +50,7 @@ def contraction_figure(path: Path, n: int = 64, steps: int = 60) -> Path:
             X = sparse_mix(W, X)
             gamma.append(float(((X - X.mean(axis=0)) ** 2).sum()))
         t = np.arange(steps + 1)
-        line, = ax.semilogy(t, gamma, label=f"{family}: measured")
+        (line,) = ax.semilogy(t, gamma, label=f"{family}: measured")
         ax.semilogy(t, gamma[0] * r ** (2 * t), "--", color=line.get_color(), label=f"{family}: bound rho^2t")
     ax.set(xlabel="mixing steps t", ylabel="consensus distance Gamma", title=f"Contraction, n = {n}")
     ax.legend(fontsize=7)
@@ -66,9 +67,16 @@ def version_age_figure(path: Path) -> Path:
     ax.loglog(ns, ring, "s-", ms=3, label="ring (exact)")
     ax.loglog(ns, np.sqrt(np.pi * ns / 2), "--", label="sqrt(pi n / 2)")
     small = [10, 30, 100]
-    mc = [simulate_age(GossipTopology.complete_graph(k, 1.0, 1.0), events=200 * k * 20, seed=1) for k in small]
-    ax.errorbar(small, [e.node_average for e in mc], yerr=[4 * e.node_average_stderr for e in mc],
-                fmt="k.", label="Monte Carlo (4 s.e.)")
+    mc = [
+        simulate_age(GossipTopology.complete_graph(k, 1.0, 1.0), events=200 * k * 20, seed=1) for k in small
+    ]
+    ax.errorbar(
+        small,
+        [e.node_average for e in mc],
+        yerr=[4 * e.node_average_stderr for e in mc],
+        fmt="k.",
+        label="Monte Carlo (4 s.e.)",
+    )
     ax.set(xlabel="n", ylabel="mean version age", title="Version age of gossip (lambda_e = lambda = 1)")
     ax.legend(fontsize=7)
     return _save(fig, path)
@@ -78,28 +86,46 @@ def consensus_figure(path: Path, n: int = 64, steps: int = 200) -> Path:
     """Gamma/n per iteration; values below 1e-6 (allreduce is exactly 0, local SGD
     after each average) sit on the axis floor."""
     fig, ax = plt.subplots(figsize=(6, 4))
-    specs = {"allreduce": {}, "local_sgd": {"local_steps": 8}, "dpsgd": {"topology": "ring"},
-             "sgp": {}, "adpsgd": {"topology": "ring"}, "wagma": {"group_size": 4, "sync_period": 8}}
+    specs: dict[str, dict[str, Any]] = {
+        "allreduce": {},
+        "local_sgd": {"local_steps": 8},
+        "dpsgd": {"topology": "ring"},
+        "sgp": {},
+        "adpsgd": {"topology": "ring"},
+        "wagma": {"group_size": 4, "sync_period": 8},
+    }
     for name, kw in specs.items():
         tr = run(name, "quadratic", workers=n, steps=steps, dim=8, lr=0.1, record_every=1, **kw)
         ax.semilogy(tr["step"][1:], np.maximum(tr["consensus_normalized"][1:], 1e-6), label=name)
     ax.set_ylim(5e-7, None)
-    ax.set(xlabel="iteration", ylabel="Gamma / n (floor 1e-6)",
-           title=f"Consensus distance, quadratic, n = {n}")
+    ax.set(
+        xlabel="iteration", ylabel="Gamma / n (floor 1e-6)", title=f"Consensus distance, quadratic, n = {n}"
+    )
     ax.legend(fontsize=7)
     return _save(fig, path)
 
 
 def staleness_figure(path: Path, n: int = 64, steps: int = 400) -> Path:
     timing = TimingModel(stragglers=2, slowdown=5.0)
-    tr = run("wagma", "quadratic", workers=n, steps=steps, group_size=4, sync_period=8, timing=timing,
-             record_every=1)
+    tr = run(
+        "wagma",
+        "quadratic",
+        workers=n,
+        steps=steps,
+        group_size=4,
+        sync_period=8,
+        timing=timing,
+        record_every=1,
+    )
     fig, ax = plt.subplots(figsize=(6, 4))
     values = tr["staleness_max"][1:]
-    ax.hist(values, bins=np.arange(values.max() + 2) - 0.5, rwidth=0.8)
+    ax.hist(values, bins=list(np.arange(values.max() + 2) - 0.5), rwidth=0.8)
     ax.axvline(7, color="r", ls="--", label="tau - 1 = 7 (bound)")
-    ax.set(xlabel="max staleness in an iteration", ylabel="iterations",
-           title="WAGMA-SGD, 2 random 5x stragglers per iteration")
+    ax.set(
+        xlabel="max staleness in an iteration",
+        ylabel="iterations",
+        title="WAGMA-SGD, 2 random 5x stragglers per iteration",
+    )
     ax.legend()
     return _save(fig, path)
 
@@ -116,26 +142,43 @@ def consensus_bounds_figure(path: Path, steps: int = 60, runs: int = 50) -> Path
         theorem, _, _, broken = cc.SETUPS[setup]
         gamma, params = cc.consensus_runs(setup, n, steps, runs)
         control, _ = cc.consensus_runs(setup, n, steps, runs, control=True)
-        line, = ax.plot(t, np.maximum(gamma.mean(axis=0)[1:], 1e-4), label=f"{setup}: measured")
-        ax.plot(t, np.maximum(control.mean(axis=0)[1:], 1e-4), ":", color=line.get_color(),
-                label=f"{setup}: control, {broken.split(',')[0]}")
+        (line,) = ax.plot(t, np.maximum(gamma.mean(axis=0)[1:], 1e-4), label=f"{setup}: measured")
+        ax.plot(
+            t,
+            np.maximum(control.mean(axis=0)[1:], 1e-4),
+            ":",
+            color=line.get_color(),
+            label=f"{setup}: control, {broken.split(',')[0]}",
+        )
         ax.axhline(theorem.evaluate(**params), ls="--", color=line.get_color(), label=f"{setup}: bound")
-    ax.set(yscale="log", ylim=(5e-5, None), xlabel="iteration", ylabel="E Gamma_t (floor 1e-4)",
-           title=f"Consensus vs derived bounds (quadratic, mean of {runs} runs)")
+    ax.set(
+        yscale="log",
+        ylim=(5e-5, None),
+        xlabel="iteration",
+        ylabel="E Gamma_t (floor 1e-4)",
+        title=f"Consensus vs derived bounds (quadratic, mean of {runs} runs)",
+    )
     ax.legend(fontsize=6)
     gamma, bounds, _ = cc.stale_window_curve(16, 48, 0.05, "global", "self_weighted", 4, 4, seed=0)
     t = np.arange(1, len(bounds) + 1)
     ax2.semilogy(t, gamma[1:], label="measured Gamma_t")
     ax2.semilogy(t, bounds, "--", label="n (w_k sqrt(Gamma_g) + k eta G)^2")
-    ax2.set(xlabel="iteration", ylabel="Gamma_t",
-            title="WAGMA-SGD (global activation) with stragglers: stale-window bound")
+    ax2.set(
+        xlabel="iteration",
+        ylabel="Gamma_t",
+        title="WAGMA-SGD (global activation) with stragglers: stale-window bound",
+    )
     ax2.legend(fontsize=7)
     return _save(fig, path)
 
 
-FIGURES = {"contraction.png": contraction_figure, "version_age.png": version_age_figure,
-           "consensus.png": consensus_figure, "staleness.png": staleness_figure,
-           "consensus_bounds.png": consensus_bounds_figure}
+FIGURES = {
+    "contraction.png": contraction_figure,
+    "version_age.png": version_age_figure,
+    "consensus.png": consensus_figure,
+    "staleness.png": staleness_figure,
+    "consensus_bounds.png": consensus_bounds_figure,
+}
 
 
 def write_figures(directory: Path) -> list[Path]:

@@ -19,8 +19,12 @@ def run_checks(checks: Sequence[CheckBase], *, progress: bool = True) -> list[Ch
         start = time.perf_counter()
         result = check()
         if progress:
-            print(f"[{i:>2}/{len(checks)}] {result.verdict:<14} {check.id} "
-                  f"({time.perf_counter() - start:.1f}s)", file=sys.stderr, flush=True)
+            print(
+                f"[{i:>2}/{len(checks)}] {result.verdict:<14} {check.id} "
+                f"({time.perf_counter() - start:.1f}s)",
+                file=sys.stderr,
+                flush=True,
+            )
         results.append(result)
     return results
 
@@ -30,8 +34,9 @@ def _short(text: str, width: int) -> str:
 
 
 def _params(params: dict) -> str:
-    return ", ".join(f"{k}={v:g}" if isinstance(v, float) else f"{k}={v}" for k, v in params.items()
-                     if k != "seed")
+    return ", ".join(
+        f"{k}={v:g}" if isinstance(v, float) else f"{k}={v}" for k, v in params.items() if k != "seed"
+    )
 
 
 def _num(value: float | None, digits: int = 6) -> str:
@@ -56,25 +61,45 @@ def summary(results: Sequence[CheckResult]) -> dict:
     (the sum of the statistical checks' rates: a union bound)."""
     counts = {v: sum(r.verdict == v for r in results) for v in ("pass", "weak", "fail", "not_applicable")}
     alarms = [r.false_alarm for r in results if r.false_alarm is not None]
-    return {"checks": len(results), **counts, "with_control": sum(r.control is not None for r in results),
-            "statistical": len(alarms), "false_alarm_total": float(sum(alarms))}
+    return {
+        "checks": len(results),
+        **counts,
+        "with_control": sum(r.control is not None for r in results),
+        "statistical": len(alarms),
+        "false_alarm_total": float(sum(alarms)),
+    }
 
 
 def _summary_line(results: Sequence[CheckResult]) -> str:
     s = summary(results)
-    return (f"{s['pass']}/{s['checks']} checks pass ({s['weak']} weak, {s['fail']} fail, "
-            f"{s['not_applicable']} not applicable); {s['with_control']} controls; "
-            f"{s['statistical']} statistical checks, suite false-alarm rate <= {s['false_alarm_total']:.2g}")
+    return (
+        f"{s['pass']}/{s['checks']} checks pass ({s['weak']} weak, {s['fail']} fail, "
+        f"{s['not_applicable']} not applicable); {s['with_control']} controls; "
+        f"{s['statistical']} statistical checks, suite false-alarm rate <= {s['false_alarm_total']:.2g}"
+    )
 
 
 def format_table(results: Sequence[CheckResult]) -> str:
     """Columns: check, source, proof, measured, relation, bound, ratio, control, verdict."""
-    rows = [("check", "source", "proof", "measured", "rel", "bound", "ratio", "control (must fail)",
-             "verdict")]
-    rows += [(r.id, _short(r.source, 30), _proof(r), _num(r.measured), r.relation, _num(r.bound),
-              _num(r.ratio, 4), _control(r), r.verdict.upper()) for r in results]
+    rows = [
+        ("check", "source", "proof", "measured", "rel", "bound", "ratio", "control (must fail)", "verdict")
+    ]
+    rows += [
+        (
+            r.id,
+            _short(r.source, 30),
+            _proof(r),
+            _num(r.measured),
+            r.relation,
+            _num(r.bound),
+            _num(r.ratio, 4),
+            _control(r),
+            r.verdict.upper(),
+        )
+        for r in results
+    ]
     widths = [max(len(row[c]) for row in rows) for c in range(len(rows[0]))]
-    lines = ["  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip() for row in rows]
+    lines = ["  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip() for row in rows]
     lines.insert(1, "  ".join("-" * w for w in widths))
     lines.append(_summary_line(results))
     return "\n".join(lines)
@@ -89,15 +114,24 @@ def write_report(directory, results: Sequence[CheckResult], *, figures: bool = T
         from mixlab.validation.figures import write_figures
 
         images = write_figures(directory)
-    md = [f"# mixlab verify: {_summary_line(results)}", "",
-          "| check | statement | source | proof | parameters | measured | rel | bound | ratio | control | verdict |",
-          "|---|---|---|---|---|---|---|---|---|---|---|"]
+    md = [
+        f"# mixlab verify: {_summary_line(results)}",
+        "",
+        "| check | statement | source | proof | parameters | measured | rel | bound | ratio | control | verdict |",
+        "|---|---|---|---|---|---|---|---|---|---|---|",
+    ]
     for r in results:
-        control = "-" if r.control is None else f"{r.control.description}: {_control(r)}" + (
-            "" if r.control.power is None else f" (power {r.control.power:.3f})")
-        md.append(f"| {r.id} | ${r.theorem}$ | {r.source} | {_proof(r)} | {_params(r.parameters)} | "
-                  f"{_num(r.measured)} | {r.relation} | {_num(r.bound)} | {_num(r.ratio, 4)} | {control} | "
-                  f"**{r.verdict}** |")
+        control = (
+            "-"
+            if r.control is None
+            else f"{r.control.description}: {_control(r)}"
+            + ("" if r.control.power is None else f" (power {r.control.power:.3f})")
+        )
+        md.append(
+            f"| {r.id} | ${r.theorem}$ | {r.source} | {_proof(r)} | {_params(r.parameters)} | "
+            f"{_num(r.measured)} | {r.relation} | {_num(r.bound)} | {_num(r.ratio, 4)} | {control} | "
+            f"**{r.verdict}** |"
+        )
     notes = [f"- `{r.id}`: {r.note}" for r in results if r.note]
     notes += [f"- `{r.id}` control: {r.control.note}" for r in results if r.control and r.control.note]
     if notes:
@@ -119,8 +153,13 @@ def _finite(value):
 
 
 def write_json(path, results: Sequence[CheckResult]) -> None:
-    atomic_write_json(path, _finite({
-        "passed": all(r.verdict == "pass" for r in results),
-        "summary": summary(results),
-        "checks": [r.as_dict() for r in results],
-    }))
+    atomic_write_json(
+        path,
+        _finite(
+            {
+                "passed": all(r.verdict == "pass" for r in results),
+                "summary": summary(results),
+                "checks": [r.as_dict() for r in results],
+            }
+        ),
+    )

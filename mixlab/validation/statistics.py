@@ -97,7 +97,10 @@ def tolerance(estimate: Estimate, relation: str, alpha: float = ALPHA) -> float:
     """Half-width t * stderr of the acceptance region (0 for a deterministic estimate)."""
     if not estimate.statistical or estimate.stderr == 0:
         return 0.0
-    return critical_value(alpha / estimate.comparisons, estimate.dof, two_sided=relation == "==") * estimate.stderr
+    return (
+        critical_value(alpha / estimate.comparisons, estimate.dof, two_sided=relation == "==")
+        * estimate.stderr
+    )
 
 
 def power(estimate: Estimate, bound: float, relation: str, alpha: float = ALPHA) -> float | None:

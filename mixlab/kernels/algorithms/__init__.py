@@ -23,7 +23,6 @@ for _module in pkgutil.iter_modules(__path__):
         importlib.import_module(f"{__name__}.{_module.name}")
 
 
-
 def __getattr__(name: str) -> type[Algorithm]:
     """Every registered algorithm class is also an attribute of the package (``WAGMA``, ...)."""
     for cls in ALGORITHMS.values():

@@ -95,24 +95,39 @@ class ADPSGD(Algorithm):
 
     def check_workers(self, n: int) -> None:
         if self.indptr.shape != (n + 1,):
-            raise ParameterError(f"inconsistent n: the problem has n = {n} workers, the "
-                                 f"neighbour lists cover {self.indptr.size - 1}")
+            raise ParameterError(
+                f"inconsistent n: the problem has n = {n} workers, the "
+                f"neighbour lists cover {self.indptr.size - 1}"
+            )
         if (np.diff(self.indptr) < 1).any():
             raise ParameterError("AD-PSGD needs every worker to have at least one neighbour")
 
     def numba_params(self, X0: np.ndarray) -> PairwiseParams:
         n, d = X0.shape
-        return PairwiseParams(self.indptr, self.indices, X0.copy(), np.zeros(n, np.int64),
-                              np.zeros(n, np.int64), np.zeros(n, np.int64), np.empty(d))
+        return PairwiseParams(
+            self.indptr,
+            self.indices,
+            X0.copy(),
+            np.zeros(n, np.int64),
+            np.zeros(n, np.int64),
+            np.zeros(n, np.int64),
+            np.empty(d),
+        )
 
     def reference_event(self, st, i, time, lr):
         """The NumPy specification of :func:`adpsgd_event`."""
         if "read" not in st.extra:
-            st.extra.update(read=st.X.copy(), version=np.zeros(st.n, np.int64),
-                            read_version=np.zeros(st.n, np.int64), k=np.zeros(st.n, np.int64))
-        read, version, read_version, iters = (st.extra[key] for key in ("read", "version", "read_version", "k"))
+            st.extra.update(
+                read=st.X.copy(),
+                version=np.zeros(st.n, np.int64),
+                read_version=np.zeros(st.n, np.int64),
+                k=np.zeros(st.n, np.int64),
+            )
+        read, version, read_version, iters = (
+            st.extra[key] for key in ("read", "version", "read_version", "k")
+        )
         k = int(iters[i])
-        g = st.objective.stochastic_grads(read[i:i + 1], k, st.seed, workers=[i])[0]
+        g = st.objective.stochastic_grads(read[i : i + 1], k, st.seed, workers=[i])[0]
         if st.momentum != 0.0:
             st.U[i] *= st.momentum
             st.U[i] += g

@@ -8,8 +8,15 @@ from dataclasses import dataclass
 import numba
 import numpy as np
 
-from mixlab.kernels.algorithms.base import (Algorithm, gradients, local_updates, local_updates_np,
-                                            register, row_mean, wait_for_all)
+from mixlab.kernels.algorithms.base import (
+    Algorithm,
+    gradients,
+    local_updates,
+    local_updates_np,
+    register,
+    row_mean,
+    wait_for_all,
+)
 from mixlab.kernels.config import NUMBA_JIT
 
 

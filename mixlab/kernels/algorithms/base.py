@@ -56,15 +56,17 @@ class Option(NamedTuple):
 OPTIONS = {
     "momentum": Option(float, 0.0, "heavy-ball momentum m in [0, 1)"),
     "order": Option(str, None, "update order (default: the source's)", UPDATE_ORDERS),
-    "topology": Option(str, None, "communication graph (default: the algorithm's)",
-                       (*FAMILIES, *TIME_VARYING_TOPOLOGIES)),
+    "topology": Option(
+        str, None, "communication graph (default: the algorithm's)", (*FAMILIES, *TIME_VARYING_TOPOLOGIES)
+    ),
     "weights": Option(str, "metropolis", "weight rule of the mixing matrix", WEIGHT_RULES),
     "local_steps": Option(int, 4, "local SGD H: steps between global averages"),
     "group_size": Option(int, None, "WAGMA group size S (n must be a power of S)"),
     "sync_period": Option(int, 8, "WAGMA global average period tau"),
     "rule": Option(str, "self_weighted", "WAGMA group averaging rule", GROUP_RULES),
-    "activation": Option(str, "global", "WAGMA wait-avoiding activation: the first arrival "
-                         "anywhere, or per group", ACTIVATIONS),
+    "activation": Option(
+        str, "global", "WAGMA wait-avoiding activation: the first arrival anywhere, or per group", ACTIVATIONS
+    ),
     "wait_avoiding": Option(bool, True, "WAGMA: stale contributions instead of waiting"),
 }
 
@@ -134,6 +136,7 @@ class Algorithm:
 
 # ---- the state every synchronous step sees ---------------------------------------------------
 
+
 class Costs(NamedTuple):
     """alpha-beta model: per-message latency, per-byte time, bytes per float; and the
     precomputed cost of an allreduce of all n workers and of one message."""
@@ -167,14 +170,40 @@ class RunState(NamedTuple):
 
 # ---- compiled pieces the steps share ----------------------------------------------------------
 
+
 @numba.njit(**NUMBA_PARALLEL)
 def gradients(obj, seed, t, Z, G):
     """G[i] = worker i's stochastic gradient at Z[i] on iteration t, workers in parallel
     (the parallel loop takes arrays, not tuples: ``obj`` is rebuilt inside it)."""
-    kind, hdiag, centers, noise_std, features, labels, reg, batch, f_star, row_stride, user_grad, user_loss = obj
+    (
+        kind,
+        hdiag,
+        centers,
+        noise_std,
+        features,
+        labels,
+        reg,
+        batch,
+        f_star,
+        row_stride,
+        user_grad,
+        user_loss,
+    ) = obj
     for i in numba.prange(Z.shape[0]):
-        arrays = ObjectiveArrays(kind, hdiag, centers, noise_std, features, labels, reg, batch, f_star,
-                                 row_stride, user_grad, user_loss)
+        arrays = ObjectiveArrays(
+            kind,
+            hdiag,
+            centers,
+            noise_std,
+            features,
+            labels,
+            reg,
+            batch,
+            f_star,
+            row_stride,
+            user_grad,
+            user_loss,
+        )
         stochastic_grad(arrays, seed, i, t, Z[i], G[i])
 
 
@@ -230,6 +259,7 @@ def allreduce_cost(m: int, d: int, alpha: float, beta: float, word_bytes: int) -
 
 
 # ---- NumPy counterparts for the reference steps ---------------------------------------------
+
 
 def local_updates_np(state, G):
     """The local update D from gradients G (heavy ball keeps its buffers U local)."""

@@ -6,18 +6,25 @@ in-neighbours have arrived, messages in parallel."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import NamedTuple
+from typing import ClassVar, NamedTuple
 
 import numba
 import numpy as np
 import scipy.sparse as sp
 
 from mixlab.errors import ParameterError
-from mixlab.kernels.algorithms.base import (Algorithm, axpy_into, gradients, local_updates,
-                                            local_updates_np, neighbourhood_clocks,
-                                            neighbourhood_clocks_np, register)
-from mixlab.kernels.config import NUMBA_JIT
+from mixlab.kernels.algorithms.base import (
+    Algorithm,
+    axpy_into,
+    gradients,
+    local_updates,
+    local_updates_np,
+    neighbourhood_clocks,
+    neighbourhood_clocks_np,
+    register,
+)
 from mixlab.kernels.averaging.mixing import sparse_mix_numba
+from mixlab.kernels.config import NUMBA_JIT
 
 
 class MixingParams(NamedTuple):
@@ -50,8 +57,12 @@ def stacked_csr(mats, cta: bool) -> MixingParams:
     for q, W in enumerate(mats):
         indptr[q] = W.indptr + offset
         offset += W.nnz
-    return MixingParams(indptr, np.concatenate([W.indices for W in mats]).astype(np.int64),
-                        np.concatenate([W.data for W in mats]).astype(np.float64), bool(cta))
+    return MixingParams(
+        indptr,
+        np.concatenate([W.indices for W in mats]).astype(np.int64),
+        np.concatenate([W.data for W in mats]).astype(np.float64),
+        bool(cta),
+    )
 
 
 @numba.njit(**NUMBA_JIT)
@@ -78,7 +89,7 @@ def dpsgd_step(t, eta, s, p):
 class DPSGD(Algorithm):
     mixing: tuple = field(default=(), repr=False)
     name = "dpsgd"
-    options = ("momentum", "topology", "weights", "order")
+    options: ClassVar[tuple[str, ...]] = ("momentum", "topology", "weights", "order")
     default_topology = "ring"
     numba_step = staticmethod(dpsgd_step)
 
@@ -87,8 +98,9 @@ class DPSGD(Algorithm):
         object.__setattr__(self, "mixing", csr_period(self.mixing))
 
     @classmethod
-    def from_options(cls, n: int, *, seed: int = 0, topology: str | None = None,
-                     weights: str = "metropolis", **options) -> DPSGD:
+    def from_options(
+        cls, n: int, *, seed: int = 0, topology: str | None = None, weights: str = "metropolis", **options
+    ) -> DPSGD:
         from mixlab.theory.schedules import mixing_period
 
         return cls(mixing=mixing_period(topology or cls.default_topology, n, weights, seed), **options)
@@ -96,8 +108,9 @@ class DPSGD(Algorithm):
     def check_workers(self, n: int) -> None:
         for W in self.mixing:
             if W.shape != (n, n):
-                raise ParameterError(f"inconsistent n: the problem has n = {n} workers, "
-                                     f"a mixing matrix has shape {W.shape}")
+                raise ParameterError(
+                    f"inconsistent n: the problem has n = {n} workers, a mixing matrix has shape {W.shape}"
+                )
 
     def params(self) -> dict:
         return {**super().params(), "period": len(self.mixing)}
@@ -105,7 +118,7 @@ class DPSGD(Algorithm):
     def mixing_matrices(self, n: int, steps: int) -> tuple[list, str]:
         return [self.mixing[t % len(self.mixing)] for t in range(steps)], self.order
 
-    def numba_params(self, X0: np.ndarray) -> MixingParams:
+    def numba_params(self, X0: np.ndarray) -> tuple:
         return stacked_csr(self.mixing, self.order == "cta")
 
     def reference_step(self, st, t, eta):

@@ -17,17 +17,22 @@ iteration when its in-neighbours have arrived (as D-PSGD).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import NamedTuple
+from typing import ClassVar, NamedTuple
 
 import numba
 import numpy as np
 
 from mixlab.errors import ParameterError
-from mixlab.kernels.algorithms.base import (axpy_into, gradients, neighbourhood_clocks,
-                                            neighbourhood_clocks_np, register)
+from mixlab.kernels.algorithms.base import (
+    axpy_into,
+    gradients,
+    neighbourhood_clocks,
+    neighbourhood_clocks_np,
+    register,
+)
 from mixlab.kernels.algorithms.dpsgd import DPSGD, stacked_csr
-from mixlab.kernels.config import NUMBA_JIT
 from mixlab.kernels.averaging.mixing import sparse_mix_numba
+from mixlab.kernels.config import NUMBA_JIT
 
 
 class TrackingParams(NamedTuple):
@@ -62,14 +67,16 @@ def tracking_step(t, eta, s, p):
 class GradientTracking(DPSGD):
     name = "gradient_tracking"
     options = ("topology", "weights")
-    example = {"topology": "complete"}          # stable up to eta = 2/L (ring: eta <~ 0.2/L)
+    example: ClassVar[dict] = {"topology": "complete"}  # stable up to eta = 2/L (ring: eta <~ 0.2/L)
     numba_step = staticmethod(tracking_step)
 
     def __post_init__(self):
         super().__post_init__()
         if self.momentum != 0.0 or self.order != "cta":
-            raise ParameterError("gradient tracking takes no momentum and no update order "
-                                 f"(got momentum = {self.momentum}, order = {self.order!r})")
+            raise ParameterError(
+                "gradient tracking takes no momentum and no update order "
+                f"(got momentum = {self.momentum}, order = {self.order!r})"
+            )
 
     def numba_params(self, X0: np.ndarray) -> TrackingParams:
         mix = stacked_csr(self.mixing, True)

@@ -4,14 +4,21 @@ average (adapt-then-combine by construction: the average follows the local step)
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import NamedTuple
+from typing import ClassVar, NamedTuple
 
 import numba
 import numpy as np
 
 from mixlab.errors import ParameterError
-from mixlab.kernels.algorithms.base import (Algorithm, gradients, local_updates, local_updates_np,
-                                            register, row_mean, wait_for_all)
+from mixlab.kernels.algorithms.base import (
+    Algorithm,
+    gradients,
+    local_updates,
+    local_updates_np,
+    register,
+    row_mean,
+    wait_for_all,
+)
 from mixlab.kernels.config import NUMBA_JIT
 from mixlab.validate import require_int
 
@@ -43,15 +50,17 @@ class LocalSGD(Algorithm):
     order: str = "atc"
     name = "local_sgd"
     options = ("momentum", "local_steps", "order")
-    example = {"local_steps": 4}
+    example: ClassVar[dict] = {"local_steps": 4}
     numba_step = staticmethod(local_sgd_step)
 
     def __post_init__(self):
         super().__post_init__()
         require_int("local steps H", self.local_steps, minimum=1)
         if self.order != "atc":
-            raise ParameterError("local SGD is adapt-then-combine (the average follows the local step); "
-                                 f"got order {self.order!r}")
+            raise ParameterError(
+                "local SGD is adapt-then-combine (the average follows the local step); "
+                f"got order {self.order!r}"
+            )
 
     def params(self) -> dict:
         return {**super().params(), "local_steps": self.local_steps}

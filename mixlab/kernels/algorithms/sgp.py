@@ -10,8 +10,13 @@ import numba
 import numpy as np
 
 from mixlab.errors import ParameterError
-from mixlab.kernels.algorithms.base import (gradients, local_updates, local_updates_np,
-                                            neighbourhood_clocks_np, register)
+from mixlab.kernels.algorithms.base import (
+    gradients,
+    local_updates,
+    local_updates_np,
+    neighbourhood_clocks_np,
+    register,
+)
 from mixlab.kernels.algorithms.dpsgd import DPSGD, mix_step
 from mixlab.kernels.config import NUMBA_JIT
 
@@ -45,16 +50,19 @@ class SGP(DPSGD):
     def __post_init__(self):
         super().__post_init__()
         if self.order != "atc":
-            raise ParameterError("SGP is adapt-then-combine (push-sum after the local step); "
-                                 f"got order {self.order!r}")
+            raise ParameterError(
+                f"SGP is adapt-then-combine (push-sum after the local step); got order {self.order!r}"
+            )
 
     def check_workers(self, n: int) -> None:
         super().check_workers(n)
         for W in self.mixing:
             dev = np.abs(np.asarray(W.sum(axis=0)).ravel() - 1).max()
             if dev > 1e-10 or (W.data < 0).any():
-                raise ParameterError("SGP needs nonnegative column-stochastic mixing matrices "
-                                     f"(worst column-sum deviation {dev:.3g})")
+                raise ParameterError(
+                    "SGP needs nonnegative column-stochastic mixing matrices "
+                    f"(worst column-sum deviation {dev:.3g})"
+                )
 
     def mixing_matrices(self, n: int, steps: int) -> tuple[list, str]:
         raise ParameterError("sgp is push-sum (de-biased by its weights), not a sequence of mixing matrices")

@@ -38,14 +38,21 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from typing import NamedTuple
+from typing import ClassVar, NamedTuple
 
 import numba
 import numpy as np
 
 from mixlab.errors import ParameterError
-from mixlab.kernels.algorithms.base import (Algorithm, allreduce_cost, axpy_into, gradients,
-                                            local_updates, local_updates_np, register)
+from mixlab.kernels.algorithms.base import (
+    Algorithm,
+    allreduce_cost,
+    axpy_into,
+    gradients,
+    local_updates,
+    local_updates_np,
+    register,
+)
 from mixlab.kernels.config import NUMBA_JIT, NUMBA_PARALLEL
 from mixlab.kernels.timing import allreduce_cost as compiled_allreduce_cost
 from mixlab.validate import require_choice, require_int
@@ -96,13 +103,47 @@ def wagma_step(t, eta, s, p):
 def _groups(groups, t, eta, s, D, p):
     d = s.X.shape[1]
     cost = compiled_allreduce_cost(groups.shape[1], d, s.costs.alpha, s.costs.beta, s.costs.word_bytes)
-    _reduce_groups(groups, t, eta, s.a, s.X, D, s.clocks, s.back, p.hist, p.calls, p.tau, s.costs.alpha,
-                   cost, p.self_weighted, p.wait_avoiding, p.global_activation, p.cta)
+    _reduce_groups(
+        groups,
+        t,
+        eta,
+        s.a,
+        s.X,
+        D,
+        s.clocks,
+        s.back,
+        p.hist,
+        p.calls,
+        p.tau,
+        s.costs.alpha,
+        cost,
+        p.self_weighted,
+        p.wait_avoiding,
+        p.global_activation,
+        p.cta,
+    )
 
 
 @numba.njit(**NUMBA_PARALLEL)
-def _reduce_groups(groups, t, eta, a, X, D, clocks, back, hist, calls, tau, alpha, cost, self_weighted,
-                   wait_avoiding, global_activation, cta):
+def _reduce_groups(
+    groups,
+    t,
+    eta,
+    a,
+    X,
+    D,
+    clocks,
+    back,
+    hist,
+    calls,
+    tau,
+    alpha,
+    cost,
+    self_weighted,
+    wait_avoiding,
+    global_activation,
+    cta,
+):
     """Every group of this phase reduces, in parallel (plain arrays: a parallel loop takes no tuples)."""
     m, S = groups.shape
     d = X.shape[1]
@@ -167,7 +208,7 @@ class WAGMA(Algorithm):
     activation: str = "global"
     name = "wagma"
     options = ("momentum", "group_size", "sync_period", "rule", "activation", "wait_avoiding", "order")
-    example = {"group_size": 4, "sync_period": 4}
+    example: ClassVar[dict] = {"group_size": 4, "sync_period": 4}
     numba_step = staticmethod(wagma_step)
 
     def __post_init__(self):
@@ -181,8 +222,9 @@ class WAGMA(Algorithm):
         object.__setattr__(self, "groups", np.ascontiguousarray(g, dtype=np.int64))
 
     @classmethod
-    def from_options(cls, n: int, *, seed: int = 0, group_size: int | None = None,
-                     rule: str = "self_weighted", **options) -> WAGMA:
+    def from_options(
+        cls, n: int, *, seed: int = 0, group_size: int | None = None, rule: str = "self_weighted", **options
+    ) -> WAGMA:
         from mixlab.theory.groups import ButterflyGroups
 
         if group_size is None:
@@ -195,18 +237,26 @@ class WAGMA(Algorithm):
         return self.groups.shape[2]
 
     def check_workers(self, n: int) -> None:
-        k, m, S = self.groups.shape
+        _k, m, S = self.groups.shape
         if m * S != n:
-            raise ParameterError(f"inconsistent n: the problem has n = {n} workers, the groups "
-                                 f"cover {m * S} ({m} groups of S = {S})")
+            raise ParameterError(
+                f"inconsistent n: the problem has n = {n} workers, the groups "
+                f"cover {m * S} ({m} groups of S = {S})"
+            )
         for phase in self.groups:
             if sorted(phase.ravel().tolist()) != list(range(n)):
                 raise ParameterError("every phase of groups must partition the workers 0..n-1")
 
     def params(self) -> dict:
-        return {**super().params(), "group_size": self.group_size, "sync_period": self.sync_period,
-                "rule": self.rule, "wait_avoiding": self.wait_avoiding,
-                "activation": self.activation, "phases": self.groups.shape[0]}
+        return {
+            **super().params(),
+            "group_size": self.group_size,
+            "sync_period": self.sync_period,
+            "rule": self.rule,
+            "wait_avoiding": self.wait_avoiding,
+            "activation": self.activation,
+            "phases": self.groups.shape[0],
+        }
 
     def mixing_matrices(self, n: int, steps: int) -> tuple[list, str]:
         """The group matrices of each phase, J at the global steps (no stragglers)."""
@@ -225,9 +275,16 @@ class WAGMA(Algorithm):
 
     def numba_params(self, X0: np.ndarray) -> WagmaParams:
         hist, calls = self._history(X0)
-        return WagmaParams(self.groups, int(self.sync_period), self.rule == "self_weighted",
-                           bool(self.wait_avoiding), self.activation == "global", self.order == "cta",
-                           hist, calls)
+        return WagmaParams(
+            self.groups,
+            int(self.sync_period),
+            self.rule == "self_weighted",
+            bool(self.wait_avoiding),
+            self.activation == "global",
+            self.order == "cta",
+            hist,
+            calls,
+        )
 
     def reference_step(self, st, t, eta):
         if t == 0:
@@ -240,12 +297,12 @@ class WAGMA(Algorithm):
         hist[t % tau] = P
         calls[t % tau] = st.a
         step = (lambda avg, rows: avg - eta * D[rows]) if self.order == "cta" else (lambda avg, rows: avg)
-        if t % tau == tau - 1:                                             # blocking global mean
+        if t % tau == tau - 1:  # blocking global mean
             st.back = np.zeros(n, dtype=np.int64)
             st.X = step(np.tile(P.mean(axis=0), (n, 1)), slice(None))
             st.clocks = np.full(n, st.a.max() + st.costs.allreduce_n)
             return
-        groups = self.groups[t % self.groups.shape[0]]                     # (m, S)
+        groups = self.groups[t % self.groups.shape[0]]  # (m, S)
         m, S = groups.shape
         a = st.a
         aG = a[groups]
@@ -271,7 +328,7 @@ class WAGMA(Algorithm):
             ready = aG.max(axis=1) + cost
             back = np.zeros((m, S), dtype=np.int64)
         st.back = back.ravel()
-        C = hist[(t - back) % tau, groups]                                 # (m, S, d)
+        C = hist[(t - back) % tau, groups]  # (m, S, d)
         total = C.sum(axis=1)
         if self.rule == "mean":
             avg = np.broadcast_to((total / S)[:, None, :], C.shape)

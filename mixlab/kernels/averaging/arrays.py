@@ -45,8 +45,7 @@ def check_out(out, X, shape: tuple[int, int]):
         return np.empty(shape, dtype=X.dtype)
     check_models("out", out, writeable=True, check_finite=False)
     if out.shape != shape or np.dtype(out.dtype) != np.dtype(X.dtype):
-        raise ParameterError(f"out must have shape {shape} and dtype {X.dtype}, "
-                             f"got {out.shape} {out.dtype}")
+        raise ParameterError(f"out must have shape {shape} and dtype {X.dtype}, got {out.shape} {out.dtype}")
     if not is_device_array(out) and np.shares_memory(out, X):
         raise ParameterError("out must not overlap X (mixing is not in place)")
     return out

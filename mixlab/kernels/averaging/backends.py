@@ -9,7 +9,6 @@ from mixlab.validate import require_choice
 from mixlab.vocabulary import BACKENDS
 
 
-
 def check_backend(backend: str) -> str:
     return require_choice("backend", backend, BACKENDS)
 

@@ -32,9 +32,16 @@ from mixlab.validate import require_choice
 from mixlab.vocabulary import GROUP_RULES
 
 
-
-def group_average(X, groups, rule: str = "mean", *, stale_mask=None, stale=None,
-                  backend: str = "numba", check_finite: bool = True):
+def group_average(
+    X,
+    groups,
+    rule: str = "mean",
+    *,
+    stale_mask=None,
+    stale=None,
+    backend: str = "numba",
+    check_finite: bool = True,
+):
     """Average ``X`` (n x d, float32/64) in place inside each group; returns X.
 
     ``groups``: (m, S) integer array of disjoint worker indices. ``stale_mask``
@@ -53,12 +60,14 @@ def group_average(X, groups, rule: str = "mean", *, stale_mask=None, stale=None,
     if use_stale:
         stale_mask = np.asarray(stale_mask)
         if stale_mask.dtype != np.bool_ or stale_mask.shape != (n,):
-            raise ParameterError(f"stale_mask must be a bool array of shape ({n},), "
-                                 f"got {stale_mask.dtype} {stale_mask.shape}")
+            raise ParameterError(
+                f"stale_mask must be a bool array of shape ({n},), got {stale_mask.dtype} {stale_mask.shape}"
+            )
         stale = check_models("stale", stale, check_finite=check_finite)
         if stale.shape != X.shape or np.dtype(stale.dtype) != np.dtype(X.dtype):
-            raise ParameterError(f"stale must have X's shape {X.shape} and dtype {X.dtype}, "
-                                 f"got {stale.shape} {stale.dtype}")
+            raise ParameterError(
+                f"stale must have X's shape {X.shape} and dtype {X.dtype}, got {stale.shape} {stale.dtype}"
+            )
     else:
         stale_mask = np.zeros(0, dtype=np.bool_)
         stale = np.zeros((0, X.shape[1]), dtype=X.dtype)
@@ -77,15 +86,18 @@ def group_average(X, groups, rule: str = "mean", *, stale_mask=None, stale=None,
 def _check_groups(groups, n: int) -> np.ndarray:
     groups = np.asarray(groups)
     if groups.ndim != 2 or groups.shape[1] < 1 or not np.issubdtype(groups.dtype, np.integer):
-        raise ParameterError(f"groups must be an integer array of shape (m, S), got "
-                             f"{groups.dtype} {groups.shape}")
+        raise ParameterError(
+            f"groups must be an integer array of shape (m, S), got {groups.dtype} {groups.shape}"
+        )
     if groups.size and (groups.min() < 0 or groups.max() >= n):
-        raise ParameterError(f"group members must lie in [0, {n}); got range "
-                             f"[{groups.min()}, {groups.max()}]")
+        raise ParameterError(
+            f"group members must lie in [0, {n}); got range [{groups.min()}, {groups.max()}]"
+        )
     counts = np.bincount(groups.ravel(), minlength=n)
     if counts.max(initial=0) > 1:
-        raise ParameterError(f"groups must be disjoint; worker {int(counts.argmax())} appears "
-                             f"{int(counts.max())} times")
+        raise ParameterError(
+            f"groups must be disjoint; worker {int(counts.argmax())} appears {int(counts.max())} times"
+        )
     return np.ascontiguousarray(groups, dtype=np.int64)
 
 
@@ -95,8 +107,8 @@ def group_average_reference(X, groups, self_weighted, use_stale, stale_mask, sta
     if use_stale:
         C = X.copy()
         C[stale_mask] = stale[stale_mask]
-    members = C[groups]                     # (m, S, d)
-    total = members.sum(axis=1)             # (m, d)
+    members = C[groups]  # (m, S, d)
+    total = members.sum(axis=1)  # (m, d)
     S = groups.shape[1]
     if self_weighted:
         X[groups] = (total[:, None, :] + X[groups]) / (S + 1)

@@ -22,13 +22,15 @@ from mixlab.validate import require_finite
 def _check_weights(W, X, *, sparse: bool):
     n = X.shape[0]
     if sparse != sp.issparse(W):
-        raise MatrixError(f"W must be a {'scipy.sparse' if sparse else 'dense NumPy'} matrix "
-                          f"for {'sparse' if sparse else 'dense'}_mix, got {type(W).__name__}")
+        raise MatrixError(
+            f"W must be a {'scipy.sparse' if sparse else 'dense NumPy'} matrix "
+            f"for {'sparse' if sparse else 'dense'}_mix, got {type(W).__name__}"
+        )
     if W.shape != (n, n):
         raise MatrixError(f"W must be n x n with n = X.shape[0] = {n}, got shape {W.shape}")
     if sparse:
         W = sp.csr_matrix(W)
-        if not W.has_canonical_format:   # never reorder the caller's arrays
+        if not W.has_canonical_format:  # never reorder the caller's arrays
             W = W.copy()
             W.sum_duplicates()
         values = W.data

@@ -31,9 +31,10 @@ def _step_sizes(lr, steps: int) -> np.ndarray:
     if eta.ndim == 0:
         eta = np.full(steps, float(eta))
     if eta.shape != (steps,):
-        raise ParameterError(f"step sizes must be a number or an array of length steps = {steps}, "
-                             f"got shape {eta.shape}")
-    bad = ~(eta > 0)              # catches NaN too
+        raise ParameterError(
+            f"step sizes must be a number or an array of length steps = {steps}, got shape {eta.shape}"
+        )
+    bad = ~(eta > 0)  # catches NaN too
     if bad.any():
         t = int(np.argmax(bad))
         raise ParameterError(f"step size must be > 0 and not NaN; eta[{t}] = {eta[t]}")
@@ -41,8 +42,18 @@ def _step_sizes(lr, steps: int) -> np.ndarray:
     return eta
 
 
-def simulate(objective, algorithm, steps: int, *, lr=0.1, timing: TimingModel | None = None,
-             seed: int = 0, record_every: int = 1, x0=None, backend: str = "numba") -> Trajectory:
+def simulate(
+    objective,
+    algorithm,
+    steps: int,
+    *,
+    lr=0.1,
+    timing: TimingModel | None = None,
+    seed: int = 0,
+    record_every: int = 1,
+    x0=None,
+    backend: str = "numba",
+) -> Trajectory:
     """Run ``algorithm`` for ``steps`` iterations (AD-PSGD: every worker does ``steps``).
 
     ``lr``: a step size or an array of per-iteration step sizes; ``seed``: the
@@ -67,9 +78,19 @@ def simulate(objective, algorithm, steps: int, *, lr=0.1, timing: TimingModel | 
         raise ParameterError(f"x0 must have shape ({d},), got {x0.shape}")
     require_finite("x0", x0)
     columns = runner.run(objective, algorithm, steps, eta, timing, seed, record_every, np.tile(x0, (n, 1)))
-    params = {**algorithm.params(), "objective": objective.name, "workers": n, "dim": d,
-              "steps": steps, "lr": float(eta[0]), "lr_schedule_final": float(eta[-1]),
-              "seed": seed, "backend": backend, "record_every": record_every, "timing": timing.as_dict()}
+    params = {
+        **algorithm.params(),
+        "objective": objective.name,
+        "workers": n,
+        "dim": d,
+        "steps": steps,
+        "lr": float(eta[0]),
+        "lr_schedule_final": float(eta[-1]),
+        "seed": seed,
+        "backend": backend,
+        "record_every": record_every,
+        "timing": timing.as_dict(),
+    }
     return Trajectory(columns, params, objective.constants())
 
 

@@ -22,8 +22,17 @@ class Engine(Protocol):
 
     def supports(self, algorithm) -> bool: ...
 
-    def run(self, objective, algorithm, steps: int, lr: np.ndarray, timing, seed: int,
-            record_every: int, X0: np.ndarray) -> dict: ...
+    def run(
+        self,
+        objective,
+        algorithm,
+        steps: int,
+        lr: np.ndarray,
+        timing,
+        seed: int,
+        record_every: int,
+        X0: np.ndarray,
+    ) -> dict: ...
 
 
 def unsupported(engine: str, algorithm: str) -> ParameterError:

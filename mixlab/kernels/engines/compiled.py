@@ -12,7 +12,7 @@ seed, same draws, so the two agree to rounding.
 
 from __future__ import annotations
 
-from functools import lru_cache
+from functools import cache
 
 import numba
 import numpy as np
@@ -25,20 +25,37 @@ from mixlab.kernels.engines.base import record_count
 from mixlab.kernels.events import heap_pop, heap_push
 from mixlab.kernels.objectives import full_loss_grad
 from mixlab.kernels.timing import allreduce_cost, compute_time, straggler_mask
-from mixlab.kernels.trajectory import COLUMNS, COLUMN
+from mixlab.kernels.trajectory import COLUMN, COLUMNS
 
 NCOL = len(COLUMNS)
 
 
 def run_state(objective, timing, seed: int, momentum: float, X0: np.ndarray) -> RunState:
     n, d = X0.shape
-    costs = Costs(float(timing.alpha), float(timing.beta), int(timing.word_bytes),
-                  float(allreduce_cost(n, d, timing.alpha, timing.beta, timing.word_bytes)),
-                  float(timing.message_cost(d)))
-    return RunState(objective.arrays(), timing.arrays(seed), costs, float(momentum), X0.copy(),
-                    np.zeros((n, d)), np.zeros((n, d)), np.empty((n, d)), np.empty((n, d)), np.ones(n),
-                    np.empty(n), np.zeros(n), np.zeros(n, dtype=np.int64), np.zeros(n, dtype=np.bool_),
-                    np.zeros(max(timing.stragglers, 1), dtype=np.int64))
+    costs = Costs(
+        float(timing.alpha),
+        float(timing.beta),
+        int(timing.word_bytes),
+        float(allreduce_cost(n, d, timing.alpha, timing.beta, timing.word_bytes)),
+        float(timing.message_cost(d)),
+    )
+    return RunState(
+        objective.arrays(),
+        timing.arrays(seed),
+        costs,
+        float(momentum),
+        X0.copy(),
+        np.zeros((n, d)),
+        np.zeros((n, d)),
+        np.empty((n, d)),
+        np.empty((n, d)),
+        np.ones(n),
+        np.empty(n),
+        np.zeros(n),
+        np.zeros(n, dtype=np.int64),
+        np.zeros(n, dtype=np.bool_),
+        np.zeros(max(timing.stragglers, 1), dtype=np.int64),
+    )
 
 
 @numba.njit(**NUMBA_JIT)
@@ -50,7 +67,7 @@ def _record(s, row, step, debiased, stale_max, stale_sum, stale_count, sim_time,
         for j in range(d):
             xbar[j] += X[i, j]
     xbar /= n
-    mbar = np.zeros(d)                     # mean of the models (push-sum: de-biased)
+    mbar = np.zeros(d)  # mean of the models (push-sum: de-biased)
     for i in range(n):
         f = 1.0 / w[i] if debiased else 1.0
         for j in range(d):
@@ -141,13 +158,14 @@ _LR = types.float64[::1]
 _OUT = types.float64[:, ::1]
 
 
-@lru_cache(maxsize=None)
+@cache
 def _driver(kind: str, state_type, params_type):
     """The driver's entry point compiled (or loaded from the cache) for a step of
     (state_type, params_type)."""
     if kind == "events":
-        fn = types.FunctionType(types.UniTuple(types.float64, 2)(types.int64, types.float64, _LR, state_type,
-                                                                 params_type))
+        fn = types.FunctionType(
+            types.UniTuple(types.float64, 2)(types.int64, types.float64, _LR, state_type, params_type)
+        )
         sig = types.void(fn, state_type, params_type, _LR, types.int64, _OUT)
         driver = _drive_events
     else:

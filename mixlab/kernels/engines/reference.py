@@ -63,7 +63,7 @@ class Recorder:
     def __init__(self, objective, steps: int):
         self.objective = objective
         self.steps = steps
-        self.rows = []
+        self.rows: list[tuple] = []
         self.stale_max = 0.0
         self.stale_sum = 0.0
         self.stale_count = 0
@@ -81,8 +81,18 @@ class Recorder:
         loss = f.reference_loss(xbar)
         gamma = float(((models - models.mean(axis=0)) ** 2).sum())
         mean_stale = self.stale_sum / self.stale_count if self.stale_count else 0.0
-        self.rows.append((step, loss - (f.f_star or 0.0), float(g @ g), gamma, gamma / models.shape[0],
-                          self.stale_max, mean_stale, sim_time))
+        self.rows.append(
+            (
+                step,
+                loss - (f.f_star or 0.0),
+                float(g @ g),
+                gamma,
+                gamma / models.shape[0],
+                self.stale_max,
+                mean_stale,
+                sim_time,
+            )
+        )
         self.stale_max, self.stale_sum, self.stale_count = 0.0, 0.0, 0
         if step:
             progress.report(step, self.steps)
@@ -100,11 +110,26 @@ class ReferenceEngine:
 
     def run(self, objective, algorithm, steps, lr, timing, seed, record_every, X0) -> dict:
         n, d = X0.shape
-        costs = Costs(timing.alpha, timing.beta, timing.word_bytes,
-                      allreduce_cost(n, d, timing.alpha, timing.beta, timing.word_bytes),
-                      timing.message_cost(d))
-        st = ReferenceState(objective, timing, seed, costs, algorithm.momentum, X0.copy(), np.zeros((n, d)),
-                            np.ones(n), np.zeros(n), np.zeros(n), np.zeros(n, dtype=np.int64))
+        costs = Costs(
+            timing.alpha,
+            timing.beta,
+            timing.word_bytes,
+            allreduce_cost(n, d, timing.alpha, timing.beta, timing.word_bytes),
+            timing.message_cost(d),
+        )
+        st = ReferenceState(
+            objective,
+            timing,
+            seed,
+            costs,
+            algorithm.momentum,
+            X0.copy(),
+            np.zeros((n, d)),
+            np.ones(n),
+            np.zeros(n),
+            np.zeros(n),
+            np.zeros(n, dtype=np.int64),
+        )
         rec = Recorder(objective, steps)
         rec.record(0, st.X.mean(axis=0), st.X, 0.0)
         if algorithm.kind == "events":

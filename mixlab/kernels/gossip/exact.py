@@ -35,8 +35,9 @@ def check_rates(rates) -> np.ndarray:
         raise ParameterError("column 0 of rates must be 0: nobody pushes to the source")
     unreached = _unreachable(R)
     if unreached:
-        raise ParameterError(f"node(s) {unreached} cannot be reached from the source: their version "
-                             "age is infinite")
+        raise ParameterError(
+            f"node(s) {unreached} cannot be reached from the source: their version age is infinite"
+        )
     return R
 
 
@@ -61,7 +62,8 @@ def node_ages(rates, update_rate: float = 1.0, *, backend: str = "numba") -> np.
         raise ParameterError(
             f"the general solver handles n <= {MAX_NODES} nodes (2^n subsets), got n = {n}; for "
             "symmetric topologies use mixlab.theory.version_age.complete_graph_age, ring_age or "
-            "user_staleness_complete (O(n))")
+            "user_staleness_complete (O(n))"
+        )
     le = require_real("update rate", update_rate, low=0, low_open=True)
     v = subset_ages_numba(R, le) if backend == "numba" else subset_ages_reference(R, le)
     return v[1 << np.arange(n)]
@@ -96,15 +98,15 @@ def subset_ages_reference(R: np.ndarray, le: float) -> np.ndarray:
     """NumPy reference: all masks of one size at a time, from the full set down."""
     n = R.shape[0] - 1
     masks = np.arange(1 << n)
-    bits = (masks[:, None] >> np.arange(n)) & 1                      # (2^n, n) membership
+    bits = (masks[:, None] >> np.arange(n)) & 1  # (2^n, n) membership
     size = bits.sum(axis=1)
-    src = bits @ R[0, 1:]                                            # lambda_0(S)
-    lam_in = bits @ R[1:, 1:].T                                      # lambda_i(S) for each i
+    src = bits @ R[0, 1:]  # lambda_0(S)
+    lam_in = bits @ R[1:, 1:].T  # lambda_i(S) for each i
     v = np.zeros(1 << n)
     for k in range(n, 0, -1):
         S = masks[size == k]
         outside = bits[S] == 0
-        w = np.where(outside, lam_in[S], 0.0)                        # (|level|, n)
+        w = np.where(outside, lam_in[S], 0.0)  # (|level|, n)
         sup = S[:, None] | (1 << np.arange(n))[None, :]
         v[S] = (le + (w * v[sup]).sum(axis=1)) / (src[S] + w.sum(axis=1))
     return v

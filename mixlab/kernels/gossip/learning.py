@@ -37,8 +37,15 @@ from mixlab.kernels.objectives import full_loss_grad, stochastic_grad
 from mixlab.validate import require_choice, require_int, require_real
 from mixlab.vocabulary import CPU_BACKENDS, GOSSIP_MODES
 
-COLUMNS = ("time", "loss_gap", "user_loss_gap", "grad_norm_sq", "consensus", "staleness_mean",
-           "staleness_max")
+COLUMNS = (
+    "time",
+    "loss_gap",
+    "user_loss_gap",
+    "grad_norm_sq",
+    "consensus",
+    "staleness_mean",
+    "staleness_max",
+)
 
 
 @dataclass(frozen=True)
@@ -55,8 +62,11 @@ class GossipLearningRun:
 
 
 def _per_user(name: str, value, n: int, *, positive: bool) -> np.ndarray:
-    a = np.broadcast_to(np.asarray(value, dtype=np.float64), (n,)).copy() if np.ndim(value) == 0 \
+    a = (
+        np.broadcast_to(np.asarray(value, dtype=np.float64), (n,)).copy()
+        if np.ndim(value) == 0
         else np.asarray(value, dtype=np.float64)
+    )
     if a.shape != (n,):
         raise ParameterError(f"{name} must be a number or one value per user (n = {n}), got shape {a.shape}")
     for v in a:
@@ -64,12 +74,24 @@ def _per_user(name: str, value, n: int, *, positive: bool) -> np.ndarray:
     return a
 
 
-def simulate_gossip_learning(objective, *, duration: float, gossip_rate=1.0,
-                             local_steps: int = 1, lr: float = 0.05, shift=0.2,
-                             mean_block=0.8, neighbors=None, mode: str = "push",
-                             record_every: float | None = None, warmup: float = 0.2,
-                             batches: int = 10, seed: int = 0, x0=None,
-                             backend: str = "numba") -> GossipLearningRun:
+def simulate_gossip_learning(
+    objective,
+    *,
+    duration: float,
+    gossip_rate=1.0,
+    local_steps: int = 1,
+    lr: float = 0.05,
+    shift=0.2,
+    mean_block=0.8,
+    neighbors=None,
+    mode: str = "push",
+    record_every: float | None = None,
+    warmup: float = 0.2,
+    batches: int = 10,
+    seed: int = 0,
+    x0=None,
+    backend: str = "numba",
+) -> GossipLearningRun:
     """Simulate ``duration`` units of time. ``neighbors``: (indptr, indices) CSR of
     the communication graph (default: complete graph)."""
     require_choice("gossip mode", mode, GOSSIP_MODES)
@@ -85,8 +107,11 @@ def simulate_gossip_learning(objective, *, duration: float, gossip_rate=1.0,
     mean_block = _per_user("mean block time 1/mu", mean_block, n, positive=True)
     batches = require_int("batches", batches, minimum=2)
     warm = duration * require_real("warmup", warmup, low=0, high=1, high_open=True)
-    every = duration / 50 if record_every is None else require_real("record_every", record_every,
-                                                                    low=0, low_open=True)
+    every = (
+        duration / 50
+        if record_every is None
+        else require_real("record_every", record_every, low=0, low_open=True)
+    )
     seed = require_int("seed", seed, minimum=0)
     if neighbors is None:
         indptr, indices, complete = np.zeros(1, np.int64), np.zeros(0, np.int64), True
@@ -101,23 +126,50 @@ def simulate_gossip_learning(objective, *, duration: float, gossip_rate=1.0,
     checkpoints = np.unique(np.r_[record_times, batch_times])
     obj = objective.arrays()
     core = _run_numba if backend == "numba" else _run_reference
-    snaps, G, blocks, gossips = core(obj, n, K, lr, shift, mean_block, np.cumsum(lam), indptr,
-                                     indices, complete, mode == "exchange", seed, checkpoints, x0)
+    snaps, G, blocks, gossips = core(
+        obj,
+        n,
+        K,
+        lr,
+        shift,
+        mean_block,
+        np.cumsum(lam),
+        indptr,
+        indices,
+        complete,
+        mode == "exchange",
+        seed,
+        checkpoints,
+        x0,
+    )
     pairs = n * (n - 1)
     at = {float(c): k for k, c in enumerate(checkpoints)}
     rec = np.array([at[float(c)] for c in record_times])
     cols = snaps[rec].copy()
-    cols[1:, 5] = np.diff(G[rec]) / (np.diff(record_times) * pairs)    # time-averaged per interval
+    cols[1:, 5] = np.diff(G[rec]) / (np.diff(record_times) * pairs)  # time-averaged per interval
     bidx = np.array([at[float(c)] for c in batch_times])
     batch_means = np.diff(G[bidx]) / (np.diff(batch_times) * pairs)
     return GossipLearningRun(
         {name: cols[:, c] for c, name in enumerate(COLUMNS)},
-        float(batch_means.mean()), float(batch_means.std(ddof=1) / math.sqrt(batches)),
-        int(blocks), int(gossips),
-        {"n": n, "gossip_rate": lam.tolist(), "local_steps": K, "lr": lr, "shift": shift.tolist(),
-         "mean_block": mean_block.tolist(), "block_rate": (1 / (shift + mean_block)).tolist(), "mode": mode,
-         "duration": duration, "seed": seed, "objective": objective.name,
-         "topology": "complete" if complete else "graph"})
+        float(batch_means.mean()),
+        float(batch_means.std(ddof=1) / math.sqrt(batches)),
+        int(blocks),
+        int(gossips),
+        {
+            "n": n,
+            "gossip_rate": lam.tolist(),
+            "local_steps": K,
+            "lr": lr,
+            "shift": shift.tolist(),
+            "mean_block": mean_block.tolist(),
+            "block_rate": (1 / (shift + mean_block)).tolist(),
+            "mode": mode,
+            "duration": duration,
+            "seed": seed,
+            "objective": objective.name,
+            "topology": "complete" if complete else "graph",
+        },
+    )
 
 
 @numba.njit(**NUMBA_JIT)
@@ -172,8 +224,9 @@ def _local_steps(obj, seed, i, first, K, lr, x, g):
 
 
 @numba.njit(**NUMBA_DRIVER)
-def _run_numba(obj, n, K, lr, shift, mean_block, lam_cum, indptr, indices, complete, exchange,
-               seed, checkpoints, x0):
+def _run_numba(
+    obj, n, K, lr, shift, mean_block, lam_cum, indptr, indices, complete, exchange, seed, checkpoints, x0
+):
     """Event loop; pair_sum = sum over ordered pairs of staleness, kept incrementally."""
     d = x0.shape[0]
     X = np.empty((n, d))
@@ -211,8 +264,9 @@ def _run_numba(obj, n, K, lr, shift, mean_block, lam_cum, indptr, indices, compl
             pair_sum += n - 1
             blocks_done[i] += 1
             total_blocks += 1
-            size = heap_push(times, ids, size,
-                             tb + _block_time(seed, n, i, blocks_done[i], shift, mean_block), i)
+            size = heap_push(
+                times, ids, size, tb + _block_time(seed, n, i, blocks_done[i], shift, mean_block), i
+            )
         else:
             i = pick_cumulative(lam_cum, crng.uniform(seed, crng.GOSSIP, 3 * e + 1))
             j = _peer(n, indptr, indices, complete, i, crng.uniform(seed, crng.GOSSIP, 3 * e + 2))
@@ -234,8 +288,9 @@ def _run_numba(obj, n, K, lr, shift, mean_block, lam_cum, indptr, indices, compl
             next_gossip += -np.log(crng.uniform(seed, crng.GOSSIP, 3 * e)) / total_rate
 
 
-def _run_reference(obj, n, K, lr, shift, mean_block, lam_cum, indptr, indices, complete, exchange,
-                   seed, checkpoints, x0):
+def _run_reference(
+    obj, n, K, lr, shift, mean_block, lam_cum, indptr, indices, complete, exchange, seed, checkpoints, x0
+):
     """Plain loop: staleness recomputed from the whole version matrix at every event."""
     import heapq
 

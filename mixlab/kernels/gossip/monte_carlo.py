@@ -109,12 +109,20 @@ class GossipTopology:
         return cls(C.shape[0] - 1, False, indptr, cols.astype(np.int64), C[rows, cols].copy())
 
     @classmethod
-    def complete_graph(cls, n: int, source_rate: float, node_rate: float,
-                       source_is_user: bool = False) -> GossipTopology:
+    def complete_graph(
+        cls, n: int, source_rate: float, node_rate: float, source_is_user: bool = False
+    ) -> GossipTopology:
         n = require_int("n", n, minimum=1 if source_is_user else 2)
-        return cls(n, True, np.zeros(1, np.int64), np.zeros(0, np.int64), np.zeros(0),
-                   require_real("source rate", source_rate, low=0, low_open=True),
-                   require_real("gossip rate", node_rate, low=0), source_is_user)
+        return cls(
+            n,
+            True,
+            np.zeros(1, np.int64),
+            np.zeros(0, np.int64),
+            np.zeros(0),
+            require_real("source rate", source_rate, low=0, low_open=True),
+            require_real("gossip rate", node_rate, low=0),
+            source_is_user,
+        )
 
     def agent_rates(self) -> np.ndarray:
         if self.complete:
@@ -122,9 +130,19 @@ class GossipTopology:
         return np.add.reduceat(self.rates, self.indptr[:-1]) * (np.diff(self.indptr) > 0)
 
 
-def simulate_age(topology: GossipTopology, *, update_rate: float = 1.0, renewal_shift: float = 0.0,
-                 mode: str = "push", events: int = 10**6, warmup: float = 0.1, batches: int = 20,
-                 seed: int = 0, backend: str = "numba", estimator: str = "version") -> AgeEstimate:
+def simulate_age(
+    topology: GossipTopology,
+    *,
+    update_rate: float = 1.0,
+    renewal_shift: float = 0.0,
+    mode: str = "push",
+    events: int = 10**6,
+    warmup: float = 0.1,
+    batches: int = 20,
+    seed: int = 0,
+    backend: str = "numba",
+    estimator: str = "version",
+) -> AgeEstimate:
     """Simulate ``events`` gossip events after a warm-up of ``warmup`` x events.
 
     Versions arrive after intervals renewal_shift + Exp(mean), mean = 1/update_rate
@@ -154,22 +172,49 @@ def simulate_age(topology: GossipTopology, *, update_rate: float = 1.0, renewal_
         raise ParameterError("no agent gossips: every push rate is 0")
     per_node = (events - warm) / topology.n
     if per_node < 50:
-        warnings.warn(f"{events} events give {per_node:.0f} pushes per node after warm-up; the "
-                      "estimate may not be stationary (use >= 50 per node)", stacklevel=2)
+        warnings.warn(
+            f"{events} events give {per_node:.0f} pushes per node after warm-up; the "
+            "estimate may not be stationary (use >= 50 per node)",
+            stacklevel=2,
+        )
     prob, alias = alias_table(agent)
-    args = (topology.n, topology.complete, topology.indptr, topology.indices, topology.rates,
-            topology.source_rate, topology.node_rate, topology.source_is_user, prob, alias,
-            agent.sum(), shift, 1 / le - shift, mode == "exchange", estimator == "time",
-            warm, (events - warm) // batches, batches, seed)
+    args = (
+        topology.n,
+        topology.complete,
+        topology.indptr,
+        topology.indices,
+        topology.rates,
+        topology.source_rate,
+        topology.node_rate,
+        topology.source_is_user,
+        prob,
+        alias,
+        agent.sum(),
+        shift,
+        1 / le - shift,
+        mode == "exchange",
+        estimator == "time",
+        warm,
+        (events - warm) // batches,
+        batches,
+        seed,
+    )
     core = _simulate_numba if backend == "numba" else _simulate_reference
-    batch_means, t_end = core(*args)                         # (batches, n)
+    batch_means, t_end = core(*args)  # (batches, n)
     if estimator == "time":
-        batch_means = le * batch_means                       # E[N(t) - N(tau_j) | pushes]
+        batch_means = le * batch_means  # E[N(t) - N(tau_j) | pushes]
     mean = batch_means.mean(axis=0)
     stderr = batch_means.std(axis=0, ddof=1) / math.sqrt(batches)
     avg = batch_means.mean(axis=1)
-    return AgeEstimate(mean, stderr, float(avg.mean()), float(avg.std(ddof=1) / math.sqrt(batches)),
-                       events, float(t_end), estimator)
+    return AgeEstimate(
+        mean,
+        stderr,
+        float(avg.mean()),
+        float(avg.std(ddof=1) / math.sqrt(batches)),
+        events,
+        float(t_end),
+        estimator,
+    )
 
 
 def alias_table(weights: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -214,10 +259,10 @@ def _target(n, complete, indptr, indices, rates, source_is_user, i, u):
     if complete:
         if i == 0:
             return 1 + min(int(u * n), n - 1)
-        if source_is_user:                         # uniform among the n other agents 0..n
+        if source_is_user:  # uniform among the n other agents 0..n
             j = min(int(u * n), n - 1)
             return j if j < i else j + 1
-        j = 1 + min(int(u * (n - 1)), n - 2)       # uniform among the other nodes 1..n
+        j = 1 + min(int(u * (n - 1)), n - 2)  # uniform among the other nodes 1..n
         return j if j < i else j + 1
     lo, hi = indptr[i], indptr[i + 1]
     total = 0.0
@@ -245,18 +290,36 @@ def _settle(stamp, last, acc, j, t, time_age):
 
 
 @numba.njit(**NUMBA_JIT)
-def _simulate_numba(n, complete, indptr, indices, rates, source_rate, node_rate, source_is_user,
-                    prob, alias, total, shift, mean_interval, exchange, time_age, warm, per_batch,
-                    batches, seed):
+def _simulate_numba(
+    n,
+    complete,
+    indptr,
+    indices,
+    rates,
+    source_rate,
+    node_rate,
+    source_is_user,
+    prob,
+    alias,
+    total,
+    shift,
+    mean_interval,
+    exchange,
+    time_age,
+    warm,
+    per_batch,
+    batches,
+    seed,
+):
     """Event loop with lazy integrals: O(1) per event, O(n) per batch boundary.
 
     Every agent holds a stamp, its version N_j or (``time_age``) the origin time tau_j
     of its information; the source's is N or t, and a push carries the newer stamp.
     A node's integral (acc) is advanced only when its stamp changes: of N_j (the age
     integral is the source's minus it) or of t - tau_j (the age integral itself)."""
-    stamp = np.zeros(n + 1)                         # stamp[0] unused: the source's is N or t
+    stamp = np.zeros(n + 1)  # stamp[0] unused: the source's is N or t
     last = np.zeros(n + 1)
-    acc = np.zeros(n + 1)                           # integral since the batch began
+    acc = np.zeros(n + 1)  # integral since the batch began
     out = np.zeros((batches, n))
     t, N, renewals = 0.0, 0, 0
     src_acc, src_last, t_batch = 0.0, 0.0, 0.0
@@ -285,10 +348,12 @@ def _simulate_numba(n, complete, indptr, indices, rates, source_rate, node_rate,
             renewals += 1
             next_update += shift - mean_interval * np.log(crng.uniform(seed, crng.UPDATE, renewals))
         t = t_next
-        i = _pusher(complete, source_rate, node_rate, n, prob, alias,
-                    crng.uniform(seed, crng.GOSSIP, 3 * e + 1))
-        j = _target(n, complete, indptr, indices, rates, source_is_user, i,
-                    crng.uniform(seed, crng.GOSSIP, 3 * e + 2))
+        i = _pusher(
+            complete, source_rate, node_rate, n, prob, alias, crng.uniform(seed, crng.GOSSIP, 3 * e + 1)
+        )
+        j = _target(
+            n, complete, indptr, indices, rates, source_is_user, i, crng.uniform(seed, crng.GOSSIP, 3 * e + 2)
+        )
         source = t if time_age else float(N)
         si = source if i == 0 else stamp[i]
         sj = source if j == 0 else stamp[j]
@@ -301,15 +366,33 @@ def _simulate_numba(n, complete, indptr, indices, rates, source_rate, node_rate,
         e += 1
 
 
-def _simulate_reference(n, complete, indptr, indices, rates, source_rate, node_rate, source_is_user,
-                        prob, alias, total, shift, mean_interval, exchange, time_age, warm, per_batch,
-                        batches, seed):
+def _simulate_reference(
+    n,
+    complete,
+    indptr,
+    indices,
+    rates,
+    source_rate,
+    node_rate,
+    source_is_user,
+    prob,
+    alias,
+    total,
+    shift,
+    mean_interval,
+    exchange,
+    time_age,
+    warm,
+    per_batch,
+    batches,
+    seed,
+):
     """Plain reference: every node's age integral (of N - N_j, or of the time age
     t - tau_j with ``time_age``) is advanced at every time point (O(n) per event),
     with the same draws; versions and timestamps are both tracked."""
     u = lambda stream, c: float(crng.uniform_np(seed, stream, np.array([c]))[0])  # noqa: E731
     ver = np.zeros(n + 1, dtype=np.int64)
-    tau = np.zeros(n + 1)                                   # tau[0] unused: the source's is t
+    tau = np.zeros(n + 1)  # tau[0] unused: the source's is t
     integral = np.zeros(n + 1)
     out = np.zeros((batches, n))
     t, N, renewals, t_batch, b, e = 0.0, 0, 0, 0.0, -1, 0
