@@ -57,15 +57,15 @@ _API = {
     "sparse_mix": "mixlab.kernels.averaging.mixing",
     "dense_mix": "mixlab.kernels.averaging.mixing",
     # version age and capacity
-    "age": "mixlab.age",
-    "capacity": "mixlab.age",
+    "age": "mixlab.age_and_capacity",
+    "capacity": "mixlab.age_and_capacity",
     "simulate_age": "mixlab.kernels.gossip.monte_carlo",
     "simulate_gossip_learning": "mixlab.kernels.gossip.learning",
     # theorems and verification
     "all_theorems": "mixlab.theory.theorems",
     "minimizing_step_size": "mixlab.theory.step_size",
     "predict_second_moment": "mixlab.theory.second_moment",
-    "verify": "mixlab.verify",
+    "verify": "mixlab.verification",
     # errors
     "MixlabError": "mixlab.errors",
     "ParameterError": "mixlab.errors",

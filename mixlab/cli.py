@@ -2,6 +2,7 @@
 
     mixlab run --algorithm wagma --objective quadratic --workers 64 --steps 500 --group-size 4
                [--activation global|group] [--rule self_weighted|mean]
+    mixlab run --algorithm dpsgd --objective logistic --data FILE.npz [--partition iid|label] ...
     mixlab age --topology complete -n 100 [--model yates|user] [--method exact|mc|both] [--json]
     mixlab capacity -n 1000 [--target 1] [--measure [--events E] [--seed S]] [--json]
     mixlab mixing --topology ring -n 64 [--weights metropolis] [--json]
@@ -34,7 +35,7 @@ TOPOLOGIES = (*graphs.FAMILIES, *TIME_VARYING)
 MIXING_EPS = 1e-6
 
 
-class ArgumentParser(argparse.ArgumentParser):
+class _ArgumentParser(argparse.ArgumentParser):
     """argparse that reports errors on one line (exit status 2)."""
 
     def error(self, message):
@@ -51,7 +52,7 @@ def _print(obj: dict, as_json: bool) -> None:
         print(f"{key:<{width}}  {shown}")
 
 
-def cmd_mixing(args) -> int:
+def _cmd_mixing(args) -> int:
     if args.topology in TIME_VARYING:
         sched = OnePeerExponential(args.n)
         W = sched.matrix(0)
@@ -100,7 +101,7 @@ def cmd_mixing(args) -> int:
     return 0
 
 
-def cmd_schedule(args) -> int:
+def _cmd_schedule(args) -> int:
     sched: GroupSchedule = (
         ButterflyGroups(args.n, args.S, args.rule)
         if args.kind == "butterfly"
@@ -122,9 +123,9 @@ def cmd_schedule(args) -> int:
     return 0
 
 
-def cmd_verify(args) -> int:
+def _cmd_verify(args) -> int:
     from mixlab.validation.report import format_table
-    from mixlab.verify import verify
+    from mixlab.verification import verify
 
     size = "quick" if args.quick else "full" if args.full else "default"
     results = verify(size, json=args.json, report=args.report)
@@ -134,7 +135,7 @@ def cmd_verify(args) -> int:
     return 0 if all(r.verdict == "pass" for r in results) else 1
 
 
-def cmd_run(args) -> int:
+def _cmd_run(args) -> int:
     from mixlab.kernels.progress import reporting_to, stderr_bar
     from mixlab.kernels.timing import TimingModel
     from mixlab.runs import run
@@ -205,8 +206,8 @@ def cmd_run(args) -> int:
     return 0
 
 
-def cmd_age(args) -> int:
-    from mixlab.age import age
+def _cmd_age(args) -> int:
+    from mixlab.age_and_capacity import age
 
     if args.rates is None and args.n is None:
         raise MixlabError("age needs -n N (or --rates PATH)")
@@ -226,8 +227,8 @@ def cmd_age(args) -> int:
     return 0
 
 
-def cmd_capacity(args) -> int:
-    from mixlab.age import capacity
+def _cmd_capacity(args) -> int:
+    from mixlab.age_and_capacity import capacity
 
     _print(
         capacity(
@@ -264,9 +265,26 @@ def _probability(text: str) -> float:
     return value
 
 
-def build_parser() -> ArgumentParser:
-    parser = ArgumentParser(prog="mixlab", description=__doc__.split("\n\n")[0])
-    sub = parser.add_subparsers(dest="command", required=True, parser_class=ArgumentParser)
+def build_parser() -> _ArgumentParser:
+    """Build the ``mixlab`` argument parser, one subcommand per command of the module docstring.
+
+    Each subcommand stores its handler as ``func``; argument errors exit with
+    status 2 and a one-line message.
+
+    Returns
+    -------
+    argparse.ArgumentParser
+        The parser of ``mixlab run``, ``age``, ``capacity``, ``mixing``,
+        ``schedule`` and ``verify``.
+
+    Examples
+    --------
+    >>> args = build_parser().parse_args(["capacity", "-n", "10", "--target", "2"])
+    >>> args.command, args.n, args.target, args.measure
+    ('capacity', 10, 2.0, False)
+    """
+    parser = _ArgumentParser(prog="mixlab", description=__doc__.split("\n\n")[0])
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=_ArgumentParser)
 
     from mixlab.kernels.algorithms import ALGORITHMS, OPTIONS
     from mixlab.kernels.engines import ENGINES
@@ -346,7 +364,7 @@ def build_parser() -> ArgumentParser:
     p.add_argument("--record-every", type=_positive_int, default=None, help="default: steps / 100")
     p.add_argument("--json", action="store_true", help="print one JSON object with the history")
     p.add_argument("--save", metavar="PATH", help="write the trajectory (.npz or .json)")
-    p.set_defaults(func=cmd_run)
+    p.set_defaults(func=_cmd_run)
 
     p = sub.add_parser("age", help="version age of gossip: exact and Monte Carlo")
     p.add_argument("--topology", default="complete", choices=tuple(graphs.FAMILIES))
@@ -360,7 +378,7 @@ def build_parser() -> ArgumentParser:
     p.add_argument("--events", type=_positive_int, default=10**6, help="Monte Carlo events")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--json", action="store_true", help="print one JSON object")
-    p.set_defaults(func=cmd_age)
+    p.set_defaults(func=_cmd_age)
 
     p = sub.add_parser("capacity", help="gossip capacity needed for a staleness target")
     p.add_argument("-n", type=_positive_int, required=True, help="number of users")
@@ -374,11 +392,11 @@ def build_parser() -> ArgumentParser:
         "--events",
         type=_positive_int,
         default=None,
-        help="Monte Carlo events per run (default: max(10^6, 300 n))",
+        help="Monte Carlo events per run (default: max(10^6, 100 n H_{n-1}))",
     )
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--json", action="store_true", help="print one JSON object")
-    p.set_defaults(func=cmd_capacity)
+    p.set_defaults(func=_cmd_capacity)
 
     p = sub.add_parser("mixing", help="spectral summary of a topology's mixing matrix")
     p.add_argument("--topology", required=True, choices=TOPOLOGIES)
@@ -399,7 +417,7 @@ def build_parser() -> ArgumentParser:
     p.add_argument("--p", type=_probability, default=None, help="edge probability (erdos_renyi)")
     p.add_argument("--seed", type=int, default=0, help="seed of random topologies")
     p.add_argument("--json", action="store_true", help="print one JSON object")
-    p.set_defaults(func=cmd_mixing)
+    p.set_defaults(func=_cmd_mixing)
 
     p = sub.add_parser("schedule", help="contraction of a group schedule")
     p.add_argument("--kind", required=True, choices=("butterfly", "random"))
@@ -408,7 +426,7 @@ def build_parser() -> ArgumentParser:
     p.add_argument("--rule", default="mean", choices=GROUP_RULES)
     p.add_argument("--seed", type=int, default=0, help="seed of random groups")
     p.add_argument("--json", action="store_true", help="print one JSON object")
-    p.set_defaults(func=cmd_schedule)
+    p.set_defaults(func=_cmd_schedule)
 
     p = sub.add_parser("verify", help="run every check; exit 0 iff all pass")
     size = p.add_mutually_exclusive_group()
@@ -416,11 +434,38 @@ def build_parser() -> ArgumentParser:
     size.add_argument("--full", action="store_true", help="large sizes")
     p.add_argument("--json", metavar="PATH", help="write the results as JSON")
     p.add_argument("--report", metavar="DIR", help="write report.md and PNG figures into DIR")
-    p.set_defaults(func=cmd_verify)
+    p.set_defaults(func=_cmd_verify)
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Run the ``mixlab`` command line and return its exit status.
+
+    Parameters
+    ----------
+    argv : list of str, optional
+        The arguments after ``mixlab`` (default: ``sys.argv[1:]``).
+
+    Returns
+    -------
+    int
+        0 on success; 1 when ``verify`` has a check that did not pass; 2 when a
+        mixlab error (bad value, failed solver, ...) was reported on stderr.
+        Unparsable arguments raise ``SystemExit(2)`` with a one-line message.
+
+    Examples
+    --------
+    >>> main(["schedule", "--kind", "butterfly", "-n", "8", "-S", "2"])
+    n                       8
+    kind                    butterfly
+    group_size              2
+    rule                    mean
+    period                  3
+    period_rho              0
+    period_rho_kind         worst_case
+    steps_to_exact_average  3
+    0
+    """
     parser = build_parser()
     args = parser.parse_args(argv)
     try:

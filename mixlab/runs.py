@@ -35,10 +35,86 @@ def run(
     data: tuple | None = None,
     **algorithm_options,
 ):
-    """Generate the objective (from ``seed``, dimension ``dim``, default 16) or build it
-    from the user's ``data`` (A, b) (``seed`` shuffles the rows; d is the columns of A,
-    ``dim`` is refused), build the algorithm from its options (an option it does not
-    take is refused), simulate; returns a Trajectory."""
+    """Simulate a distributed SGD algorithm on an objective, both given by name.
+
+    Generates the objective (from ``seed``, dimension ``dim``) or builds it from
+    the user's ``data`` (A, b), builds the algorithm from its options, and runs
+    it for ``steps`` iterations with the chosen engine.
+
+    Parameters
+    ----------
+    algorithm : str
+        One of :data:`mixlab.ALGORITHMS` (``"dpsgd"``, ``"wagma"``, ...).
+    objective : str
+        One of ``quadratic``, ``heterogeneous_quadratic``, ``least_squares``,
+        ``logistic``, ``robust``.
+    workers : int
+        Number of workers n.
+    steps : int
+        Iterations T.
+    dim : int, optional
+        Model dimension d (default 16); refused with ``data``, where d is the
+        number of columns of A.
+    lr : float, default 0.1
+        Step size eta (its value at step 0 under a schedule).
+    lr_schedule : str, default "constant"
+        ``constant``, ``cosine``, ``inverse_sqrt`` or ``step`` (decays by 10 after each
+        third of the run), see :func:`mixlab.step_sizes`.
+    seed : int, default 0
+        Seeds the objective (with ``data``: the row shuffle), the algorithm's
+        randomness and the timing model.
+    backend : {"numba", "reference"}, default "numba"
+        The compiled engine, or the NumPy specification.
+    record_every : int, optional
+        Record the history every this many steps (default: max(1, steps // 100)).
+    timing : TimingModel, optional
+        Compute times and stragglers (default: constant unit compute time).
+    objective_params : dict, optional
+        Keyword arguments of the objective (e.g. ``sigma2``, ``zeta2``); one it
+        does not take is refused.
+    data : tuple, optional
+        ``(A, b)``: the objective from the user's data (``least_squares`` or
+        ``logistic``).
+    **algorithm_options
+        The algorithm's options (``topology``, ``group_size``, ``rule``, ...);
+        one it does not take is refused.
+
+    Returns
+    -------
+    Trajectory
+        The recorded history (loss gap, gradient norm, consensus distance Gamma,
+        staleness, simulated time), with ``params`` and the objective's constants.
+
+    Raises
+    ------
+    ParameterError
+        On an unknown name, an option or parameter that does not apply, ``dim``
+        together with ``data``, or an invalid value.
+
+    See Also
+    --------
+    mixlab.simulate : The same run from built objects.
+
+    References
+    ----------
+    X. Lian, C. Zhang, H. Zhang, C.-J. Hsieh, W. Zhang and J. Liu, "Can
+    Decentralized Algorithms Outperform Centralized Algorithms? A Case Study for
+    Decentralized Parallel Stochastic Gradient Descent", NeurIPS 2017 (D-PSGD).
+    S. Li, T. Ben-Nun, G. Nadiradze, S. Di Girolamo, N. Dryden, D. Alistarh and
+    T. Hoefler, "Breaking (Global) Barriers in Parallel Stochastic Optimization
+    with Wait-Avoiding Group Averaging", IEEE TPDS 32(7), 2021 (WAGMA-SGD).
+    docs/design.md, section Algorithms (the semantics of every algorithm).
+
+    Examples
+    --------
+    >>> import mixlab as ml
+    >>> tr = ml.run("dpsgd", "quadratic", workers=4, steps=10, dim=2, backend="reference")
+    >>> tr.params["workers"], tr.params["steps"], len(tr)
+    (4, 10, 11)
+    >>> gap = tr.columns["loss_gap"]
+    >>> bool(gap[-1] < gap[0])
+    True
+    """
     require_choice("objective", objective, OBJECTIVES)
     if data is not None and dim is not None:
         raise ParameterError(

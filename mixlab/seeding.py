@@ -16,6 +16,23 @@ def as_generator(seed: Seed) -> np.random.Generator:
     stream); a ``Generator`` is returned as is (its state advances); ``None``
     draws fresh entropy from the OS.
 
+    Parameters
+    ----------
+    seed : int, numpy.random.Generator, numpy.random.SeedSequence or None
+        The user's seed; an int must be >= 0 (``bool`` is refused).
+
+    Returns
+    -------
+    numpy.random.Generator
+        A new PCG64 generator, or ``seed`` itself when it is a ``Generator``.
+
+    Raises
+    ------
+    ParameterError
+        If ``seed`` is a negative int or of another type.
+
+    Examples
+    --------
     >>> bool(as_generator(7).integers(10**6) == as_generator(7).integers(10**6))
     True
     """
@@ -33,10 +50,30 @@ def as_generator(seed: Seed) -> np.random.Generator:
 
 
 def seed_sequence(seed: Seed) -> np.random.SeedSequence:
-    """A ``SeedSequence`` for ``seed`` (a ``Generator`` contributes one draw of entropy).
+    """Return a ``SeedSequence`` for ``seed`` (a ``Generator`` contributes one draw of entropy).
 
     Used where a stream must be addressable by index (``spawn_key``), e.g. the
     groups of iteration t of a random group schedule.
+
+    Parameters
+    ----------
+    seed : int, numpy.random.Generator, numpy.random.SeedSequence or None
+        As for :func:`as_generator`; a ``SeedSequence`` is returned as is.
+
+    Returns
+    -------
+    numpy.random.SeedSequence
+        The sequence (same int, same entropy; ``None``: fresh OS entropy).
+
+    Raises
+    ------
+    ParameterError
+        If ``seed`` is a negative int or of another type.
+
+    Examples
+    --------
+    >>> seed_sequence(3).entropy
+    3
     """
     if isinstance(seed, np.random.SeedSequence):
         return seed

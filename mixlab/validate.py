@@ -12,7 +12,33 @@ from mixlab.errors import ParameterError
 
 
 def require_int(name: str, value, *, minimum: int | None = None) -> int:
-    """Return ``value`` as an ``int``; it must be integral and ``>= minimum``."""
+    """Return ``value`` as an ``int``; it must be integral and ``>= minimum``.
+
+    Parameters
+    ----------
+    name : str
+        The argument's name, quoted in the error message.
+    value : int
+        The value to check (NumPy integers too); ``bool`` and floats are refused,
+        even integral ones.
+    minimum : int, optional
+        Smallest accepted value (default: no lower bound).
+
+    Returns
+    -------
+    int
+        ``value`` as a Python ``int``.
+
+    Raises
+    ------
+    ParameterError
+        If ``value`` is not an integer or is below ``minimum``.
+
+    Examples
+    --------
+    >>> require_int("n", np.int64(8), minimum=2)
+    8
+    """
     if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
         raise ParameterError(f"{name} must be an integer, got {value!r}")
     value = int(value)
@@ -30,7 +56,38 @@ def require_real(
     low_open: bool = False,
     high_open: bool = False,
 ) -> float:
-    """Return ``value`` as a finite ``float`` inside the stated interval."""
+    """Return ``value`` as a finite ``float`` inside the stated interval.
+
+    Parameters
+    ----------
+    name : str
+        The argument's name, quoted in the error message.
+    value : float-like
+        Anything ``float()`` accepts; NaN and infinities are refused.
+    low : float, optional
+        Lower end of the interval (default: none).
+    high : float, optional
+        Upper end of the interval (default: none).
+    low_open : bool, default False
+        Exclude ``low`` itself (``value > low``).
+    high_open : bool, default False
+        Exclude ``high`` itself (``value < high``).
+
+    Returns
+    -------
+    float
+        ``value`` as a finite Python ``float``.
+
+    Raises
+    ------
+    ParameterError
+        If ``value`` is not a real number, not finite, or outside the interval.
+
+    Examples
+    --------
+    >>> require_real("eta", "0.5", low=0, low_open=True)
+    0.5
+    """
     try:
         x = float(value)
     except (TypeError, ValueError):
@@ -45,7 +102,32 @@ def require_real(
 
 
 def require_choice(name: str, value, choices: Iterable[str]) -> str:
-    """``value`` must be one of ``choices``; the message lists the valid ones."""
+    """Check that ``value`` is one of ``choices``; the message lists the valid ones.
+
+    Parameters
+    ----------
+    name : str
+        What is chosen (e.g. ``"topology"``), quoted in the error message.
+    value : str
+        The user's choice.
+    choices : iterable of str
+        The valid choices (a dict contributes its keys).
+
+    Returns
+    -------
+    str
+        ``value`` unchanged.
+
+    Raises
+    ------
+    ParameterError
+        If ``value`` is not among ``choices``.
+
+    Examples
+    --------
+    >>> require_choice("mode", "push", ("push", "exchange"))
+    'push'
+    """
     choices = tuple(choices)
     if value not in choices:
         raise ParameterError(f"unknown {name} {value!r}; valid: {', '.join(choices)}")
@@ -53,7 +135,28 @@ def require_choice(name: str, value, choices: Iterable[str]) -> str:
 
 
 def require_finite(name: str, array) -> None:
-    """Every entry of ``array`` must be finite (no NaN, no inf)."""
+    """Check that every entry of ``array`` is finite (no NaN, no inf).
+
+    Parameters
+    ----------
+    name : str
+        The array's name, quoted in the error message.
+    array : array_like
+        Any shape; an empty array passes.
+
+    Raises
+    ------
+    ParameterError
+        At the first non-finite entry, naming its index and value.
+
+    Examples
+    --------
+    >>> require_finite("X", np.zeros((2, 3)))
+    >>> require_finite("X", [1.0, np.nan])
+    Traceback (most recent call last):
+    ...
+    mixlab.errors.ParameterError: X must be finite; entry (1,) is nan
+    """
     a = np.asarray(array)
     if a.size and not np.isfinite(a).all():
         bad = np.argwhere(~np.isfinite(a))[0]

@@ -7,7 +7,7 @@ import pytest
 from test_cli import assert_cli_error, run_json
 from test_version_age import complete_rates
 
-from mixlab.age import capacity
+from mixlab.age_and_capacity import capacity
 from mixlab.errors import ParameterError
 from mixlab.theory import version_age as va
 

@@ -231,6 +231,20 @@ def test_options_an_algorithm_does_not_take_are_refused(name, options, match):
 
 
 @pytest.mark.parametrize("name", ALGORITHMS)
+def test_the_advertised_option_defaults_are_the_defaults(name):
+    """``--help`` shows OPTIONS[...].default: an algorithm built without the option is the
+    algorithm built with the advertised value."""
+    cls = al.ALGORITHMS[name]
+    example = {k: v for k, v in cls.example.items() if k != "local_steps"}
+    for option in cls.options:
+        advertised = al.OPTIONS[option].default
+        if advertised is None or option in example:
+            continue
+        implicit = al.build(name, N, **example).params()
+        assert implicit == al.build(name, N, **example, **{option: advertised}).params(), option
+
+
+@pytest.mark.parametrize("name", ALGORITHMS)
 def test_the_reference_engine_calls_no_compiled_objective_or_timing_code(name, monkeypatch):
     """An independent specification: with the compiled gradient, loss, timing and cost
     functions made to raise, every algorithm still runs on the reference engine."""

@@ -47,6 +47,16 @@ def test_monte_carlo_matches_exact_on_an_asymmetric_graph():
     assert len(set(np.round(exact, 6))) == n  # really asymmetric
 
 
+def test_a_chain_whose_last_node_pushes_to_nobody():
+    """source -> 1 -> 2: agent 2 has no out-neighbour (an empty last CSR row)."""
+    R = np.array([[0, 1.0, 0], [0, 0, 1.0], [0, 0, 0]])
+    top = GossipTopology.from_rate_matrix(R)
+    assert top.agent_rates().tolist() == [1.0, 1.0, 0.0]
+    est = simulate_age(top, events=200_000, seed=3)
+    for j, exact in enumerate(node_ages(R, 1.0)):
+        within(est.mean[j], exact, est.stderr[j])
+
+
 def test_renewal_updates_give_the_poisson_mean():
     top = GossipTopology.complete_graph(9, 1.0, 1.0, source_is_user=True)
     exact = va.user_staleness_complete(10, 1.0, 1.0)
@@ -190,7 +200,7 @@ def test_time_estimator_matches_exact_on_the_complete_graph(model, mode):
 def test_time_estimator_matches_exact_per_node_on_a_small_graph(mode):
     """Explicit contacts (asymmetric, the source reaching two nodes; in exchange mode the
     nodes' contacts of the source count) against the subset recursion, node by node."""
-    from mixlab.age import push_rates
+    from mixlab.age_and_capacity import push_rates
 
     rng = np.random.default_rng(5)
     n = 6

@@ -60,3 +60,27 @@ def test_bad_requests_are_refused():
         minimizing_step_size(cv.DPSGD_NONCONVEX, **NC, rho=1.0, atc=0, doubly_stochastic=True)
     with pytest.raises(AssumptionError, match=r"needs parameters \['f0'\]"):
         minimizing_step_size(cv.LOCAL_SGD_NONCONVEX, **{k: v for k, v in NC.items() if k != "f0"}, H=1)
+
+
+@pytest.mark.parametrize(
+    "schedule,expected",
+    [
+        ("constant", [0.4] * 6),
+        ("cosine", [0.4 * (1 + math.cos(math.pi * t / 6)) / 2 for t in range(6)]),
+        ("inverse_sqrt", [0.4 / math.sqrt(t + 1) for t in range(6)]),
+        ("step", [0.4, 0.4, 0.04, 0.04, 0.004, 0.004]),
+    ],
+)
+def test_every_schedule_has_its_closed_form_and_runs(schedule, expected):
+    from mixlab import run, step_sizes
+
+    assert step_sizes(0.4, 6, schedule) == pytest.approx(expected, rel=1e-15)
+    result = run(algorithm="dpsgd", objective="quadratic", workers=4, steps=6, lr=0.4, lr_schedule=schedule)
+    assert math.isfinite(result.final["loss_gap"])
+
+
+def test_a_step_schedule_refuses_bad_decays():
+    from mixlab import step_sizes
+
+    with pytest.raises(ParameterError, match="decay_every must be >= 1, got 0"):
+        step_sizes(1.0, 6, "step", decay_every=0)

@@ -37,7 +37,25 @@ CUDA_MAX_BLOCKS = int(os.environ.get("MIXLAB_CUDA_MAX_BLOCKS", "4096"))
 
 
 def cuda_launch(work_items: int) -> tuple[int, int]:
-    """(blocks, threads) for a grid-stride loop over ``work_items`` items."""
+    """Launch configuration of a grid-stride CUDA loop over ``work_items`` items.
+
+    Parameters
+    ----------
+    work_items : int
+        Number of items the loop visits (>= 0).
+
+    Returns
+    -------
+    tuple of (int, int)
+        ``(blocks, threads)``: threads = :data:`CUDA_THREADS_PER_BLOCK`, blocks =
+        ceil(work_items / threads) clipped to [1, :data:`CUDA_MAX_BLOCKS`].
+
+    Examples
+    --------
+    >>> blocks, threads = cuda_launch(1000)
+    >>> blocks * threads >= 1000 or blocks == CUDA_MAX_BLOCKS
+    True
+    """
     threads = CUDA_THREADS_PER_BLOCK
     blocks = max(1, min(CUDA_MAX_BLOCKS, -(-work_items // threads)))
     return blocks, threads

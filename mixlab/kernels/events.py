@@ -32,7 +32,26 @@ def _swap(times, ids, p, q):
 
 @numba.njit(**NUMBA_JIT)
 def heap_push(times, ids, size, time, item):
-    """Insert (time, item) into the heap of ``size`` entries; returns the new size."""
+    """Insert (time, item) into the heap of ``size`` entries, in place.
+
+    Parameters
+    ----------
+    times : numpy.ndarray
+        float64 (capacity,): the heap's times; entries ``[:size]`` are the heap.
+    ids : numpy.ndarray
+        int64 (capacity,): the heap's ids, aligned with ``times``.
+    size : int
+        Current number of entries (< capacity; not checked).
+    time : float
+        Time of the new entry.
+    item : int
+        Id of the new entry (ties in time are broken by smaller id first).
+
+    Returns
+    -------
+    int
+        The new size, ``size + 1``.
+    """
     p = size
     times[p] = time
     ids[p] = item
@@ -48,7 +67,22 @@ def heap_push(times, ids, size, time, item):
 
 @numba.njit(**NUMBA_JIT)
 def heap_pop(times, ids, size):
-    """Remove the earliest entry; returns (time, item, new size)."""
+    """Remove the earliest entry (smallest time, then smallest id) from the heap, in place.
+
+    Parameters
+    ----------
+    times : numpy.ndarray
+        float64 (capacity,): the heap's times; entries ``[:size]`` are the heap.
+    ids : numpy.ndarray
+        int64 (capacity,): the heap's ids, aligned with ``times``.
+    size : int
+        Current number of entries (>= 1; not checked).
+
+    Returns
+    -------
+    tuple of (float, int, int)
+        ``(time, item, size - 1)``: the removed entry and the new size.
+    """
     time, item = times[0], ids[0]
     size -= 1
     times[0], ids[0] = times[size], ids[size]
@@ -68,7 +102,20 @@ def heap_pop(times, ids, size):
 
 @numba.njit(**NUMBA_JIT)
 def pick_cumulative(cum, u):
-    """Index i with cum[i-1] <= u * total < cum[i] (binary search)."""
+    """Draw an index with probability proportional to its rate, by binary search.
+
+    Parameters
+    ----------
+    cum : numpy.ndarray
+        float64 (K,): cumulative rates, nondecreasing, total ``cum[-1]`` > 0.
+    u : float
+        A uniform in (0, 1).
+
+    Returns
+    -------
+    int
+        The smallest i with ``u * cum[-1] < cum[i]`` (K - 1 if there is none).
+    """
     x = u * cum[-1]
     lo, hi = 0, cum.shape[0] - 1
     while lo < hi:

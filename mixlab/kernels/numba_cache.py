@@ -39,7 +39,16 @@ KERNELS = Path(__file__).parent
 
 
 def keyed_cache_dir() -> Path:
-    """~/.cache/mixlab/numba/<hash of every kernel source> (XDG_CACHE_HOME respected)."""
+    """The numba cache directory keyed by the source of every kernel.
+
+    Returns
+    -------
+    pathlib.Path
+        ``$XDG_CACHE_HOME/mixlab/numba/<hash>`` (``~/.cache`` when XDG_CACHE_HOME is
+        unset), ``<hash>`` the first 16 hex digits of a SHA-256 over the paths and
+        contents of every ``.py`` file under ``mixlab/kernels``: any edit of a
+        kernel source gives a new directory.
+    """
     digest = hashlib.sha256()
     for path in sorted(KERNELS.rglob("*.py")):
         digest.update(str(path.relative_to(KERNELS)).encode() + path.read_bytes())
@@ -80,6 +89,12 @@ NUMBA_SAVE = caching.IndexDataCacheFile.save
 
 
 def serialize_cache_writes() -> None:
+    """Make numba's cache saves atomic across processes (idempotent).
+
+    Replaces ``numba.core.caching.IndexDataCacheFile.save`` by a save that holds a
+    per-function file lock while it reads the index, writes the data file and then
+    the index (the original stays in :data:`NUMBA_SAVE`).
+    """
     caching.IndexDataCacheFile.save = _save  # type: ignore[method-assign]
 
 

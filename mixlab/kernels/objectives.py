@@ -83,13 +83,40 @@ LOSS_SIGNATURE = types.float64(types.float64[::1], types.float64[::1], types.flo
 
 
 class ObjectiveArrays(NamedTuple):
-    """What the compiled gradients and losses read: ``kind`` selects the loss;
-    ``features`` holds the samples of the sample losses (worker i's sample r is row
-    i ``row_stride`` + r: (m, d) shared rows with ``row_stride`` 0, or (n m, d) with
-    ``row_stride`` m), the stacked Hessians (n d, d) of ``heterogeneous_quadratic``,
-    or the user's ``data`` of a custom objective; ``f_star`` is 0 when unknown.
-    ``user_grad``, ``user_loss``: a custom objective's functions (typed
-    first-class functions), None for the other kinds (compiled out)."""
+    """What the compiled gradients and losses read (built by :meth:`Objective.arrays`).
+
+    Parameters
+    ----------
+    kind : int
+        The loss: ``QUADRATIC``, ``SQUARED``, ``LOGISTIC``, ``GEMAN_MCCLURE``,
+        ``HETERO_QUADRATIC`` or ``CUSTOM`` (module constants).
+    hdiag : numpy.ndarray
+        (d,) the common diagonal Hessian of ``quadratic`` (empty otherwise).
+    centers : numpy.ndarray
+        (n, d) the centers c_i of the quadratic kinds (empty otherwise).
+    noise_std : float
+        Standard deviation of each coordinate of the additive gradient noise.
+    features : numpy.ndarray
+        The samples of the sample losses, worker i's sample r in row i ``row_stride``
+        + r ((m, d) shared rows with ``row_stride`` 0, or (n m, d) with ``row_stride``
+        m); the stacked Hessians (n d, d) of ``heterogeneous_quadratic``; or the user's
+        ``data`` of a custom objective.
+    labels : numpy.ndarray
+        (n, m) worker i's targets (sample losses; empty otherwise).
+    reg : float
+        Ridge term reg/2 ||x||^2.
+    batch : int
+        Minibatch size B of the sample losses.
+    f_star : float
+        min f, 0 when unknown.
+    row_stride : int
+        Rows of ``features`` per worker (0: rows shared by all workers).
+    user_grad : object
+        A custom objective's gradient as a typed first-class function; None for the
+        other kinds (compiled out).
+    user_loss : object
+        A custom objective's loss, likewise.
+    """
 
     kind: int
     hdiag: np.ndarray
@@ -118,6 +145,58 @@ class Objective:
     one layout for every kind; for a custom objective the user's ``data``.
     ``hdiag``: the common diagonal Hessian of ``quadratic``. ``user_grad``,
     ``user_loss``: a custom objective's ``numba.njit`` functions.
+
+    Build one with :func:`make_objective` or a builder (:func:`quadratic`, ...).
+
+    Parameters
+    ----------
+    name : str
+        The builder's name (``"quadratic"``, ``"least_squares_from_data"``, ``"custom"``, ...).
+    kind : int
+        The loss kind (module constants ``QUADRATIC`` .. ``CUSTOM``).
+    n : int
+        Number of workers.
+    d : int
+        Model dimension.
+    L : float
+        Smoothness of every f_i.
+    mu : float
+        Strong convexity (0 when none claimed).
+    zeta2 : float or None
+        Heterogeneity (1/n) sum_i ||grad f_i - grad f||^2, at x* or a uniform bound
+        (see :meth:`constants`); None when unknown.
+    sigma2 : float or None
+        Variance of a worker's stochastic gradient, uniform or at x*; None when unknown.
+    x_star : numpy.ndarray or None
+        (d,) a minimizer of f, where known.
+    f_star : float or None
+        min f, where known.
+    data_seed : int or None
+        The integer seed the data was generated from (None for a Generator or a
+        custom objective).
+    hdiag : numpy.ndarray
+        (d,) the common diagonal Hessian of ``quadratic``.
+    centers : numpy.ndarray
+        (n, d) the centers c_i of the quadratic kinds.
+    noise_std : float
+        Standard deviation of each coordinate of the additive gradient noise.
+    features : numpy.ndarray
+        The samples, stacked Hessians or user data (see above).
+    labels : numpy.ndarray
+        (n, m) worker i's targets of the sample losses.
+    reg : float
+        Ridge term reg/2 ||x||^2.
+    batch : int
+        Minibatch size B of the sample losses.
+    constants_kind : str
+        How the constants were obtained: ``"exact"``, ``"uniform_bound"``,
+        ``"computed from data"`` or ``"declared"``.
+    row_stride : int
+        Rows of ``features`` per worker (0: shared rows).
+    user_grad : numba dispatcher or None
+        A custom objective's gradient function.
+    user_loss : numba dispatcher or None
+        A custom objective's loss function.
     """
 
     name: str
@@ -146,7 +225,13 @@ class Objective:
 
     @property
     def convex(self) -> bool:
-        """Whether f is convex (a custom objective claims it through mu > 0 only)."""
+        """Whether f is convex (a custom objective claims it through mu > 0 only).
+
+        Returns
+        -------
+        bool
+            False for the robust (Geman-McClure) loss and a custom objective with mu = 0.
+        """
         if self.kind == CUSTOM:
             return self.mu > 0
         return self.kind != GEMAN_MCCLURE
@@ -167,6 +252,13 @@ class Objective:
         every stochastic gradient at every x (the robust loss: sup|phi'|
         max_j ||a_j||), None where gradients are unbounded or unknown. A custom
         objective's undeclared constants are None.
+
+        Returns
+        -------
+        dict
+            ``L``, ``mu``, ``zeta2``, ``sigma2``, ``f_star``, ``convex``,
+            ``each_strongly_convex``, ``grad_bound``, ``constants_kind``,
+            ``zeta2_uniform`` and ``sigma2_uniform``.
         """
         grad_bound = None
         if self.kind == GEMAN_MCCLURE:
@@ -195,7 +287,18 @@ class Objective:
 
     @property
     def hessians(self) -> np.ndarray:
-        """(n, d, d): H_i of every worker, for the quadratic kinds (constant Hessians)."""
+        """The Hessian H_i of every worker, for the quadratic kinds (constant Hessians).
+
+        Returns
+        -------
+        numpy.ndarray
+            (n, d, d); for ``quadratic`` a read-only broadcast view of diag(hdiag).
+
+        Raises
+        ------
+        ParameterError
+            For any other kind.
+        """
         if self.kind == HETERO_QUADRATIC:
             return self.features.reshape(self.n, self.d, self.d)
         if self.kind == QUADRATIC:
@@ -203,7 +306,13 @@ class Objective:
         raise ParameterError(f"hessians need a quadratic objective; got {self.name!r}")
 
     def arrays(self) -> ObjectiveArrays:
-        """The objective's data for the compiled gradient and loss functions."""
+        """The objective's data for the compiled gradient and loss functions.
+
+        Returns
+        -------
+        ObjectiveArrays
+            The arrays, with a custom objective's functions as first-class values.
+        """
         return ObjectiveArrays(
             self.kind,
             self.hdiag,
@@ -221,18 +330,51 @@ class Objective:
 
     # ---- exact (noise-free) quantities, NumPy -------------------------------------------
     def loss(self, x: np.ndarray) -> float:
-        """f(x)."""
+        """The loss f(x) = (1/n) sum_i f_i(x), by the compiled kernel.
+
+        Parameters
+        ----------
+        x : array_like
+            (d,) a model.
+
+        Returns
+        -------
+        float
+            f(x).
+        """
         g = np.empty(self.d)
         return float(full_loss_grad(self.arrays(), np.ascontiguousarray(x, float), g))
 
     def grad(self, x: np.ndarray) -> np.ndarray:
-        """grad f(x)."""
+        """The full gradient grad f(x), by the compiled kernel.
+
+        Parameters
+        ----------
+        x : array_like
+            (d,) a model.
+
+        Returns
+        -------
+        numpy.ndarray
+            (d,) grad f(x).
+        """
         g = np.empty(self.d)
         full_loss_grad(self.arrays(), np.ascontiguousarray(x, float), g)
         return g
 
     def reference_loss(self, x: np.ndarray) -> float:
-        """f(x) in plain NumPy (no compiled code): the reference engine's metric."""
+        """The loss f(x) in plain NumPy (no compiled code): the reference engine's metric.
+
+        Parameters
+        ----------
+        x : array_like
+            (d,) a model.
+
+        Returns
+        -------
+        float
+            f(x).
+        """
         x = np.asarray(x, dtype=np.float64)
         if self.kind in (QUADRATIC, HETERO_QUADRATIC):
             R = x - self.centers
@@ -247,8 +389,20 @@ class Objective:
         return float(_loss_np(self.kind, self._margins(x), self.labels).mean() + 0.5 * self.reg * (x @ x))
 
     def reference_grad(self, x: np.ndarray) -> np.ndarray:
-        """grad f(x) in plain NumPy: the mean of the local gradients (a custom objective's
-        loss function through its ``py_func``)."""
+        """The full gradient grad f(x) in plain NumPy: the mean of the local gradients.
+
+        A custom objective's comes from its loss function's ``py_func``.
+
+        Parameters
+        ----------
+        x : array_like
+            (d,) a model.
+
+        Returns
+        -------
+        numpy.ndarray
+            (d,) grad f(x).
+        """
         x = np.asarray(x, dtype=np.float64)
         if self.kind == CUSTOM:
             g = np.empty(self.d)
@@ -257,7 +411,23 @@ class Objective:
         return self.local_grads(x).mean(axis=0)
 
     def local_grads(self, x: np.ndarray) -> np.ndarray:
-        """(n, d): grad f_i(x) for every worker i at the same point x."""
+        """The local gradients grad f_i(x) of every worker i at the same point x (NumPy).
+
+        Parameters
+        ----------
+        x : array_like
+            (d,) a model.
+
+        Returns
+        -------
+        numpy.ndarray
+            (n, d): row i is grad f_i(x).
+
+        Raises
+        ------
+        ParameterError
+            For a custom objective, which has no local gradients.
+        """
         if self.kind in (QUADRATIC, HETERO_QUADRATIC):
             return self._quadratic_grads(np.broadcast_to(x, (self.n, self.d)), np.arange(self.n))
         if self.kind == CUSTOM:
@@ -269,7 +439,24 @@ class Objective:
         return self._worker_sums(_dloss_np(self.kind, self._margins(x), self.labels)) / m + self.reg * x
 
     def zeta2_of(self, x: np.ndarray) -> float:
-        """(1/n) sum_i ||grad f_i(x) - grad f(x)||^2."""
+        """The heterogeneity at x, (1/n) sum_i ||grad f_i(x) - grad f(x)||^2.
+
+        Parameters
+        ----------
+        x : array_like
+            (d,) a model.
+
+        Returns
+        -------
+        float
+            The heterogeneity at x (equal to ``zeta2`` at ``x_star`` for the
+            exact-constant objectives).
+
+        Raises
+        ------
+        ParameterError
+            For a custom objective, which has no local gradients.
+        """
         G = self.local_grads(x)
         return float(((G - G.mean(axis=0)) ** 2).sum(axis=1).mean())
 
@@ -290,8 +477,25 @@ class Objective:
 
     # ---- stochastic gradients, NumPy reference ------------------------------------------
     def stochastic_grads(self, X: np.ndarray, iterations, seed: int, workers=None) -> np.ndarray:
-        """Row r: the stochastic gradient of worker ``workers[r]`` (default: all, in
-        order) at X[r] on its iteration iterations[r], from the draws of run seed ``seed``."""
+        """Stochastic gradients in NumPy, on the same draws as :func:`stochastic_grad`.
+
+        Parameters
+        ----------
+        X : numpy.ndarray
+            (r, d): row r is the model of worker ``workers[r]``.
+        iterations : int or array_like of int
+            The workers' iterations k: one for all rows, or (r,).
+        seed : int
+            The run seed of the draws (not the data seed).
+        workers : array_like of int, optional
+            (r,) the worker of each row; default all n workers in order (r = n).
+
+        Returns
+        -------
+        numpy.ndarray
+            (r, d): row r is worker ``workers[r]``'s stochastic gradient at X[r] on its
+            iteration ``iterations[r]``.
+        """
         n, d = self.n, X.shape[1]
         i = np.arange(n, dtype=np.int64) if workers is None else np.asarray(workers, dtype=np.int64)
         k = np.broadcast_to(np.asarray(iterations, dtype=np.int64), i.shape)
@@ -379,9 +583,26 @@ def _dot(a, x):
 
 @numba.njit(**NUMBA_JIT)
 def stochastic_grad(obj, seed, i, k, x, out):
-    """Worker i's stochastic gradient at x on its iteration k, into out (d,).
-    ``obj``: :class:`ObjectiveArrays`; ``seed`` is the run's seed (draws), not the seed
-    the data was generated from."""
+    """Worker i's stochastic gradient at x on its iteration k, written into ``out`` (compiled).
+
+    The draws are keyed by (seed, i, k) (see the module docstring), so every engine
+    and evaluation order gets the same gradient.
+
+    Parameters
+    ----------
+    obj : ObjectiveArrays
+        The objective's data (:meth:`Objective.arrays`).
+    seed : int
+        The run's seed of the draws, not the seed the data was generated from.
+    i : int
+        The worker.
+    k : int
+        The worker's iteration.
+    x : numpy.ndarray
+        (d,) float64, C-contiguous: the worker's model.
+    out : numpy.ndarray
+        (d,) float64, C-contiguous, receives the gradient (must not alias x).
+    """
     if obj.kind == QUADRATIC or obj.kind == HETERO_QUADRATIC:
         _quadratic_grad(obj.kind, obj.hdiag, obj.features, obj.centers, obj.noise_std, seed, i, k, x, out)
     elif obj.kind == CUSTOM:
@@ -468,7 +689,22 @@ def _sample(kind, features, labels, row_stride, seed, base, b, batch, i, m, x, s
 
 @numba.njit(**NUMBA_JIT)
 def full_loss_grad(obj, x, grad):
-    """f(x) = (1/n) sum_i f_i(x) of :class:`ObjectiveArrays` ``obj``; grad f(x) into ``grad``."""
+    """The loss f(x) = (1/n) sum_i f_i(x) and its gradient, noise-free (compiled).
+
+    Parameters
+    ----------
+    obj : ObjectiveArrays
+        The objective's data (:meth:`Objective.arrays`).
+    x : numpy.ndarray
+        (d,) float64, C-contiguous: the model.
+    grad : numpy.ndarray
+        (d,) float64, overwritten with grad f(x).
+
+    Returns
+    -------
+    float
+        f(x).
+    """
     kind, hdiag, centers, features, labels, reg = (
         obj.kind,
         obj.hdiag,
@@ -578,7 +814,59 @@ def quadratic(
     sigma2: float = 0.01,
     seed: Seed = 0,
 ) -> Objective:
-    """Distributed quadratic with exact L, mu, zeta2 and additive Gaussian noise sigma2."""
+    """Distributed quadratic with exact L, mu, zeta2 and additive Gaussian noise sigma2.
+
+    f_i(x) = 1/2 (x - c_i)^T H (x - c_i) with H = diag(h), h from L down to mu
+    (geometric; linear to 0 when mu = 0), and centers c_i = x* + delta_i, sum_i
+    delta_i = 0, scaled so that (1/n) sum_i ||H delta_i||^2 = zeta2. Every worker has
+    the same Hessian: the average model follows centralized SGD whatever the mixing
+    (use :func:`heterogeneous_quadratic` to see the effect of communication).
+
+    Parameters
+    ----------
+    n : int
+        Number of workers (>= 1).
+    d : int
+        Model dimension (>= 1; default 16).
+    L : float
+        Largest curvature, > 0 (default 1).
+    mu : float
+        Smallest curvature, 0 <= mu <= L (default 0.1); a single curvature (d = 1)
+        needs mu = L or mu = 0.
+    zeta2 : float
+        Heterogeneity at x*, >= 0 (default 1); > 0 needs n >= 2.
+    sigma2 : float
+        E||noise||^2 of a worker's stochastic gradient, >= 0 (default 0.01).
+    seed : int, numpy.random.Generator, numpy.random.SeedSequence or None
+        Seed of the data (default 0); the run's draws have their own seed.
+
+    Returns
+    -------
+    Objective
+        Kind ``QUADRATIC``, ``constants_kind`` "exact"; zeta2 and sigma2 hold at every x.
+
+    Raises
+    ------
+    ParameterError
+        For a value outside the ranges above.
+
+    References
+    ----------
+    Construction derived in mixlab; see docs/design.md, section "Objectives". L, mu,
+    zeta2 and sigma2 are the constants of the decentralized SGD bounds, e.g.
+    A. Koloskova, N. Loizou, S. Boreiri, M. Jaggi and S. U. Stich, "A unified theory
+    of decentralized SGD with changing topology and local updates", ICML 2020.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import mixlab as ml
+    >>> f = ml.quadratic(4, 3, zeta2=2.0, seed=0)
+    >>> f.L, f.mu, round(f.zeta2_of(f.x_star), 12), f.sigma2
+    (1.0, 0.1, 2.0, 0.01)
+    >>> bool(np.allclose(f.grad(f.x_star), 0.0))
+    True
+    """
     n, d, L, mu = _check_constants(n, d, L, mu)
     zeta2 = require_real("zeta2", zeta2, low=0)
     sigma2 = require_real("sigma2", sigma2, low=0)
@@ -615,8 +903,10 @@ def heterogeneous_quadratic(
     sigma2: float = 0.01,
     seed: Seed = 0,
 ) -> Objective:
-    """Quadratics with worker-specific Hessians, so that communication matters: with a
-    common Hessian the average model follows centralized SGD whatever the mixing.
+    """Quadratics with worker-specific Hessians, so that communication matters.
+
+    With a common Hessian (:func:`quadratic`) the average model follows centralized
+    SGD whatever the mixing.
 
     H_i = Q_i diag(h_i) Q_i^T with random orthogonal Q_i and h_i in [mu, L]
     (log-uniform; uniform when mu = 0); worker 0 attains L and worker n - 1 mu, so
@@ -624,9 +914,48 @@ def heterogeneous_quadratic(
     with sum_i H_i o_i = 0 (x* = (sum H_i)^{-1} sum H_i c_i) and the o_i scaled to
     make zeta2 exact at x*. Noise: that of :func:`quadratic` (same draws).
 
-    >>> f = heterogeneous_quadratic(4, 3, zeta2=2.0, seed=0)
-    >>> round(f.zeta2_of(f.x_star), 12), f.constants()["zeta2_uniform"]
-    (2.0, False)
+    Parameters
+    ----------
+    n : int
+        Number of workers (>= 1).
+    d : int
+        Model dimension (>= 1; default 16).
+    L : float
+        Largest curvature, > 0 (default 1).
+    mu : float
+        Smallest curvature, 0 <= mu <= L (default 0.1); n = d = 1 needs mu = L or
+        mu = 0.
+    zeta2 : float
+        Heterogeneity at x*, >= 0 (default 1); > 0 needs n >= 2.
+    sigma2 : float
+        E||noise||^2 of a worker's stochastic gradient, >= 0 (default 0.01).
+    seed : int, numpy.random.Generator, numpy.random.SeedSequence or None
+        Seed of the data (default 0); the run's draws have their own seed.
+
+    Returns
+    -------
+    Objective
+        Kind ``HETERO_QUADRATIC``, ``constants_kind`` "exact"; zeta2 exact at x* only
+        (not uniform), sigma2 uniform. The Hessians are in :attr:`Objective.hessians`.
+
+    Raises
+    ------
+    ParameterError
+        For a value outside the ranges above.
+
+    References
+    ----------
+    Construction derived in mixlab; see docs/design.md, section "Objectives" (its
+    exact second-moment dynamics: :mod:`mixlab.theory.second_moment`). zeta2 at x* as
+    in A. Koloskova, N. Loizou, S. Boreiri, M. Jaggi and S. U. Stich, "A unified theory
+    of decentralized SGD with changing topology and local updates", ICML 2020.
+
+    Examples
+    --------
+    >>> import mixlab as ml
+    >>> f = ml.heterogeneous_quadratic(4, 3, zeta2=2.0, seed=0)
+    >>> round(f.zeta2_of(f.x_star), 12), f.constants()["zeta2_uniform"], f.hessians.shape
+    (2.0, False, (4, 3, 3))
     """
     n, d, L, mu = _check_constants(n, d, L, mu, per_worker=True)
     zeta2 = require_real("zeta2", zeta2, low=0)
@@ -674,10 +1003,64 @@ def least_squares(
     label_noise: float = 0.1,
     seed: Seed = 0,
 ) -> Objective:
-    """Least squares with shared features (A^T A/m = diag(h) exactly) and minibatch
-    sampling; for the same seed its f_i equal those of :func:`quadratic` up to constants.
+    """Least squares with shared features and minibatch gradients: :func:`quadratic`'s f_i.
 
-    ``label_noise``: rms of the residual r_i orthogonal to range(A) (sets sigma2 at x*).
+    The features satisfy A^T A/m = diag(h) exactly, so for the same seed its f_i equal
+    those of :func:`quadratic` up to constants: f_i(x) = 1/(2m) ||A x - y_i||^2 with
+    labels y_i = A c_i + r_i, r_i orthogonal to range(A), and c_i the centers of
+    :func:`quadratic` (same seed, same draws).
+
+    Parameters
+    ----------
+    n : int
+        Number of workers (>= 1).
+    d : int
+        Model dimension (>= 1; default 16).
+    L : float
+        Largest curvature, > 0 (default 1).
+    mu : float
+        Smallest curvature, 0 <= mu <= L (default 0.1); a single curvature (d = 1)
+        needs mu = L or mu = 0.
+    zeta2 : float
+        Heterogeneity at x*, >= 0 (default 1); > 0 needs n >= 2.
+    samples : int, optional
+        Rows m of the shared features A, >= d (default 2 d).
+    batch : int
+        Minibatch size B >= 1, rows drawn with replacement (default 16).
+    label_noise : float
+        rms of the residuals r_i, >= 0 (sets sigma2 at x*; default 0.1).
+    seed : int, numpy.random.Generator, numpy.random.SeedSequence or None
+        Seed of the data (default 0); the run's draws have their own seed.
+
+    Returns
+    -------
+    Objective
+        Kind ``SQUARED``, ``constants_kind`` "exact": L, mu and zeta2 exact (zeta2
+        uniform), sigma2 the minibatch variance at x*.
+
+    Raises
+    ------
+    ParameterError
+        For a value outside the ranges above.
+
+    References
+    ----------
+    Construction derived in mixlab; see docs/design.md, section "Objectives". The
+    constants are those of A. Koloskova, N. Loizou, S. Boreiri, M. Jaggi and S. U.
+    Stich, "A unified theory of decentralized SGD with changing topology and local
+    updates", ICML 2020.
+
+    Examples
+    --------
+    Its local gradients are those of the quadratic of the same seed:
+
+    >>> import numpy as np
+    >>> import mixlab as ml
+    >>> ls, q = ml.least_squares(4, 3, seed=0), ml.quadratic(4, 3, seed=0)
+    >>> bool(np.allclose(ls.local_grads(np.ones(3)), q.local_grads(np.ones(3))))
+    True
+    >>> ls.constants()["sigma2_uniform"], round(ls.sigma2, 4)
+    (False, 0.0651)
     """
     n, d, L, mu = _check_constants(n, d, L, mu)
     zeta2 = require_real("zeta2", zeta2, low=0)
@@ -757,7 +1140,58 @@ def logistic(
     L: float = 1.0,
     seed: Seed = 0,
 ) -> Objective:
-    """Regularized logistic regression; x* by Newton's method to ||grad f|| <= 1e-13."""
+    """Regularized logistic regression on synthetic data; x* by Newton's method.
+
+    f_i(x) = (1/m) sum_j log(1 + exp(-y_ij a_j^T x)) + reg/2 ||x||^2 on m shared
+    Gaussian feature rows a_j, scaled so that lambda_max(A^T A / m)/4 + reg = L; the
+    labels y_ij in {-1, +1} are drawn from worker i's teacher, the shared teacher
+    plus ``heterogeneity`` times a worker-specific Gaussian.
+
+    Parameters
+    ----------
+    n : int
+        Number of workers (>= 1).
+    d : int
+        Model dimension (>= 1; default 16).
+    samples : int
+        Rows m of the shared features, >= 1 (default 64).
+    reg : float
+        Ridge term, 0 < reg < L (default 0.01); mu = reg.
+    heterogeneity : float
+        Spread of the workers' teachers, >= 0 (default 1).
+    batch : int
+        Minibatch size B >= 1, rows drawn with replacement (default 8).
+    L : float
+        Smoothness, > reg (default 1).
+    seed : int, numpy.random.Generator, numpy.random.SeedSequence or None
+        Seed of the data (default 0); the run's draws have their own seed.
+
+    Returns
+    -------
+    Objective
+        Kind ``LOGISTIC``: x* to ||grad f(x*)|| <= 1e-13, f* = f(x*), zeta2 and sigma2
+        (minibatches) measured at x* (not uniform).
+
+    Raises
+    ------
+    ParameterError
+        For a value outside the ranges above.
+
+    References
+    ----------
+    Constants at x* as in A. Koloskova, N. Loizou, S. Boreiri, M. Jaggi and S. U.
+    Stich, "A unified theory of decentralized SGD with changing topology and local
+    updates", ICML 2020; data and teachers: mixlab's own (docs/design.md, section
+    "Objectives").
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import mixlab as ml
+    >>> f = ml.logistic(4, 3, seed=0)
+    >>> f.L, f.mu, bool(np.linalg.norm(f.grad(f.x_star)) < 1e-12), f.constants()["zeta2_uniform"]
+    (1.0, 0.01, True, False)
+    """
     n = require_int("n", n, minimum=1)
     d = require_int("d", d, minimum=1)
     m = require_int("samples", samples, minimum=1)
@@ -821,6 +1255,54 @@ def robust(
     zeta2 and sigma2 are uniform bounds over x from sup|phi'| (constants_kind
     "uniform_bound"): ||grad f_i - grad f|| <= 2 sup|phi'| mean_j ||a_j||, and
     E||g - grad f_i||^2 <= sup|phi'|^2 mean_j ||a_j||^2 / B.
+
+    f_i(x) = (1/m) sum_j phi(a_j^T x - y_ij), phi(r) = r^2 / (1 + r^2), on m shared
+    Gaussian rows scaled so that 2 lambda_max(A^T A / m) = L; worker i's labels come
+    from its teacher (shared plus ``heterogeneity`` times its own) with Gaussian
+    noise 0.1, a fraction ``outliers`` of them shifted by 10 N(0, 1).
+
+    Parameters
+    ----------
+    n : int
+        Number of workers (>= 1).
+    d : int
+        Model dimension (>= 1; default 16).
+    samples : int
+        Rows m of the shared features, >= 1 (default 64).
+    heterogeneity : float
+        Spread of the workers' teachers, >= 0 (default 1).
+    outliers : float
+        Probability in [0, 1] that a label is an outlier (default 0.1).
+    batch : int
+        Minibatch size B >= 1, rows drawn with replacement (default 8).
+    L : float
+        Smoothness bound, > 0 (default 1).
+    seed : int, numpy.random.Generator, numpy.random.SeedSequence or None
+        Seed of the data (default 0); the run's draws have their own seed.
+
+    Returns
+    -------
+    Objective
+        Kind ``GEMAN_MCCLURE``, nonconvex (mu = 0), x* and f* None, zeta2 and sigma2
+        uniform bounds; ``constants()["grad_bound"]`` bounds every stochastic gradient.
+
+    Raises
+    ------
+    ParameterError
+        For a value outside the ranges above.
+
+    References
+    ----------
+    The loss: S. Geman and D. E. McClure, "Statistical methods for tomographic image
+    reconstruction", Bulletin of the International Statistical Institute 52(4), 1987.
+    The bounds are derived in mixlab (above).
+
+    Examples
+    --------
+    >>> import mixlab as ml
+    >>> f = ml.robust(4, 3, seed=0)
+    >>> f.convex, f.f_star, f.constants_kind, f.constants()["sigma2_uniform"]
+    (False, None, 'uniform_bound', True)
     """
     n = require_int("n", n, minimum=1)
     d = require_int("d", d, minimum=1)
@@ -1263,8 +1745,30 @@ CLI_PARAMETERS = {"noise": "sigma2", "heterogeneity": "zeta2", "partition": "par
 
 
 def objective_parameters(name: str, *, data: bool = False) -> tuple[str, ...]:
-    """The keyword parameters of objective ``name`` (after n), or of objective ``name``
-    from data (:data:`DATA_OBJECTIVES`, after A, b, n)."""
+    """The keyword parameters a builder takes after n (from data: after A, b, n).
+
+    Parameters
+    ----------
+    name : str
+        A name of :data:`OBJECTIVES`, or with ``data`` of :data:`DATA_OBJECTIVES`.
+    data : bool
+        Ask about the builder from the user's data (default False).
+
+    Returns
+    -------
+    tuple of str
+        The parameter names, in signature order.
+
+    Raises
+    ------
+    ParameterError
+        For an unknown name.
+
+    Examples
+    --------
+    >>> objective_parameters("logistic", data=True)
+    ('partition', 'batch', 'reg', 'seed')
+    """
     import inspect
 
     builders = DATA_OBJECTIVES if data else OBJECTIVES
@@ -1274,13 +1778,48 @@ def objective_parameters(name: str, *, data: bool = False) -> tuple[str, ...]:
 
 
 def make_objective(name: str, n: int, *, data: tuple | None = None, **params) -> Objective:
-    """Objective ``name`` on n workers, from the user's ``data`` (A, b) where given (see
-    :data:`DATA_OBJECTIVES`); a parameter it does not take is refused by name.
+    """Build objective ``name`` on n workers, synthetic or from the user's data (A, b).
 
-    >>> make_objective("quadratic", 4, d=2, sigma2=0.0).sigma2
+    Dispatches to the builder of :data:`OBJECTIVES` (``quadratic``,
+    ``heterogeneous_quadratic``, ``least_squares``, ``logistic``, ``robust``) or, with
+    ``data``, of :data:`DATA_OBJECTIVES`; a parameter the builder does not take is
+    refused by name.
+
+    Parameters
+    ----------
+    name : str
+        The objective.
+    n : int
+        Number of workers.
+    data : tuple of (array_like, array_like), optional
+        ``(A, b)``: the user's samples (rows, d) and targets (rows,); default None,
+        a synthetic objective.
+    **params
+        Keyword parameters of the builder (see :func:`objective_parameters`).
+
+    Returns
+    -------
+    Objective
+        The objective with its constants.
+
+    Raises
+    ------
+    ParameterError
+        For an unknown name, a parameter the builder does not take (the message lists
+        those it takes), or an invalid value.
+
+    References
+    ----------
+    See the builders; docs/design.md, section "Objectives".
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import mixlab as ml
+    >>> ml.make_objective("quadratic", 4, d=2, sigma2=0.0).sigma2
     0.0
     >>> A = np.random.default_rng(0).standard_normal((40, 3))
-    >>> make_objective("least_squares", 4, data=(A, A @ np.ones(3)), partition="label").name
+    >>> ml.make_objective("least_squares", 4, data=(A, A @ np.ones(3)), partition="label").name
     'least_squares_from_data'
     """
     takes = objective_parameters(name, data=data is not None)

@@ -13,13 +13,44 @@ _callback: list[Callable[[int, int], None]] = []
 
 
 def report(step: int, steps: int) -> None:
+    """Pass progress to the innermost installed callback; no-op without one.
+
+    Parameters
+    ----------
+    step : int
+        Steps done so far.
+    steps : int
+        Steps of the whole run.
+    """
     if _callback:
         _callback[-1](int(step), int(steps))
 
 
 @contextlib.contextmanager
 def reporting_to(callback: Callable[[int, int], None]):
-    """Send progress to ``callback(step, steps)`` inside the block."""
+    """Context manager: send progress to ``callback(step, steps)`` inside the block.
+
+    Blocks nest; the innermost callback receives the reports.
+
+    Parameters
+    ----------
+    callback : callable
+        ``callback(step, steps)``, called at every recorded step of a run.
+
+    Yields
+    ------
+    None
+        Control, with ``callback`` installed; it is removed on exit, also on error.
+
+    Examples
+    --------
+    >>> seen = []
+    >>> with reporting_to(lambda step, steps: seen.append((step, steps))):
+    ...     report(3, 10)
+    >>> report(4, 10)            # outside the block: nobody listens
+    >>> seen
+    [(3, 10)]
+    """
     _callback.append(callback)
     try:
         yield
@@ -28,7 +59,18 @@ def reporting_to(callback: Callable[[int, int], None]):
 
 
 def stderr_bar(width: int = 30) -> Callable[[int, int], None]:
-    """A one-line progress bar on stderr (newline at the end)."""
+    """A progress callback that draws a one-line bar on stderr (newline at the end).
+
+    Parameters
+    ----------
+    width : int
+        Characters of the bar (default 30).
+
+    Returns
+    -------
+    callable
+        ``draw(step, steps)``, to pass to :func:`reporting_to`.
+    """
 
     def draw(step: int, steps: int) -> None:
         done = int(width * step / max(steps, 1))

@@ -50,6 +50,49 @@ COLUMN = _Columns(*range(len(COLUMNS)))
 
 @dataclass
 class Trajectory:
+    """The recorded metrics of one run, with the run's parameters and the objective's constants.
+
+    Index it by column name (``tr["loss_gap"]``); ``len(tr)`` is the number of
+    records. The columns are described in the module docstring (:data:`COLUMNS`).
+
+    Parameters
+    ----------
+    columns : dict of str to numpy.ndarray
+        Every name of :data:`COLUMNS` (others allowed), each a 1-D array with one
+        entry per recorded step, all of one length.
+    params : dict
+        The run's parameters (algorithm, n, steps, seed, ...); default empty.
+    constants : dict
+        The objective's constants (:meth:`~mixlab.kernels.objectives.Objective.constants`);
+        default empty.
+
+    Raises
+    ------
+    ParameterError
+        If a column of :data:`COLUMNS` is missing or the columns differ in length.
+
+    See Also
+    --------
+    mixlab.run : returns a Trajectory.
+
+    References
+    ----------
+    The metrics are those of the consensus and convergence bounds checked by
+    :mod:`mixlab.theory.convergence`; notation (Gamma, xbar) of docs/design.md,
+    section "Notation".
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import mixlab as ml
+    >>> from mixlab.kernels.trajectory import COLUMNS
+    >>> cols = {c: np.zeros(3) for c in COLUMNS}
+    >>> cols["step"], cols["sim_time"] = np.array([0.0, 5, 10]), np.array([0.0, 2, 4])
+    >>> tr = ml.Trajectory(cols, params={"algorithm": "dpsgd"})
+    >>> len(tr), tr.throughput(), tr.summary()["algorithm"]
+    (3, 2.5, 'dpsgd')
+    """
+
     columns: dict[str, np.ndarray]
     params: dict = field(default_factory=dict)
     constants: dict = field(default_factory=dict)
@@ -70,13 +113,35 @@ class Trajectory:
 
     @property
     def final(self) -> dict:
+        """The last record.
+
+        Returns
+        -------
+        dict
+            Column name -> its last value, as a float.
+        """
         return {k: float(v[-1]) for k, v in self.columns.items()}
 
     def throughput(self) -> float:
-        """Iterations per unit of simulated time over the run."""
+        """Iterations per unit of simulated time over the run.
+
+        Returns
+        -------
+        float
+            Last ``step`` / last ``sim_time``; inf when no simulated time elapsed.
+        """
         return float(self["step"][-1] / self["sim_time"][-1]) if self["sim_time"][-1] > 0 else float("inf")
 
     def summary(self) -> dict:
+        """The run's parameters and its final metrics, in one flat dict (a table row).
+
+        Returns
+        -------
+        dict
+            ``params`` plus ``final_loss_gap``, ``final_grad_norm_sq``,
+            ``final_consensus``, ``max_staleness`` (over the run), ``sim_time`` and
+            ``throughput``.
+        """
         f = self.final
         return {
             **self.params,
@@ -89,13 +154,43 @@ class Trajectory:
         }
 
     def history(self) -> dict:
+        """The columns as lists (JSON-ready).
+
+        Returns
+        -------
+        dict
+            Column name -> list of floats.
+        """
         return {k: v.tolist() for k, v in self.columns.items()}
 
     def as_dict(self) -> dict:
+        """The whole trajectory as JSON-ready data (the ``.json`` file format).
+
+        Returns
+        -------
+        dict
+            ``{"params": ..., "constants": ..., "history": ...}``.
+        """
         return {"params": self.params, "constants": self.constants, "history": self.history()}
 
     def save(self, path) -> Path:
-        """Atomically write ``.npz`` (arrays + JSON metadata) or ``.json``."""
+        """Write the trajectory atomically, as ``.npz`` (arrays + JSON metadata) or ``.json``.
+
+        Parameters
+        ----------
+        path : str or os.PathLike
+            Target file; its suffix, ``.npz`` or ``.json``, selects the format.
+
+        Returns
+        -------
+        pathlib.Path
+            The path written.
+
+        Raises
+        ------
+        ParameterError
+            For any other suffix.
+        """
         path = Path(path)
         if path.suffix == ".json":
             return atomic_write_json(path, self.as_dict())
@@ -109,6 +204,18 @@ class Trajectory:
 
     @classmethod
     def load(cls, path) -> Trajectory:
+        """Read a trajectory written by :meth:`save`.
+
+        Parameters
+        ----------
+        path : str or os.PathLike
+            A ``.json`` file, or else an ``.npz`` file.
+
+        Returns
+        -------
+        Trajectory
+            The columns (float64 from JSON), parameters and constants.
+        """
         path = Path(path)
         if path.suffix == ".json":
             data = json.loads(path.read_text())

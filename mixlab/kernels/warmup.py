@@ -32,8 +32,20 @@ def _half_square(x, out, data):
 
 
 def compile_all(*, progress: bool = True) -> float:
-    """Run every compiled kernel on a tiny input (both float widths where kernels take
-    both); returns the seconds taken."""
+    """Run every compiled kernel on a tiny input, filling numba's cache from one process.
+
+    Both float widths are compiled where kernels take both (the averaging kernels).
+
+    Parameters
+    ----------
+    progress : bool
+        Print one line per objective to stderr (default True).
+
+    Returns
+    -------
+    float
+        Seconds taken (wall clock).
+    """
     from mixlab.kernels.algorithms import ALGORITHMS, build
     from mixlab.kernels.averaging.group_averaging import group_average
     from mixlab.kernels.averaging.mixing import dense_mix, sparse_mix

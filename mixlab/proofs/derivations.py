@@ -25,10 +25,24 @@ def _zero(expr, what: str) -> None:
 
 
 def telescoping() -> bool:
-    """With m = n - 1 receivers and a_k = v_k lambda / u, the recursion (all users
+    """Check that the user-as-source recursion on the complete graph solves to a_1 = H_{n-1}.
+
+    With m = n - 1 receivers and a_k = v_k lambda / u, the recursion (all users
     push at lambda/m per pair)
         a_k k (1 + m - k) = m + (m - k) k a_{k+1},  a_m = 1
-    is solved by a_k = m (H_m - H_{k-1}) / (m - k + 1), so a_1 = H_m = H_{n-1}."""
+    is solved by a_k = m (H_m - H_{k-1}) / (m - k + 1), so a_1 = H_m = H_{n-1}; the
+    recursion itself is Yates' subset recursion with |S| = k receivers.
+
+    Returns
+    -------
+    bool
+        True when every identity holds.
+
+    Raises
+    ------
+    AssertionError
+        Naming the identity that failed.
+    """
     m, k, D = sp.symbols("m k D", positive=True)  # D = H_m - H_k
     a_k = m * (D + 1 / k) / (m - k + 1)  # H_m - H_{k-1} = D + 1/k
     a_next = m * D / (m - k)
@@ -45,10 +59,23 @@ def telescoping() -> bool:
 
 
 def owner_only() -> bool:
-    """Owner-only gossip (only user i spreads its model, lambda/(n-1) to each other user):
+    """Check the owner-only staleness E[S_i^j] = u (n-1)/lambda and its threshold lambda = u (n-1)/s*.
+
+    Owner-only gossip (only user i spreads its model, lambda/(n-1) to each other user):
     receiver j last heard from i an Exp(lambda/(n-1)) time A ago (stationary Poisson pushes),
     and its staleness counts i's versions since then, u E[A] in the stationary version
-    process: E[S_i^j] = u (n-1)/lambda, so staleness s* needs lambda = u (n-1)/s*."""
+    process: E[S_i^j] = u (n-1)/lambda, so staleness s* needs lambda = u (n-1)/s*.
+
+    Returns
+    -------
+    bool
+        True when every identity holds.
+
+    Raises
+    ------
+    AssertionError
+        Naming the identity that failed.
+    """
     u, r, a, lam, n, target = sp.symbols("u r a lambda n s_star", positive=True)
     _zero(sp.integrate(u * a * r * sp.exp(-r * a), (a, 0, sp.oo)) - u / r, "u E[A] = u/r for A ~ Exp(r)")
     _zero((u / r).subs(r, lam / (n - 1)) - u * (n - 1) / lam, "r = lambda/(n-1)")
@@ -57,9 +84,22 @@ def owner_only() -> bool:
 
 
 def random_group_factor() -> bool:
-    """E[P] = a I + (1 - a) J for the group-mean projection P of a uniform random
-    partition, a = (n - S)/(S (n - 1)); P^T P = P and J P = J then give
-    E||(P - J) Y||_F^2 = a ||(I - J) Y||_F^2."""
+    """Check E[P] = a I + (1 - a) J, a = (n - S)/(S (n - 1)), for uniform random groups.
+
+    P is the group-mean projection of a uniform random partition into groups of
+    size S; P^T P = P and J P = J then give E||(P - J) Y||_F^2 = a ||(I - J) Y||_F^2.
+    SymPy checks E[P_ii] and E[P_ij]; the projection algebra is argued.
+
+    Returns
+    -------
+    bool
+        True when every identity holds.
+
+    Raises
+    ------
+    AssertionError
+        Naming the identity that failed.
+    """
     n, S = sp.symbols("n S", positive=True)
     a = (n - S) / (S * (n - 1))
     same_group = (S - 1) / (n - 1)  # P(j in i's group), j != i
@@ -97,7 +137,9 @@ def _kron(factors: list[sp.Matrix]) -> sp.Matrix:
 
 
 def self_weighted_period() -> bool:
-    """||W_{k-1} ... W_0 - J||_2 = 1/(S+1) for self-weighted butterfly phases, n = S^k.
+    """Check that a period of self-weighted butterfly phases contracts by exactly 1/(S+1).
+
+    ||W_{k-1} ... W_0 - J||_2 = 1/(S+1) for self-weighted butterfly phases, n = S^k.
 
     Phase j averages the ranks that agree on every base-S digit but digit j, so
     W_j = I (x) ... (x) M (x) ... (x) I with M = (S J_S + I)/(S+1) = J_S + (I - J_S)/(S+1)
@@ -107,7 +149,18 @@ def self_weighted_period() -> bool:
     non-constant eigenvector picks up at least one (S+1)^{-m_j}. Checked exactly
     (rational arithmetic) for (n, S) = (8, 2), (9, 3), (16, 4): the phases commute, the
     Kronecker form of every phase and of the period, and the per-digit power rule;
-    the general-n Kronecker argument is argued."""
+    the general-n Kronecker argument is argued.
+
+    Returns
+    -------
+    bool
+        True when every identity holds.
+
+    Raises
+    ------
+    AssertionError
+        Naming the identity that failed.
+    """
     delta, _m = sp.symbols("delta m", positive=True)
     Jv, Iv = sp.symbols("J I", commutative=False)
     # M = J + delta (I - J) with J^2 = J: M^2 = J + delta^2 (I - J) (and by induction M^m)
@@ -131,8 +184,22 @@ def self_weighted_period() -> bool:
 
 
 def second_moment_recursion() -> bool:
-    """Checked with symbolic 2 x 2 matrices and a symbolic Gaussian-free argument:
-    expectations are linear, E[xi] = 0 and E[x xi^T] = 0 (independence)."""
+    """Check the mean and covariance recursion of x' = A x + b + xi and the bias-variance split.
+
+    Checked with symbolic 2 x 2 matrices and a symbolic Gaussian-free argument:
+    expectations are linear, E[xi] = 0 and E[x xi^T] = 0 (independence), so
+    Cov x' = A P A^T + Q, and E[(xbar - x*)^2] = (E xbar - x*)^2 + Var(xbar).
+
+    Returns
+    -------
+    bool
+        True when every identity holds.
+
+    Raises
+    ------
+    AssertionError
+        Naming the identity that failed.
+    """
     A = sp.Matrix(2, 2, sp.symbols("a0:4"))
     b = sp.Matrix(sp.symbols("b0:2"))
     m = sp.Matrix(sp.symbols("m0:2"))
@@ -159,8 +226,21 @@ def second_moment_recursion() -> bool:
 
 
 def ring_spectrum() -> bool:
-    """(W v)_j = (v_{j-1} + v_j + v_{j+1}) / 3 with v_j = exp(i j theta), theta = 2 pi k / n:
-    W v = (1/3 + 2/3 cos theta) v, for every j (the ring closes since n theta = 2 pi k)."""
+    """Check the Metropolis ring's eigenpairs: eigenvalue 1/3 + (2/3) cos(2 pi k / n).
+
+    (W v)_j = (v_{j-1} + v_j + v_{j+1}) / 3 with v_j = exp(i j theta), theta = 2 pi k / n:
+    W v = (1/3 + 2/3 cos theta) v, for every j (the ring closes since n theta = 2 pi k).
+
+    Returns
+    -------
+    bool
+        True when every identity holds.
+
+    Raises
+    ------
+    AssertionError
+        Naming the identity that failed.
+    """
     j, theta = sp.symbols("j theta", real=True)
     v = lambda q: sp.exp(sp.I * q * theta)  # noqa: E731
     lhs = (v(j - 1) + v(j) + v(j + 1)) / 3
@@ -186,7 +266,7 @@ def _young_and_jensen() -> None:
 
 
 def averaged_strongly_convex() -> bool:
-    """The strongly convex rate of mixlab.theory.convergence for any consensus bound B.
+    """Check the strongly convex rate of :mod:`mixlab.theory.convergence` for any consensus bound B.
 
     With r = ||xbar - x*||^2, e = f(xbar) - f*, Gamma = sum_i ||x_i - xbar||^2 and
     m = (1/n) sum_i grad f_i(x_i):
@@ -198,7 +278,18 @@ def averaged_strongly_convex() -> bool:
     (4) E r' = r - 2 eta <m, xbar - x*> + eta^2 (||m||^2 + sigma2/n) (independent zero-mean noise), so
         E r' <= (1 - eta mu/2) r - 2 eta (1 - 2 eta L) e + eta (L + mu + 2 eta L^2) Gamma/n + eta^2 sigma2/n;
     (5) eta <= 1/(4L) makes the e term <= 0; unrolling with sum_t (1 - eta mu/2)^t <= 2/(eta mu)
-        and f(xbar_T) - f* <= L r_T/2 gives the rate."""
+        and f(xbar_T) - f* <= L r_T/2 gives the rate.
+
+    Returns
+    -------
+    bool
+        True when every identity holds.
+
+    Raises
+    ------
+    AssertionError
+        Naming the identity that failed.
+    """
     _young_and_jensen()
     fb, fi, fs, dxi, _dstar, dxbar, _g1, _g2 = sp.symbols("f_xbar f_xi f_star d_xi d_star d_xbar g1 g2")
     L, mu, eta, n, r, e, Gam, s2, B, T, r0 = sp.symbols("L mu eta n r e Gamma sigma2 B T r0", positive=True)
@@ -238,12 +329,24 @@ def averaged_strongly_convex() -> bool:
 
 
 def averaged_nonconvex() -> bool:
-    """The nonconvex rate of mixlab.theory.convergence for any consensus bound B.
+    """Check the nonconvex rate of :mod:`mixlab.theory.convergence` for any consensus bound B.
+
     With a = grad f(xbar), m = (1/n) sum_i grad f_i(x_i): L-smoothness of f gives
     E f(xbar') <= f(xbar) - eta <a, m> + L eta^2/2 (||m||^2 + sigma2/n); polarization and
     ||a - m||^2 <= (1/n) sum_i ||grad f_i(xbar) - grad f_i(x_i)||^2 <= L^2 Gamma/n give
     E f(xbar') <= f(xbar) - eta/2 ||a||^2 - eta/2 (1 - L eta) ||m||^2 + eta L^2 Gamma/(2n) + L eta^2 sigma2/(2n);
-    with eta <= 1/L, summing over t < T and f(xbar_T) >= inf f gives the rate."""
+    with eta <= 1/L, summing over t < T and f(xbar_T) >= inf f gives the rate.
+
+    Returns
+    -------
+    bool
+        True when every identity holds.
+
+    Raises
+    ------
+    AssertionError
+        Naming the identity that failed.
+    """
     _young_and_jensen()
     L, eta, n, A, M, D, Gam, s2, B, T, f0 = sp.symbols("L eta n A M D Gamma sigma2 B T f0", positive=True)
     inner = -A / 2 - M / 2 + D / 2  # -<a, m>, D = ||a - m||^2 <= L^2 Gamma/n
@@ -270,14 +373,26 @@ def averaged_nonconvex() -> bool:
 
 
 def dpsgd_consensus() -> bool:
-    """E Gamma_t <= B for D-PSGD with ||W - J||_2 <= rho, uniform zeta2, sigma2.
-    With Y = (I - J) X: CTA Y' = (W - J) Y - eta (I - J)(grad F(X) + Xi), ATC
+    """Check the D-PSGD consensus bound E Gamma_t <= B for ||W - J||_2 <= rho (CTA and ATC).
+
+    Uniform zeta2 and sigma2. With Y = (I - J) X: CTA Y' = (W - J) Y - eta (I - J)(grad F(X) + Xi), ATC
     Y' = (W - J)(Y - eta (I - J)(grad F(X) + Xi)); row-wise L-smoothness and
     ||(I - J) grad F(Xbar)||^2 <= n zeta2 bound the noise-free part by a ||Y|| + b sqrt(n zeta2)
     (a = rho + eta L, b = eta for CTA; a = rho(1 + eta L), b = rho eta for ATC) and the
     noise adds b^2 n sigma2. Young with eps = (1 - a)/a: E Gamma' <= a Gamma + c,
     c = b^2 n zeta2/(1 - a) + b^2 n sigma2, whose fixed point c/(1 - a) bounds every
-    E Gamma_t since Gamma_0 = 0 (a = 0 only for ATC with rho = 0, where b = 0 and Gamma stays 0)."""
+    E Gamma_t since Gamma_0 = 0 (a = 0 only for ATC with rho = 0, where b = 0 and Gamma stays 0).
+
+    Returns
+    -------
+    bool
+        True when every identity holds.
+
+    Raises
+    ------
+    AssertionError
+        Naming the identity that failed.
+    """
     a, b, n, z, s2, _Gm = sp.symbols("a b n zeta2 sigma2 Gamma", positive=True)
     eps = (1 - a) / a
     _zero((1 + eps) * a**2 - a, "(1 + eps) a^2 = a")
@@ -298,10 +413,23 @@ def dpsgd_consensus() -> bool:
 
 
 def local_sgd_consensus() -> bool:
-    """E Gamma_t <= c (q^(H-1) - 1)/(q - 1) for local SGD (ATC, averaging every H steps):
-    an averaging step leaves Gamma = 0; a local step gives E Gamma' <= q Gamma + c with
-    q = (1 + eps)(1 + eta L)^2, c = (1 + 1/eps) eta^2 n zeta2 + eta^2 n sigma2, eps = 1/H;
-    after k <= H - 1 local steps Gamma <= c (q^k - 1)/(q - 1), increasing in k (q > 1)."""
+    """Check the local SGD consensus bound E Gamma_t <= c (q^(H-1) - 1)/(q - 1).
+
+    Local SGD (ATC, averaging every H steps): an averaging step leaves Gamma = 0; a
+    local step gives E Gamma' <= q Gamma + c with q = (1 + eps)(1 + eta L)^2,
+    c = (1 + 1/eps) eta^2 n zeta2 + eta^2 n sigma2, eps = 1/H; after k <= H - 1 local
+    steps Gamma <= c (q^k - 1)/(q - 1), increasing in k (q > 1).
+
+    Returns
+    -------
+    bool
+        True when every identity holds.
+
+    Raises
+    ------
+    AssertionError
+        Naming the identity that failed.
+    """
     q, c, _e, kk = sp.symbols("q c e k", positive=True)
     _zero(q * (c * (q**kk - 1) / (q - 1)) + c - c * (q ** (kk + 1) - 1) / (q - 1), "k-step growth from 0")
     from mixlab.theory import convergence as cv
@@ -321,14 +449,27 @@ def local_sgd_consensus() -> bool:
 
 
 def async_nonconvex() -> bool:
-    """SGD with staleness tau_t <= tau: x_{t+1} = x_t - eta (grad f(x_{s_t}) + xi_t), s_t = t - tau_t.
+    """Check the nonconvex rate of SGD with bounded staleness tau_t <= tau.
+
+    x_{t+1} = x_t - eta (grad f(x_{s_t}) + xi_t), s_t = t - tau_t.
     With A_t = E||grad f(x_t)||^2, G_t = E||grad f(x_{s_t})||^2, D_t = E||x_t - x_{s_t}||^2:
     E f_{t+1} <= E f_t - eta/2 A_t - eta/2 G_t + eta L^2 D_t/2 + L eta^2 (G_t + sigma2)/2
     (smoothness, polarization, E[xi_t | past] = 0), and
     D_t <= 2 eta^2 tau sum_{j=s_t}^{t-1} G_j + 2 eta^2 tau sigma2 (Young, Cauchy-Schwarz over <= tau
     terms, martingale noise). Each G_j enters at most tau of the sums, so over t < T the
     G terms total -(eta/2)(1 - eta L - 2 eta^2 L^2 tau^2) sum G <= 0 under the assumption, and
-    eta/2 sum A <= f0 + T (eta^3 L^2 tau sigma2 + L eta^2 sigma2/2)."""
+    eta/2 sum A <= f0 + T (eta^3 L^2 tau sigma2 + L eta^2 sigma2/2).
+
+    Returns
+    -------
+    bool
+        True when every identity holds.
+
+    Raises
+    ------
+    AssertionError
+        Naming the identity that failed.
+    """
     _young_and_jensen()
     eta, L, tau, s2, T, f0, SG, SA = sp.symbols("eta L tau sigma2 T f0 SumG SumA", positive=True)
     sum_D = 2 * eta**2 * tau * tau * SG + 2 * eta**2 * tau * s2 * T
@@ -349,7 +490,9 @@ def async_nonconvex() -> bool:
 
 
 def wagma_stale_window() -> bool:
-    """Gamma_{g+k} <= n (w_k sqrt(Gamma_g) + k eta G)^2 for WAGMA-SGD (CTA) with stale contributions.
+    """Check the consensus bound of WAGMA-SGD (CTA) with stale contributions.
+
+    Gamma_{g+k} <= n (w_k sqrt(Gamma_g) + k eta G)^2, 1 <= k <= tau.
 
     Let a = xbar_g and delta_j = x_j^g - a (the models published at global step g).
     Claim, for 1 <= k <= tau: x_i^{g+k} = a + sum_j W_ij delta_j + e_i with W >= 0, row sums
@@ -362,7 +505,18 @@ def wagma_stale_window() -> bool:
     model of the self-weighted rule is surely fresh: (S + w_k)/(S + 1) (the mean rule gets
     no contraction, w_k = 1). Averaging keeps ||e|| <= k eta G and the step adds eta G.
     Then ||x_i - a|| <= w_k max||delta_j|| + k eta G, max ||delta_j||^2 <= Gamma_g and
-    Gamma = sum ||x_i - a||^2 - n ||xbar - a||^2 <= n max ||x_i - a||^2."""
+    Gamma = sum ||x_i - a||^2 - n ||xbar - a||^2 <= n max ||x_i - a||^2.
+
+    Returns
+    -------
+    bool
+        True when every identity holds.
+
+    Raises
+    ------
+    AssertionError
+        Naming the identity that failed.
+    """
     S, kk = sp.symbols("S k", positive=True)
     from mixlab.theory import convergence as cv
 
@@ -387,8 +541,10 @@ def wagma_stale_window() -> bool:
 
 
 def windowed_consensus() -> bool:
-    """E Gamma_t <= n eta^2 (A1 zeta + sqrt(A2) sigma)^2/(1 - eta L A1)^2 for any deterministic
-    sequence of doubly stochastic W_t (no momentum, no stale contributions).
+    """Check the windowed consensus bound for any deterministic sequence of doubly stochastic W_t.
+
+    E Gamma_t <= n eta^2 (A1 zeta + sqrt(A2) sigma)^2/(1 - eta L A1)^2 (no momentum, no
+    stale contributions).
 
     With Y = (I - J) X: (I - J) W = (W - J)(I - J) (checked below from W J = J W = J^2 = J),
     so CTA gives Y_{t+1} = (W_t - J) Y_t - eta (I - J) G_t and, unrolled from Y_0 = 0 (checked
@@ -399,7 +555,18 @@ def windowed_consensus() -> bool:
     and the noise terms are orthogonal in L2 (martingale differences times deterministic
     matrices), so with y_t = sqrt(E||Y_t||^2) and Minkowski's inequality
     y_t <= eta A1 (L max_{s<t} y_s + sqrt(n) zeta) + eta sqrt(n A2) sigma. The fixed point
-    Y* of that map (checked below) bounds every y_t by induction from y_0 = 0."""
+    Y* of that map (checked below) bounds every y_t by induction from y_0 = 0.
+
+    Returns
+    -------
+    bool
+        True when every identity holds.
+
+    Raises
+    ------
+    AssertionError
+        Naming the identity that failed.
+    """
     W0, W1, W2, J, I, G0, G1, G2 = sp.symbols("W0 W1 W2 J I G0 G1 G2", commutative=False)
     eta = sp.Symbol("eta", positive=True)
     rules = {J**2: J, I * J: J, J * I: J, I**2: I}
@@ -448,14 +615,25 @@ def windowed_consensus() -> bool:
 
 
 def wagma_window_sums() -> bool:
-    """The closed-form window sums of WAGMA-SGD's butterfly schedule (CTA, no stale contributions).
+    """Check the closed-form window sums of WAGMA-SGD's butterfly schedule (CTA, no stale contributions).
 
     The product of l consecutive phases covers each digit floor(l/k) or floor(l/k) + 1
     times, so c_l = delta^floor(l/k) (self_weighted_period's Kronecker argument; mean:
     delta = 0); a product through a global step is J, and between global steps there
     are tau - 1 group steps, so l < tau. Checked below: the sum over full cycles and
     the remainder, and (exactly, n = 9, S = 3) that l consecutive self-weighted phases
-    multiply to the Kronecker product of per-digit powers; then the windowed bound."""
+    multiply to the Kronecker product of per-digit powers; then the windowed bound.
+
+    Returns
+    -------
+    bool
+        True when every identity holds.
+
+    Raises
+    ------
+    AssertionError
+        Naming the identity that failed.
+    """
     d, kk, j = sp.symbols("delta k j", positive=True)
     cycles = kk * (1 - d**j) / (1 - d)  # k sum_{i<j} delta^i, by induction on j:
     _zero(cycles.subs(j, 0), "no full cycle: 0")
@@ -488,11 +666,23 @@ def wagma_window_sums() -> bool:
 
 
 def pairwise_gossip_second_moment() -> bool:
-    """M_{t+1} = (1/m) sum_e W_e M_t W_e for randomized pairwise gossip (independent uniform
-    edges), and W_e M W_e = M - (v v^T M + M v v^T)/2 + (v^T M v) v v^T/4 for
-    W_e = I - v v^T/2 (checked with a symbolic symmetric 3 x 3 M and symbolic v);
-    sum_e v_e v_e^T = L (checked on the path 0-1-2); E||x - xbar 1||^2 = tr((I - J) M) since
-    I - J is a symmetric projection (checked)."""
+    """Check the second-moment recursion M_{t+1} = (1/m) sum_e W_e M_t W_e of randomized pairwise gossip.
+
+    Independent uniform edges, W_e = I - v v^T/2:
+    W_e M W_e = M - (v v^T M + M v v^T)/2 + (v^T M v) v v^T/4 (checked with a symbolic
+    symmetric 3 x 3 M and symbolic v); sum_e v_e v_e^T = L (checked on the path 0-1-2);
+    E||x - xbar 1||^2 = tr((I - J) M) since I - J is a symmetric projection (checked).
+
+    Returns
+    -------
+    bool
+        True when every identity holds.
+
+    Raises
+    ------
+    AssertionError
+        Naming the identity that failed.
+    """
     M = sp.Matrix(3, 3, lambda a, b: sp.Symbol(f"m{min(a, b)}{max(a, b)}"))
     v = sp.Matrix(sp.symbols("v0:3"))
     W = sp.eye(3) - v * v.T / 2
@@ -518,7 +708,24 @@ def pairwise_gossip_second_moment() -> bool:
 
 @dataclass(frozen=True)
 class Derivation:
-    """A derivation, its label (``complete`` or ``bookkeeping``) and what SymPy checks."""
+    """A derivation, its label (``complete`` or ``bookkeeping``) and what SymPy checks.
+
+    Parameters
+    ----------
+    function : callable
+        Takes no argument; returns True or raises AssertionError naming the failed identity.
+    label : {"complete", "bookkeeping"}
+        ``complete``: every step is a checked identity; ``bookkeeping``: SymPy checks
+        the constants and the algebra, some steps are argued in the docstring.
+    checks : str
+        What SymPy checks, in words.
+
+    Examples
+    --------
+    >>> d = DERIVATIONS["random_group_factor"]
+    >>> d.label, d.function()
+    ('bookkeeping', True)
+    """
 
     function: Callable[[], bool]
     label: str

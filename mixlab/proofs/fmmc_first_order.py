@@ -101,12 +101,36 @@ FEASIBILITY_TOL = 1e-12
 
 @dataclass(frozen=True)
 class SubgradientWeights(OptimalWeights):
-    """:class:`OptimalWeights` of the subgradient method, plus its run.
+    """:class:`~mixlab.proofs.optimal_weights.OptimalWeights` of the subgradient method, plus its run.
 
-    ``solver_value`` is the best rho seen by the loop's eigensolver, ``rho`` the
-    certificate's recomputation, ``status`` 'iteration_limit', 'stalled' or
-    'optimal' (zero subgradient). ``history[k]`` is rho of iterate k (iterate 0
-    is the starting rule) as the loop measured it.
+    Parameters
+    ----------
+    W : numpy.ndarray or scipy.sparse.csr_matrix
+        The (n, n) mixing matrix of the best iterate (sparse for large n).
+    edge_weights : numpy.ndarray
+        The (m,) edge weights w, in the order of ``edges``.
+    edges : numpy.ndarray
+        The (m, 2) int64 edges (i, j), i < j, in lexicographic order.
+    rho : float
+        ||W - J||_2, recomputed by the certificate.
+    lower_bound : float
+        The restricted-dual lower bound on the optimum (module docstring); -inf if
+        its linear program failed.
+    solver_value : float
+        The best rho seen by the loop's eigensolver.
+    residuals : dict
+        ``asymmetry``, ``row_sum``, ``min_entry``, ``outside_support`` of W.
+    problem : str
+        Always ``"fmmc"``.
+    solver : str
+        Always ``"subgradient"``.
+    status : {"iteration_limit", "stalled", "optimal"}
+        Why the loop stopped (``optimal``: zero subgradient).
+    iterations : int
+        Subgradient steps taken (the index of the last iterate).
+    history : numpy.ndarray
+        ``history[k]`` is rho of iterate k as the loop measured it (iterate 0 is the
+        starting rule).
     """
 
     iterations: int
@@ -123,15 +147,54 @@ def fmmc_subgradient(
     patience: int = 100,
     seed: Seed = 0,
 ) -> SubgradientWeights:
-    """Fastest mixing weights on the connected graph G by projected subgradient descent.
+    """Compute fastest mixing weights on the connected graph G by projected subgradient descent.
 
     Runs at most ``iterations`` steps of length ``step / sqrt(k)`` from the
-    ``initial`` rule's weights ('metropolis' or 'max_degree'), and stops early
-    when the best spectral gap 1 - rho has grown by less than the fraction
-    ``tol`` over the last ``patience`` iterations (``tol=0``: never). ``seed``
-    draws the random part of the Lanczos start vectors (n >= LANCZOS_MIN_N).
-    Returns a certified :class:`SubgradientWeights` (see the module docstring);
-    its edge weights follow ``edges``, the sorted edge list.
+    ``initial`` rule's weights and keeps the best iterate; the answer is then
+    certified (module docstring).
+
+    Parameters
+    ----------
+    G : networkx.Graph
+        A connected undirected graph on n nodes.
+    iterations : int, default 500
+        Most subgradient steps (>= 1).
+    step : float, default 1.0
+        Step scale (> 0); step k has length ``step / sqrt(k)``.
+    initial : {"metropolis", "max_degree"}, default "metropolis"
+        The starting weight rule.
+    tol : float, default 1e-3
+        Stop when the best spectral gap 1 - rho has grown by less than this fraction
+        over the last ``patience`` iterations (>= 0; 0: never stop early).
+    patience : int, default 100
+        Window of the stopping rule (>= 1).
+    seed : int, numpy.random.Generator or None, default 0
+        Draws the random part of the Lanczos start vectors (n >= :data:`LANCZOS_MIN_N`).
+
+    Returns
+    -------
+    SubgradientWeights
+        The certified weights; ``edge_weights`` follow ``edges``, the sorted edge list.
+
+    Raises
+    ------
+    ParameterError
+        On an invalid argument.
+    SolverError
+        If the best iterate is not feasible to :data:`FEASIBILITY_TOL` or the lower
+        bound exceeds rho (weak duality violated).
+
+    References
+    ----------
+    S. Boyd, P. Diaconis and L. Xiao, "Fastest mixing Markov chain on a graph",
+    SIAM Review 46(4), 2004, Section 5 (the subgradient method). The lower bound is
+    derived in mixlab (module docstring).
+
+    Examples
+    --------
+    >>> res = fmmc_subgradient(nx.path_graph(3), iterations=20)
+    >>> round(res.rho, 4), np.round(res.edge_weights, 4).tolist(), res.status
+    (0.5, [0.5, 0.5], 'iteration_limit')
     """
     iterations = require_int("iterations", iterations, minimum=1)
     step = require_real("step", step, low=0, low_open=True)

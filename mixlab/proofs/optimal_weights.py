@@ -51,6 +51,38 @@ DEFAULT_OPTIONS = {"SCS": {"eps_abs": 1e-7, "eps_rel": 1e-7}}
 
 @dataclass(frozen=True)
 class OptimalWeights:
+    """Optimal symmetric mixing weights on a graph with their checked certificate.
+
+    Returned by :func:`optimal_weights`; the residuals, ``rho`` and ``lower_bound``
+    are recomputed from the weights, not taken from the solver.
+
+    Parameters
+    ----------
+    W : numpy.ndarray or scipy.sparse.csr_matrix
+        The (n, n) mixing matrix I - B diag(w) B^T (the subgradient method returns
+        it sparse for large n).
+    edge_weights : numpy.ndarray
+        The (m,) edge weights w, in the order of ``edges``.
+    edges : numpy.ndarray
+        The (m, 2) int64 edges (i, j), i < j, in lexicographic order.
+    rho : float
+        ||W - J||_2, recomputed from W.
+    lower_bound : float
+        A certified lower bound on the optimal rho (weak duality); -inf if none
+        could be built.
+    solver_value : float
+        The optimal value the solver reported (subgradient: the best rho its loop saw).
+    residuals : dict
+        Measured feasibility: ``asymmetry``, ``row_sum``, ``min_entry``,
+        ``outside_support`` (and ``stationarity`` of the SDP's duals).
+    problem : {"fmmc", "fdla"}
+        The problem solved.
+    solver : str
+        The CVXPY solver's name, or ``"subgradient"``.
+    status : str
+        The solver's status (e.g. ``"optimal"``).
+    """
+
     W: np.ndarray
     edge_weights: np.ndarray
     edges: np.ndarray
@@ -64,6 +96,13 @@ class OptimalWeights:
 
     @property
     def gap(self) -> float:
+        """Certified optimality gap ``rho - lower_bound``.
+
+        Returns
+        -------
+        float
+            How far rho(W) can be above the optimum (inf without a lower bound).
+        """
         return self.rho - self.lower_bound
 
 
@@ -75,14 +114,67 @@ def optimal_weights(
     solver: str = "SCS",
     solver_options: dict | None = None,
 ) -> OptimalWeights:
-    """Solve FMMC or FDLA on the connected graph G.
+    """Solve FMMC or FDLA on the connected graph G and certify the answer.
 
-    ``method`` 'sdp' solves the SDP with the CVXPY ``solver`` and refuses an
-    answer whose certified gap exceeds GAP_TOL. 'subgradient' (FMMC only, for
-    graphs too large for the SDP) runs
-    :func:`mixlab.proofs.fmmc_first_order.fmmc_subgradient` with
-    ``solver_options`` as its keyword arguments; its certified gap is reported,
-    not bounded.
+    Minimizes rho(W) = ||W - J||_2 over symmetric W = I - B diag(w) B^T supported on
+    G's edges; FMMC also requires W >= 0. The answer is re-checked without trusting
+    the solver (see the module docstring).
+
+    Parameters
+    ----------
+    G : networkx.Graph
+        A connected undirected graph on n nodes.
+    problem : {"fmmc", "fdla"}, default "fmmc"
+        Fastest mixing Markov chain (W >= 0), or fastest distributed linear averaging
+        (negative weights allowed).
+    method : {"sdp", "subgradient"}, default "sdp"
+        ``sdp``: solve the SDP with CVXPY and refuse an answer whose certified gap
+        exceeds :data:`GAP_TOL`. ``subgradient`` (FMMC only, for graphs too large for
+        the SDP): :func:`mixlab.proofs.fmmc_first_order.fmmc_subgradient`, whose
+        certified gap is reported, not bounded.
+    solver : str, default "SCS"
+        An installed CVXPY solver (``sdp`` only).
+    solver_options : dict, optional
+        ``sdp``: keyword arguments of the solve (default :data:`DEFAULT_OPTIONS`);
+        ``subgradient``: keyword arguments of ``fmmc_subgradient``.
+
+    Returns
+    -------
+    OptimalWeights
+        The weights, W, rho, the certified lower bound and the residuals
+        (:class:`~mixlab.proofs.fmmc_first_order.SubgradientWeights` for ``subgradient``).
+
+    Raises
+    ------
+    ParameterError
+        On an unknown problem, method, solver or subgradient option, or
+        ``subgradient`` with ``fdla``.
+    SolverError
+        If the solver fails or its answer is not certified (infeasible status,
+        non-stationary duals, a negative FMMC entry, or a gap above GAP_TOL).
+
+    Warns
+    -----
+    UserWarning
+        If the solver reports an inaccurate solution (the certificate still decides).
+
+    References
+    ----------
+    S. Boyd, P. Diaconis and L. Xiao, "Fastest mixing Markov chain on a graph",
+    SIAM Review 46(4), 2004 (FMMC). L. Xiao and S. Boyd, "Fast linear iterations for
+    distributed averaging", Systems & Control Letters 53(1), 2004 (FDLA). The
+    certificate's dual bound is derived in mixlab (module docstring).
+
+    Examples
+    --------
+    >>> import networkx as nx
+    >>> import mixlab as ml
+    >>> opt = ml.optimal_weights(nx.cycle_graph(4))
+    >>> round(opt.rho, 4), np.round(opt.edge_weights, 4).tolist(), bool(opt.gap < 1e-4)
+    (0.3333, [0.3333, 0.3333, 0.3333, 0.3333], True)
+    >>> sub = ml.optimal_weights(nx.cycle_graph(4), method="subgradient", solver_options={"iterations": 50})
+    >>> round(sub.rho, 4), bool(sub.gap < 1e-4)
+    (0.3333, True)
     """
     require_choice("method", method, METHODS)
     require_choice("problem", problem, PROBLEMS)
@@ -179,27 +271,105 @@ def _subgradient(G: nx.Graph, problem: str, options: dict) -> OptimalWeights:
 
 
 def sorted_edges(G: nx.Graph) -> np.ndarray:
-    """(m, 2) int64: the edges (i, j), i < j, in lexicographic order (edge-weight order)."""
+    """Return the edges (i, j), i < j, of G in lexicographic order (the order of the edge weights).
+
+    Parameters
+    ----------
+    G : networkx.Graph
+        An undirected graph.
+
+    Returns
+    -------
+    numpy.ndarray
+        The edges, int64, shape (m, 2).
+
+    Examples
+    --------
+    >>> sorted_edges(nx.cycle_graph(4)).tolist()
+    [[0, 1], [0, 3], [1, 2], [2, 3]]
+    """
     return np.array(sorted(tuple(sorted(e)) for e in G.edges()), dtype=np.int64).reshape(-1, 2)
 
 
 def node_sums(weights: np.ndarray, edges: np.ndarray, n: int) -> np.ndarray:
-    """sum_{e at i} w_e for every node i."""
+    """Return sum_{e at i} w_e for every node i.
+
+    Parameters
+    ----------
+    weights : numpy.ndarray
+        Edge weights w, shape (m,).
+    edges : numpy.ndarray
+        The (m, 2) edges, in the order of ``weights``.
+    n : int
+        Number of nodes.
+
+    Returns
+    -------
+    numpy.ndarray
+        Shape (n,); 1 minus it is W's diagonal.
+
+    Examples
+    --------
+    >>> node_sums(np.array([0.5, 0.25]), np.array([[0, 1], [1, 2]]), 3).tolist()
+    [0.5, 0.75, 0.25]
+    """
     return np.bincount(edges[:, 0], weights, minlength=n) + np.bincount(edges[:, 1], weights, minlength=n)
 
 
 def fmmc_feasible(weights: np.ndarray, edges: np.ndarray, n: int) -> np.ndarray:
-    """Edge weights made FMMC-feasible: negative ones set to 0, then each edge divided
-    by the larger node sum sum_{e at i} w_e of its ends where that exceeds 1."""
+    """Make edge weights FMMC-feasible (w >= 0 and every node sum <= 1).
+
+    Negative weights are set to 0, then each edge is divided by the larger node
+    sum sum_{e at i} w_e of its ends where that exceeds 1.
+
+    Parameters
+    ----------
+    weights : numpy.ndarray
+        Edge weights w, shape (m,), e.g. a solver's slightly infeasible answer.
+    edges : numpy.ndarray
+        The (m, 2) edges, in the order of ``weights``.
+    n : int
+        Number of nodes.
+
+    Returns
+    -------
+    numpy.ndarray
+        New feasible weights, shape (m,).
+
+    Examples
+    --------
+    >>> fmmc_feasible(np.array([0.75, 0.5, -0.1]), np.array([[0, 1], [1, 2], [0, 2]]), 3).tolist()
+    [0.6, 0.4, 0.0]
+    """
     weights = np.maximum(weights, 0.0)
     use = node_sums(weights, edges, n)
     return weights / np.maximum(1.0, np.maximum(use[edges[:, 0]], use[edges[:, 1]]))
 
 
 def fmmc_dual_bound(base: float, coupling: np.ndarray, nu: np.ndarray, edges: np.ndarray) -> float:
-    """tr(D (I - J)) - sum nu after raising the node multipliers nu >= 0 until every edge's
-    dual constraint coupling_e + nu_i + nu_j >= 0 holds: a valid FMMC lower bound by weak
-    duality (D = Z1 - Z2 with PSD Z1, Z2 of total trace 1; coupling_e = b_e^T (Z2 - Z1) b_e)."""
+    """Return a valid FMMC lower bound tr(D (I - J)) - sum nu from possibly infeasible duals.
+
+    The node multipliers nu are clipped at 0 and raised (all by the same amount)
+    until every edge's dual constraint coupling_e + nu_i + nu_j >= 0 holds; the
+    result is then a lower bound on the FMMC optimum by weak duality (D = Z1 - Z2
+    with PSD Z1, Z2 of total trace 1).
+
+    Parameters
+    ----------
+    base : float
+        The trace tr(D (I - J)).
+    coupling : numpy.ndarray
+        Shape (m,): b_e^T (Z2 - Z1) b_e for each edge e.
+    nu : numpy.ndarray
+        Shape (n,): the node multipliers of the constraints sum_{e at i} w_e <= 1.
+    edges : numpy.ndarray
+        The (m, 2) edges, in the order of ``coupling``.
+
+    Returns
+    -------
+    float
+        The lower bound.
+    """
     nu = np.maximum(nu, 0.0)
     deficit = coupling + nu[edges[:, 0]] + nu[edges[:, 1]]
     nu = nu + max(0.0, -float(deficit.min())) / 2

@@ -12,7 +12,22 @@ import os
 
 
 def register_profiles() -> str:
-    """Register the ``dev`` and ``ci`` profiles, load the chosen one, return its name."""
+    """Register the ``dev`` and ``ci`` profiles, load the chosen one, return its name.
+
+    ``dev``: 50 examples, no deadline. ``ci``: 40 examples, derandomized, no
+    deadline, failing blobs printed, the ``too_slow`` health check off. Call it
+    once, e.g. from a ``conftest.py``.
+
+    Returns
+    -------
+    str
+        The loaded profile: ``$HYPOTHESIS_PROFILE``, default ``"dev"``.
+
+    Raises
+    ------
+    hypothesis.errors.InvalidArgument
+        If ``$HYPOTHESIS_PROFILE`` names a profile that is not registered.
+    """
     from hypothesis import HealthCheck, settings
 
     settings.register_profile("dev", max_examples=50, deadline=None)

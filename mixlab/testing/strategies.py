@@ -24,9 +24,26 @@ from hypothesis.extra import numpy as hnp
 MAX_ABS = 1e6
 
 
+def connected_graphs(min_n: int = 2, max_n: int = 12) -> st.SearchStrategy[nx.Graph]:
+    """Strategy for connected graphs on nodes 0..n-1: a random spanning tree, then extra edges.
+
+    Parameters
+    ----------
+    min_n : int, default 2
+        Fewest nodes.
+    max_n : int, default 12
+        Most nodes.
+
+    Returns
+    -------
+    hypothesis.strategies.SearchStrategy
+        Connected ``networkx.Graph`` objects, built by construction (never by rejection).
+    """
+    return _connected_graph(min_n, max_n)
+
+
 @st.composite
-def connected_graphs(draw, min_n: int = 2, max_n: int = 12) -> nx.Graph:
-    """A connected graph on nodes 0..n-1: random tree, then extra edges."""
+def _connected_graph(draw, min_n: int, max_n: int) -> nx.Graph:
     n = draw(st.integers(min_n, max_n))
     G = nx.empty_graph(n)
     order = draw(st.permutations(range(n)))
@@ -39,10 +56,30 @@ def connected_graphs(draw, min_n: int = 2, max_n: int = 12) -> nx.Graph:
     return G
 
 
+def doubly_stochastic_matrices(
+    min_n: int = 2, max_n: int = 10, symmetric: bool = False
+) -> st.SearchStrategy[np.ndarray]:
+    """Strategy for W = sum_k w_k P_k over 1 to 4 random permutation matrices P_k, w on the simplex.
+
+    Parameters
+    ----------
+    min_n : int, default 2
+        Smallest n.
+    max_n : int, default 10
+        Largest n.
+    symmetric : bool, default False
+        Use (P_k + P_k^T)/2 for each term, so that W is symmetric.
+
+    Returns
+    -------
+    hypothesis.strategies.SearchStrategy
+        (n, n) doubly stochastic arrays (Birkhoff: every one is such a combination).
+    """
+    return _doubly_stochastic_matrix(min_n, max_n, symmetric)
+
+
 @st.composite
-def doubly_stochastic_matrices(draw, min_n: int = 2, max_n: int = 10, symmetric: bool = False) -> np.ndarray:
-    """sum_k w_k P_k over random permutation matrices P_k with weights w on the
-    simplex (symmetric: each term (P_k + P_k^T)/2)."""
+def _doubly_stochastic_matrix(draw, min_n: int, max_n: int, symmetric: bool) -> np.ndarray:
     n = draw(st.integers(min_n, max_n))
     terms = draw(st.integers(1, 4))
     raw = np.array(draw(st.lists(st.floats(0.05, 1.0), min_size=terms, max_size=terms)))
@@ -55,7 +92,22 @@ def doubly_stochastic_matrices(draw, min_n: int = 2, max_n: int = 10, symmetric:
 
 
 def model_matrices(n: int, d: int | st.SearchStrategy | None = None, dtype=np.float64) -> st.SearchStrategy:
-    """Finite (n x d) arrays with |entries| <= MAX_ABS (d: an int, a strategy, or 1..8)."""
+    """Strategy for finite (n, d) model arrays with entries of magnitude at most :data:`MAX_ABS`.
+
+    Parameters
+    ----------
+    n : int
+        Rows (workers).
+    d : int or hypothesis.strategies.SearchStrategy, optional
+        Columns: a fixed int, a strategy of ints, or (default) 1 to 8.
+    dtype : numpy dtype, default numpy.float64
+        Element type; ``numpy.float32`` draws 32-bit floats.
+
+    Returns
+    -------
+    hypothesis.strategies.SearchStrategy
+        Arrays of shape (n, d) and type ``dtype``, without NaN or infinities.
+    """
     d = st.integers(1, 8) if d is None else d
     d_strategy = d if isinstance(d, st.SearchStrategy) else st.just(d)
     elements = st.floats(
@@ -64,8 +116,19 @@ def model_matrices(n: int, d: int | st.SearchStrategy | None = None, dtype=np.fl
     return d_strategy.flatmap(lambda dd: hnp.arrays(dtype, (n, dd), elements=elements))
 
 
-@st.composite
-def group_partitions(draw, n: int, group_size: int) -> np.ndarray:
-    """A uniformly drawn partition of range(n) into (n // S, S) groups."""
-    perm = np.array(draw(st.permutations(range(n))), dtype=np.int64)
-    return perm.reshape(-1, group_size)
+def group_partitions(n: int, group_size: int) -> st.SearchStrategy[np.ndarray]:
+    """Strategy for uniformly random partitions of range(n) into n // S groups of size S.
+
+    Parameters
+    ----------
+    n : int
+        Workers; must be a multiple of ``group_size`` (else ``ValueError`` when drawn).
+    group_size : int
+        Group size S.
+
+    Returns
+    -------
+    hypothesis.strategies.SearchStrategy
+        int64 arrays of shape (n // S, S): row g lists the members of group g.
+    """
+    return st.permutations(range(n)).map(lambda perm: np.array(perm, dtype=np.int64).reshape(-1, group_size))

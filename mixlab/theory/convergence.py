@@ -47,7 +47,10 @@ from __future__ import annotations
 
 import sympy as sp
 
+from mixlab.errors import AssumptionError
 from mixlab.theory.theorems import Assumption, S, Theorem, n, rho
+from mixlab.validate import require_choice
+from mixlab.vocabulary import ACTIVATIONS, GROUP_RULES
 
 eta, L, zeta2, sigma2, tau = sp.symbols("eta L zeta2 sigma2 tau", positive=True)
 mu, T, H, r0, f0, G, k, gamma_g, atc = sp.symbols("mu T H r0 f0 G k gamma_g atc", nonnegative=True)
@@ -69,8 +72,39 @@ WINDOWED_CONSENSUS_BOUND = (
 
 
 def butterfly_window_sum(delta: sp.Expr) -> sp.Expr:
-    """sum_{l=0}^{tau-1} delta^floor(l/k), k = phases: the window sum of a butterfly
-    schedule with a global average every tau steps (delta**2 for A2)."""
+    """Window sum sum_{l=0}^{tau-1} delta^floor(l/k) of a butterfly schedule, k = phases.
+
+    With a global average every tau steps, c_l = delta^floor(l/k) for l < tau and 0
+    beyond, so this is A1; pass delta**2 for A2. In closed form,
+    k (1 - delta^j) / (1 - delta) + r delta^j with tau = j k + r.
+
+    Parameters
+    ----------
+    delta : sympy.Expr
+        Period contraction of the group rule: 0 (mean) or 1/(S+1) (self-weighted).
+
+    Returns
+    -------
+    sympy.Expr
+        The sum in the symbols ``tau`` and ``phases`` (and those of ``delta``).
+
+    Examples
+    --------
+    >>> import sympy as sp
+    >>> from mixlab.theory.convergence import butterfly_window_sum, phases, tau
+    >>> butterfly_window_sum(sp.Rational(1, 3)).subs({tau: 6, phases: 2})    # 1 + 1 + 2/3 + 2/9
+    26/9
+    >>> butterfly_window_sum(sp.Integer(0)).subs({tau: 6, phases: 2})         # mean: only l < k count
+    2
+
+    References
+    ----------
+    Derived in mixlab; see docs/design.md, section Consensus bounds (derived in mixlab),
+    and :func:`mixlab.proofs.derivations.wagma_window_sums`.
+    S. Li, T. Ben-Nun, G. Nadiradze, S. Di Girolamo, N. Dryden, D. Alistarh and
+    T. Hoefler, "Breaking (global) barriers in parallel stochastic optimization with
+    wait-avoiding group averaging" (WAGMA-SGD), IEEE TPDS 32(7), 2021 (the setting).
+    """
     j = sp.floor(tau / phases)
     return phases * (1 - delta**j) / (1 - delta) + (tau - j * phases) * delta**j
 
@@ -82,7 +116,34 @@ WAGMA_CONSENSUS_BOUND = WINDOWED_CONSENSUS_BOUND.subs(
 
 
 def strongly_convex_rate(consensus: sp.Expr) -> sp.Expr:
-    """E f(xbar_T) - f* bound given E Gamma_t <= consensus."""
+    """Bound on E f(xbar_T) - f* of the averaged model, given E Gamma_t <= consensus.
+
+    (L/2) [(1 - eta mu/2)^T r0 + (2/mu)(eta sigma2/n + (L + mu + 2 eta L^2) B/n)] with
+    B = ``consensus``; valid for mu-strongly convex, L-smooth f_i and eta <= 1/(4L).
+
+    Parameters
+    ----------
+    consensus : sympy.Expr
+        Bound B on the consensus distance E Gamma_t, uniform in t.
+
+    Returns
+    -------
+    sympy.Expr
+        The rate in the symbols L, mu, eta, T, r0, sigma2, n and those of B.
+
+    Examples
+    --------
+    >>> import sympy as sp
+    >>> from mixlab.theory.convergence import L, T, eta, mu, n, r0, sigma2, strongly_convex_rate
+    >>> bound = strongly_convex_rate(sp.Integer(0))                   # exact consensus
+    >>> round(float(bound.subs({L: 1, mu: 1, eta: sp.Rational(1, 4), T: 10, r0: 1, sigma2: 1, n: 4})), 4)
+    0.194
+
+    References
+    ----------
+    Derived in mixlab; see docs/design.md, section Consensus bounds (derived in mixlab),
+    and :func:`mixlab.proofs.derivations.averaged_strongly_convex`.
+    """
     return (
         L
         / 2
@@ -94,7 +155,33 @@ def strongly_convex_rate(consensus: sp.Expr) -> sp.Expr:
 
 
 def nonconvex_rate(consensus: sp.Expr) -> sp.Expr:
-    """(1/T) sum_t E||grad f(xbar_t)||^2 bound given E Gamma_t <= consensus."""
+    """Bound on (1/T) sum_t E||grad f(xbar_t)||^2, given E Gamma_t <= consensus.
+
+    2 f0/(eta T) + L^2 B/n + L eta sigma2/n with B = ``consensus``; valid for
+    L-smooth f_i and eta <= 1/L.
+
+    Parameters
+    ----------
+    consensus : sympy.Expr
+        Bound B on the consensus distance E Gamma_t, uniform in t.
+
+    Returns
+    -------
+    sympy.Expr
+        The rate in the symbols f0, eta, T, L, sigma2, n and those of B.
+
+    Examples
+    --------
+    >>> import sympy as sp
+    >>> from mixlab.theory.convergence import L, T, eta, f0, n, nonconvex_rate, sigma2
+    >>> nonconvex_rate(sp.Integer(0)).subs({f0: 1, eta: sp.Rational(1, 10), T: 100, L: 1, n: 4, sigma2: 1})
+    9/40
+
+    References
+    ----------
+    Derived in mixlab; see docs/design.md, section Consensus bounds (derived in mixlab),
+    and :func:`mixlab.proofs.derivations.averaged_nonconvex`.
+    """
     return 2 * f0 / (eta * T) + L**2 * consensus / n + L * eta * sigma2 / n
 
 
@@ -102,11 +189,56 @@ ASYNC_NONCONVEX_BOUND = 2 * f0 / (eta * T) + L * eta * sigma2 + 2 * eta**2 * L**
 
 
 def stale_weight(activation: str, rule: str):
-    """w_k: the largest total weight that pre-average models can keep k iterations
-    after a global step. Group activation: the first arriver of a group is always
-    fresh; global activation: only a member's own model in the self-weighted rule is."""
+    """w_k: the largest total weight that pre-average models can keep k iterations after a global step.
+
+    Group activation: the first arriver of a group is always fresh; global
+    activation: only a member's own model in the self-weighted rule is.
+
+    Parameters
+    ----------
+    activation : {"group", "global"}
+        Who starts a group collective (see :data:`STALE_VARIANTS`).
+    rule : {"mean", "self_weighted"}
+        Averaging rule; with ``"global"`` only ``"self_weighted"`` has a bound.
+
+    Returns
+    -------
+    sympy.Expr
+        w_k in the symbols S and k: 1 - S^(1-k) (group, mean), 1 - (2/(S+1))^(k-1)
+        (group, self-weighted), 1 - (S+1)^(1-k) (global).
+
+    Raises
+    ------
+    ParameterError
+        If ``activation`` or ``rule`` is unknown.
+    AssumptionError
+        For global activation with the mean rule: a whole group may be reduced from stale
+        buffers, so w_k = 1 and there is no contraction to state.
+
+    Examples
+    --------
+    >>> from mixlab.theory.convergence import S, k, stale_weight
+    >>> stale_weight("group", "mean").subs({S: 4, k: 2})
+    3/4
+    >>> stale_weight("global", "self_weighted").subs({S: 3, k: 3})
+    15/16
+
+    References
+    ----------
+    Derived in mixlab; see :func:`mixlab.proofs.derivations.wagma_stale_window`.
+    S. Li et al., "Breaking (global) barriers in parallel stochastic optimization with
+    wait-avoiding group averaging" (WAGMA-SGD), IEEE TPDS 32(7), 2021 (semantics of the
+    reference code).
+    """
+    require_choice("activation", activation, ACTIVATIONS)
+    require_choice("group rule", rule, GROUP_RULES)
     if activation == "group":
         return 1 - S ** (1 - k) if rule == "mean" else 1 - (2 / (S + 1)) ** (k - 1)
+    if rule == "mean":
+        raise AssumptionError(
+            "global activation with the mean rule has no stale-window bound: a whole group "
+            "may be reduced from stale buffers (w_k = 1)"
+        )
     return 1 - (S + 1) ** (1 - k)
 
 

@@ -41,22 +41,116 @@ def _edges(graph: nx.Graph) -> np.ndarray:
 
 
 def expected_matrix_lambda2(graph: nx.Graph) -> float:
-    """lambda_2(E W) = 1 - lambda_{n-1}(L) / (2m), the rate of Boyd et al.'s bound."""
+    """lambda_2(E W) = 1 - lambda_{n-1}(L) / (2m), the rate of Boyd et al.'s bound.
+
+    Parameters
+    ----------
+    graph : networkx.Graph
+        Undirected graph on nodes 0..n-1 with m >= 1 edges.
+
+    Returns
+    -------
+    float
+        Second largest eigenvalue of E W = I - L / (2m); < 1 iff the graph is connected.
+
+    Raises
+    ------
+    GraphError
+        If the nodes are not 0..n-1 or the graph has no edge.
+
+    Examples
+    --------
+    >>> import networkx as nx
+    >>> expected_matrix_lambda2(nx.cycle_graph(4)), round(expected_matrix_lambda2(nx.complete_graph(4)), 4)
+    (0.75, 0.6667)
+
+    References
+    ----------
+    S. Boyd, A. Ghosh, B. Prabhakar and D. Shah, "Randomized gossip algorithms", IEEE
+    Transactions on Information Theory 52(6), 2006.
+    """
     edges = _edges(graph)
     lap = nx.laplacian_matrix(graph, nodelist=range(graph.number_of_nodes())).toarray().astype(float)
     return float(1 - np.linalg.eigvalsh(lap)[1] / (2 * edges.shape[0]))
 
 
 def slowest_start(graph: nx.Graph) -> np.ndarray:
-    """The unit eigenvector of lambda_2(E W) (the Fiedler vector): the start at which
-    Boyd et al.'s bound is approached."""
+    """The unit eigenvector of lambda_2(E W), the start at which Boyd et al.'s bound is approached.
+
+    It is the Fiedler vector of the graph Laplacian (one of them, when lambda_2 is
+    repeated; its sign is arbitrary).
+
+    Parameters
+    ----------
+    graph : networkx.Graph
+        Undirected graph on nodes 0..n-1 with at least one edge.
+
+    Returns
+    -------
+    numpy.ndarray
+        (n,) unit vector orthogonal to 1.
+
+    Raises
+    ------
+    GraphError
+        If the nodes are not 0..n-1 or the graph has no edge.
+
+    Examples
+    --------
+    >>> import networkx as nx
+    >>> import numpy as np
+    >>> np.abs(slowest_start(nx.path_graph(3))).round(4).tolist()
+    [0.7071, 0.0, 0.7071]
+
+    References
+    ----------
+    S. Boyd, A. Ghosh, B. Prabhakar and D. Shah, "Randomized gossip algorithms", IEEE
+    Transactions on Information Theory 52(6), 2006.
+    """
     _edges(graph)
     lap = nx.laplacian_matrix(graph, nodelist=range(graph.number_of_nodes())).toarray().astype(float)
     return np.linalg.eigh(lap)[1][:, 1].copy()
 
 
 def mean_square_error(graph: nx.Graph, x0, steps: int) -> np.ndarray:
-    """E||x(t) - xbar 1||^2 for t = 0..steps (exact; O(n^2 + m n) per tick)."""
+    """Exact E||x(t) - xbar 1||^2 of randomized pairwise gossip for t = 0..steps.
+
+    Iterates M_{t+1} = (1/m) sum_e W_e M_t W_e from M_0 = x0 x0^T at O(n^2 + m n) per tick.
+
+    Parameters
+    ----------
+    graph : networkx.Graph
+        Undirected graph on nodes 0..n-1 with m >= 1 edges.
+    x0 : array_like
+        (n,) initial values, finite.
+    steps : int
+        Number of ticks (one random edge each), >= 0.
+
+    Returns
+    -------
+    numpy.ndarray
+        (steps + 1,) expected squared distance to the average, tick 0 first.
+
+    Raises
+    ------
+    GraphError
+        If the nodes are not 0..n-1 or the graph has no edge.
+    ParameterError
+        If ``x0`` has the wrong shape or a non-finite entry, or ``steps`` < 0.
+
+    Examples
+    --------
+    >>> import networkx as nx
+    >>> mean_square_error(nx.cycle_graph(4), [1.0, -1.0, 1.0, -1.0], 3).tolist()
+    [4.0, 2.0, 1.25, 0.84375]
+
+    References
+    ----------
+    Derived in mixlab; see :func:`mixlab.proofs.derivations.pairwise_gossip_second_moment`
+    (the statement is :data:`mixlab.theory.theorems.GOSSIP_SECOND_MOMENT`).
+    S. Boyd, A. Ghosh, B. Prabhakar and D. Shah, "Randomized gossip algorithms", IEEE
+    Transactions on Information Theory 52(6), 2006 (the algorithm and its lambda_2 bound).
+    """
     edges = _edges(graph)
     n = graph.number_of_nodes()
     steps = require_int("steps", steps, minimum=0)

@@ -38,12 +38,39 @@ from mixlab.validate import require_choice, require_real
 def predict(hessians, centers, noise_std: float, x0, mixing: list, order: str, lr) -> dict:
     """Expected loss gap and consensus after each of len(lr) steps.
 
-    ``hessians``: a common diagonal (d,), per-worker diagonals (n, d), or per-worker
-    matrices (n, d, d); ``centers``: (n, d); ``mixing``: the mixing matrices W_0,
-    W_1, ... (dense or sparse, used cyclically); ``lr``: step sizes per step. Returns
-    arrays of length steps + 1 (step 0 first): ``loss_gap`` E f(xbar_t) - f*, ``consensus``
-    E Gamma_t and ``xbar`` E xbar_t (steps + 1, d), the path of a noise-free run.
+    Parameters
+    ----------
+    hessians : array_like
+        A common diagonal (d,), per-worker diagonals (n, d), or per-worker symmetric
+        matrices (n, d, d) of f_i(x) = 1/2 (x - c_i)^T H_i (x - c_i).
+    centers : array_like
+        (n, d) centres c_i; they fix n and d.
+    noise_std : float
+        Standard deviation s >= 0 of every gradient-noise coordinate.
+    x0 : array_like
+        (d,) common starting point of every worker.
+    mixing : list of array_like or scipy.sparse matrix
+        Mixing matrices W_0, W_1, ..., each (n, n), used cyclically.
+    order : {"cta", "atc"}
+        Update order: combine-then-adapt or adapt-then-combine.
+    lr : array_like
+        Step sizes eta_0, eta_1, ...; their number is the number of steps.
 
+    Returns
+    -------
+    dict
+        ``loss_gap``: (steps + 1,) E f(xbar_t) - f*; ``consensus``: (steps + 1,)
+        E Gamma_t; ``xbar``: (steps + 1, d) E xbar_t, the path of a noise-free run;
+        step 0 first.
+
+    Raises
+    ------
+    ParameterError
+        If ``order`` is unknown, ``noise_std`` < 0, or a shape does not match (n, d),
+        or a Hessian is not symmetric.
+
+    Examples
+    --------
     >>> import numpy as np
     >>> H = np.array([[[1.0, 0.0], [0.0, 0.5]], [[0.5, 0.2], [0.2, 1.0]]])
     >>> C = np.array([[1.0, 0.0], [0.0, 1.0]])
@@ -51,6 +78,15 @@ def predict(hessians, centers, noise_std: float, x0, mixing: list, order: str, l
     ...                    for W in (np.eye(2), np.full((2, 2), 0.5)))
     >>> round(float(alone), 4), round(float(averaged), 12)    # alone: the models never meet at x*
     (0.0222, 0.0)
+
+    References
+    ----------
+    Derived in mixlab; see the module docstring, docs/design.md, section Objectives,
+    and :func:`mixlab.proofs.derivations.second_moment_recursion` (the statement is
+    :data:`mixlab.theory.theorems.QUADRATIC_SECOND_MOMENT`).
+    X. Lian et al., "Can decentralized algorithms outperform centralized algorithms? A
+    case study for decentralized parallel stochastic gradient descent", NeurIPS 2017
+    (D-PSGD, the CTA order).
     """
     require_choice("update order", order, ("cta", "atc"))
     s2 = require_real("noise_std", noise_std, low=0) ** 2

@@ -37,7 +37,34 @@ EXACT_ATOL = 1e-12
 
 
 def circulant_first_row(W) -> np.ndarray | None:
-    """First row c of W if W is circulant (W[i, j] = c[(j - i) mod n]), else None."""
+    """First row c of W if W is circulant (W[i, j] = c[(j - i) mod n]), else None.
+
+    Parameters
+    ----------
+    W : array_like or scipy.sparse matrix
+        (n, n) matrix; checked exactly (no tolerance).
+
+    Returns
+    -------
+    numpy.ndarray or None
+        (n,) first row of W, or None when W is not circulant.
+
+    Examples
+    --------
+    >>> import networkx as nx
+    >>> from mixlab.theory.graphs import ring
+    >>> from mixlab.theory.weights import mixing_matrix
+    >>> W = mixing_matrix(ring(4))            # weights 1/3 on the diagonal and both neighbours
+    >>> circulant_first_row(W).round(4).tolist()
+    [0.3333, 0.3333, 0.0, 0.3333]
+    >>> circulant_first_row(mixing_matrix(nx.path_graph(3))) is None
+    True
+
+    References
+    ----------
+    R. M. Gray, "Toeplitz and circulant matrices: a review", Foundations and Trends in
+    Communications and Information Theory 2(3), 2006.
+    """
     W = as_matrix(W)
     n = W.shape[0]
     if sp.issparse(W):
@@ -51,7 +78,29 @@ def circulant_first_row(W) -> np.ndarray | None:
 
 
 def circulant_eigenvalues(first_row: np.ndarray) -> np.ndarray:
-    """Eigenvalues of the circulant with this first row (index k <-> frequency k)."""
+    """Eigenvalues of the circulant with this first row (index k <-> frequency k).
+
+    Parameters
+    ----------
+    first_row : numpy.ndarray
+        (n,) first row c of the circulant.
+
+    Returns
+    -------
+    numpy.ndarray
+        (n,) complex eigenvalues lambda_k = sum_j c_j exp(-2 pi i j k / n), the DFT of c.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> circulant_eigenvalues(np.array([1, 1, 0, 1]) / 3).real.round(4).tolist()
+    [1.0, 0.3333, -0.3333, 0.3333]
+
+    References
+    ----------
+    R. M. Gray, "Toeplitz and circulant matrices: a review", Foundations and Trends in
+    Communications and Information Theory 2(3), 2006.
+    """
     return np.fft.fft(first_row)
 
 
@@ -75,7 +124,32 @@ def _norm2(A, n: int) -> float:
 
 
 def deflated_operator(W) -> spla.LinearOperator:
-    """x -> (W - J) x = W x - mean(x) 1, without forming J."""
+    """The operator x -> (W - J) x = W x - mean(x) 1, without forming J.
+
+    Parameters
+    ----------
+    W : numpy.ndarray or scipy.sparse matrix
+        (n, n) matrix, dense or sparse.
+
+    Returns
+    -------
+    scipy.sparse.linalg.LinearOperator
+        (n, n) operator with ``matvec`` W x - mean(x) and ``rmatvec`` W^T x - mean(x)
+        (J is symmetric), for Lanczos / ARPACK.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from mixlab.theory.graphs import ring
+    >>> from mixlab.theory.weights import mixing_matrix
+    >>> W = mixing_matrix(ring(4))            # weights 1/3 on the diagonal and both neighbours
+    >>> (deflated_operator(W) @ np.array([1.0, 0.0, 0.0, 0.0])).round(4).tolist()
+    [0.0833, 0.0833, -0.25, 0.0833]
+
+    References
+    ----------
+    R. B. Lehoucq, D. C. Sorensen and C. Yang, "ARPACK Users' Guide", SIAM, 1998.
+    """
     n = W.shape[0]
     return spla.LinearOperator(
         (n, n),
@@ -87,7 +161,25 @@ def deflated_operator(W) -> spla.LinearOperator:
 
 @dataclass(frozen=True)
 class SpectralSummary:
-    """Spectral quantities and properties of one mixing matrix."""
+    """Spectral quantities and properties of one mixing matrix.
+
+    Parameters
+    ----------
+    n : int
+        Number of workers.
+    rho : float
+        Consensus contraction ||W - J||_2 of one step.
+    spectral_gap : float
+        1 - rho.
+    beta : float
+        ||I - W||_2.
+    symmetric : bool
+        W = W^T (within the mixing-matrix tolerance).
+    doubly_stochastic : bool
+        Rows and columns sum to 1.
+    nonnegative : bool
+        No negative weight.
+    """
 
     n: int
     rho: float
@@ -98,11 +190,52 @@ class SpectralSummary:
     nonnegative: bool
 
     def as_dict(self) -> dict:
+        """The fields as a plain dict (for JSON reports).
+
+        Returns
+        -------
+        dict
+            Field name -> value.
+        """
         return asdict(self)
 
 
 def spectral_summary(W) -> SpectralSummary:
-    """rho = ||W - J||_2, gap = 1 - rho, beta = ||I - W||_2 and W's properties."""
+    """rho = ||W - J||_2, gap = 1 - rho, beta = ||I - W||_2 and W's properties.
+
+    Circulants use the DFT of their first row, other matrices with n <= DENSE_MAX_N
+    dense LAPACK, large symmetric doubly stochastic ones Lanczos on W - J, anything
+    else ARPACK's SVD.
+
+    Parameters
+    ----------
+    W : array_like or scipy.sparse matrix
+        (n, n) mixing matrix, n >= 2, finite.
+
+    Returns
+    -------
+    SpectralSummary
+        rho, spectral gap, beta and the properties of W.
+
+    Raises
+    ------
+    MatrixError
+        If W is not square or has n < 2.
+
+    Examples
+    --------
+    >>> import mixlab as ml
+    >>> s = ml.spectral_summary(ml.mixing_matrix(ml.make_graph("ring", 4)))
+    >>> round(s.rho, 4), round(s.spectral_gap, 4), round(s.beta, 4), s.doubly_stochastic
+    (0.3333, 0.6667, 1.3333, True)
+
+    References
+    ----------
+    L. Xiao and S. Boyd, "Fast linear iterations for distributed averaging", Systems &
+    Control Letters 53(1), 2004.
+    docs/design.md, section Notation (rho, spectral gap, beta, per-period contraction).
+    R. B. Lehoucq, D. C. Sorensen and C. Yang, "ARPACK Users' Guide", SIAM, 1998.
+    """
     W = as_matrix(W)
     n = W.shape[0]
     props = properties(W)
@@ -138,23 +271,123 @@ def spectral_summary(W) -> SpectralSummary:
 
 
 def rho(W) -> float:
-    """Consensus contraction ||W - J||_2 of one mixing step."""
+    """Consensus contraction ||W - J||_2 of one mixing step.
+
+    For symmetric doubly stochastic W this is max_{i >= 2} |lambda_i(W)|.
+
+    Parameters
+    ----------
+    W : array_like or scipy.sparse matrix
+        (n, n) mixing matrix.
+
+    Returns
+    -------
+    float
+        rho(W) = ||W - J||_2, J = 1 1^T / n.
+
+    Examples
+    --------
+    >>> from mixlab.theory.graphs import ring
+    >>> from mixlab.theory.weights import mixing_matrix
+    >>> W = mixing_matrix(ring(4))            # weights 1/3 on the diagonal and both neighbours
+    >>> round(rho(W), 4)
+    0.3333
+
+    References
+    ----------
+    L. Xiao and S. Boyd, "Fast linear iterations for distributed averaging", Systems &
+    Control Letters 53(1), 2004.
+    docs/design.md, section Notation (rho, spectral gap, beta, per-period contraction).
+    """
     return spectral_summary(W).rho
 
 
 def spectral_gap(W) -> float:
-    """1 - rho(W)."""
+    """Spectral gap 1 - rho(W) of a mixing matrix.
+
+    Parameters
+    ----------
+    W : array_like or scipy.sparse matrix
+        (n, n) mixing matrix.
+
+    Returns
+    -------
+    float
+        1 - ||W - J||_2 (positive iff one step contracts the consensus distance).
+
+    Examples
+    --------
+    >>> from mixlab.theory.graphs import ring
+    >>> from mixlab.theory.weights import mixing_matrix
+    >>> W = mixing_matrix(ring(4))            # weights 1/3 on the diagonal and both neighbours
+    >>> round(spectral_gap(W), 4)
+    0.6667
+
+    References
+    ----------
+    docs/design.md, section Notation (rho, spectral gap, beta, per-period contraction).
+    """
     return spectral_summary(W).spectral_gap
 
 
 def beta(W) -> float:
-    """||I - W||_2."""
+    """beta = ||I - W||_2 of a mixing matrix.
+
+    Parameters
+    ----------
+    W : array_like or scipy.sparse matrix
+        (n, n) mixing matrix.
+
+    Returns
+    -------
+    float
+        Largest singular value of I - W (at most 2 for doubly stochastic W).
+
+    Examples
+    --------
+    >>> from mixlab.theory.graphs import ring
+    >>> from mixlab.theory.weights import mixing_matrix
+    >>> W = mixing_matrix(ring(4))            # weights 1/3 on the diagonal and both neighbours
+    >>> round(beta(W), 4)
+    1.3333
+
+    References
+    ----------
+    docs/design.md, section Notation (rho, spectral gap, beta, per-period contraction).
+    """
     return spectral_summary(W).beta
 
 
 def laplacian_extreme_eigenvalues(G: nx.Graph) -> tuple[float, float]:
-    """(lambda_1(L), lambda_{n-1}(L)): the largest and the second smallest
-    (algebraic connectivity) eigenvalues of the graph Laplacian L."""
+    """Largest and second smallest eigenvalues of the graph Laplacian L.
+
+    These are the lambda_1(L) and lambda_{n-1}(L) of the best-constant weights
+    alpha = 2 / (lambda_1(L) + lambda_{n-1}(L)); lambda_{n-1}(L) is the algebraic
+    connectivity.
+
+    Parameters
+    ----------
+    G : networkx.Graph
+        Undirected graph on nodes 0..n-1.
+
+    Returns
+    -------
+    tuple of float
+        ``(lambda_1(L), lambda_{n-1}(L))``, the largest first.
+
+    Examples
+    --------
+    >>> from mixlab.theory.graphs import ring
+    >>> laplacian_extreme_eigenvalues(ring(4))
+    (4.0, 2.0)
+
+    References
+    ----------
+    L. Xiao and S. Boyd, "Fast linear iterations for distributed averaging", Systems &
+    Control Letters 53(1), 2004.
+    M. Fiedler, "Algebraic connectivity of graphs", Czechoslovak Mathematical Journal
+    23(2), 1973.
+    """
     n = G.number_of_nodes()
     L = nx.laplacian_matrix(G, nodelist=range(n)).astype(np.float64).tocsr()
     c = circulant_first_row(L)
@@ -171,7 +404,36 @@ def laplacian_extreme_eigenvalues(G: nx.Graph) -> tuple[float, float]:
 
 
 def period_contraction(matrices: Iterable) -> float:
-    """||W_{q-1} ... W_1 W_0 - J||_2 for the period W_0, ..., W_{q-1} (applied in order)."""
+    """Per-period contraction ||W_{q-1} ... W_1 W_0 - J||_2 (W_0 applied first).
+
+    Parameters
+    ----------
+    matrices : iterable of array_like or scipy.sparse matrix
+        W_0, ..., W_{q-1}, each (n, n); non-circulant periods need n <= DENSE_MAX_N.
+
+    Returns
+    -------
+    float
+        Spectral norm of the period's product minus J (0 for exact averaging).
+
+    Raises
+    ------
+    ParameterError
+        If ``matrices`` is empty, or non-circulant with n > DENSE_MAX_N.
+
+    Examples
+    --------
+    >>> from mixlab.theory.schedules import OnePeerExponential
+    >>> s = OnePeerExponential(4)
+    >>> period_contraction([s.matrix(0), s.matrix(1)]), round(period_contraction([s.matrix(0)]), 4)
+    (0.0, 0.7071)
+
+    References
+    ----------
+    docs/design.md, section Notation (rho, spectral gap, beta, per-period contraction).
+    B. Ying et al., "Exponential graph is provably efficient for decentralized deep
+    training", NeurIPS 2021 (one-peer exponential periods average exactly).
+    """
     mats = [as_matrix(W) for W in matrices]
     if not mats:
         raise ParameterError("a period needs at least one matrix")
@@ -192,9 +454,21 @@ def period_contraction(matrices: Iterable) -> float:
 
 @dataclass(frozen=True)
 class WindowSums:
-    """c_l = max over positions t of ||W_{t-1} ... W_{t-l} - J||_2 (c_0 = ||I - J||_2 = 1)
-    for l = 0..len(profile)-1, and A1 = sum c_l, A2 = sum c_l^2 over the window of an
-    update order (CTA: l >= 0, ATC: l >= 1), tails included."""
+    """Window profile c_l and window sums A1, A2 of a mixing sequence.
+
+    c_l = max over positions t of ||W_{t-1} ... W_{t-l} - J||_2 (c_0 = ||I - J||_2 = 1),
+    and A1 = sum c_l, A2 = sum c_l^2 over the window of an update order (CTA: l >= 0,
+    ATC: l >= 1), tails included.
+
+    Parameters
+    ----------
+    profile : numpy.ndarray
+        (horizon,) array c_0, ..., c_{horizon-1}.
+    A1 : float
+        sum of c_l (inf when the tail does not contract).
+    A2 : float
+        sum of c_l^2 (inf when the tail does not contract).
+    """
 
     profile: np.ndarray
     A1: float
@@ -211,12 +485,38 @@ def window_sums(matrices, order: str, horizon: int) -> WindowSums:
     through a J (a global average) is J, so c_l = 0 there.
     These sums enter :data:`mixlab.theory.convergence.WINDOWED_CONSENSUS`.
 
+    Parameters
+    ----------
+    matrices : sequence of array_like or scipy.sparse matrix
+        One period W_0, ..., W_{q-1}, each (n, n) with n <= DENSE_MAX_N.
+    order : {"cta", "atc"}
+        Update order: combine-then-adapt (window l >= 0) or adapt-then-combine (l >= 1).
+    horizon : int
+        Number M >= 2 of exactly computed terms c_0..c_{M-1}; c_M bounds the tail.
+
+    Returns
+    -------
+    WindowSums
+        The profile and A1, A2 (both inf when c_M >= 1).
+
+    Raises
+    ------
+    ParameterError
+        If ``order`` is unknown, ``horizon`` < 2, ``matrices`` is empty or n > DENSE_MAX_N.
+
+    Examples
+    --------
     >>> from mixlab.theory.graphs import ring
     >>> from mixlab.theory.weights import mixing_matrix
     >>> W = mixing_matrix(ring(8))
     >>> s = window_sums([W], "cta", 200)
     >>> round(s.A1 * (1 - rho(W)), 9)            # sum_l rho^l = 1/(1 - rho)
     1.0
+
+    References
+    ----------
+    Derived in mixlab; see docs/design.md, section Consensus bounds (derived in mixlab),
+    and :func:`mixlab.proofs.derivations.windowed_consensus`.
     """
     from mixlab.validate import require_choice
 
@@ -248,13 +548,50 @@ def window_sums(matrices, order: str, horizon: int) -> WindowSums:
 
 
 def steps_to_exact_average(matrices: Iterable, max_steps: int) -> int | None:
-    """Smallest t <= max_steps with W_{t-1} ... W_0 = J (entrywise within
-    EXACT_ATOL), or None if no prefix of length <= max_steps averages exactly.
+    """Smallest t <= max_steps with W_{t-1} ... W_0 = J, or None.
 
-    ``matrices`` yields W_0, W_1, ...; only the first ``max_steps`` are used.
+    The product counts as J when every entry is within :data:`EXACT_ATOL` of 1/n.
+
+    Parameters
+    ----------
+    matrices : iterable of array_like or scipy.sparse matrix
+        W_0, W_1, ... (may be endless); only the first ``max_steps`` are used.
+        Non-circulant sequences need n <= DENSE_MAX_N.
+    max_steps : int
+        Longest prefix searched, >= 1.
+
+    Returns
+    -------
+    int or None
+        The first t at which the prefix product equals J, None if there is none.
+
+    Raises
+    ------
+    ParameterError
+        If ``max_steps`` < 1, or the sequence is non-circulant with n > DENSE_MAX_N.
+
+    Examples
+    --------
+    >>> from mixlab.theory.schedules import OnePeerExponential
+    >>> from mixlab.theory.groups import ButterflyGroups
+    >>> steps_to_exact_average(OnePeerExponential(4).matrices(), 10)
+    2
+    >>> b = ButterflyGroups(9, 3)
+    >>> steps_to_exact_average((b.matrix(t) for t in range(10)), 10)
+    2
+
+    References
+    ----------
+    S. Li, T. Ben-Nun, G. Nadiradze, S. Di Girolamo, N. Dryden, D. Alistarh and
+    T. Hoefler, "Breaking (global) barriers in parallel stochastic optimization with
+    wait-avoiding group averaging" (WAGMA-SGD), IEEE TPDS 32(7), 2021.
+    B. Ying et al., "Exponential graph is provably efficient for decentralized deep
+    training", NeurIPS 2021.
     """
     max_steps = require_int("max_steps", max_steps, minimum=1)
     mats = [as_matrix(W) for W, _ in zip(matrices, range(max_steps), strict=False)]
+    if not mats:
+        raise ParameterError("the exact-consensus search needs at least one mixing matrix, got none")
     n = mats[0].shape[0]
     rows = [c for c in map(circulant_first_row, mats) if c is not None]
     if len(rows) == len(mats):
@@ -277,8 +614,36 @@ def steps_to_exact_average(matrices: Iterable, max_steps: int) -> int | None:
 
 
 def mixing_time(rho_value: float, eps: float) -> int | None:
-    """Steps t = ceil(log(1/eps) / log(1/rho)) after which rho^t <= eps;
-    1 when rho = 0 (one step averages exactly), None when rho >= 1 (never)."""
+    """Steps t = ceil(log(1/eps) / log(1/rho)) after which rho^t <= eps.
+
+    Parameters
+    ----------
+    rho_value : float
+        Per-step (or per-period) contraction rho >= 0.
+    eps : float
+        Target relative consensus distance, in (0, 1).
+
+    Returns
+    -------
+    int or None
+        The step count (at least 1); 1 when rho = 0 (one step averages exactly),
+        None when rho >= 1 (never).
+
+    Raises
+    ------
+    ParameterError
+        If rho < 0 or eps is not in (0, 1).
+
+    Examples
+    --------
+    >>> mixing_time(0.5, 1e-3), mixing_time(0.0, 0.1), mixing_time(1.0, 0.1)
+    (10, 1, None)
+
+    References
+    ----------
+    L. Xiao and S. Boyd, "Fast linear iterations for distributed averaging", Systems &
+    Control Letters 53(1), 2004 (convergence time 1 / log(1 / rho)).
+    """
     r = require_real("rho", rho_value, low=0)
     eps = require_real("eps", eps, low=0, high=1, low_open=True, high_open=True)
     if r >= 1.0:

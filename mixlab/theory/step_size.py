@@ -31,6 +31,20 @@ GRID = 400
 
 @dataclass(frozen=True)
 class StepSize:
+    """The step size minimizing a theorem's bound, with the bound it achieves.
+
+    Parameters
+    ----------
+    eta : float
+        The minimizing step size.
+    bound : float
+        The theorem's bound at ``eta``.
+    eta_max : float
+        Largest admissible step size (every assumption holds on (0, eta_max]).
+    interior : bool
+        True when ``eta`` is a critical point of the bound, False when it is ``eta_max``.
+    """
+
     eta: float
     bound: float
     eta_max: float
@@ -38,8 +52,32 @@ class StepSize:
 
 
 def closed_form_step_size(bound: sp.Expr) -> list[sp.Expr]:
-    """Solutions of d bound / d eta = 0 with all symbols positive, except those SymPy proves
-    negative or non-real (a cubic's Cardano branches stay: SymPy cannot decide their sign)."""
+    """Solutions of d bound / d eta = 0 with all symbols positive.
+
+    Roots SymPy proves negative or non-real are dropped; a cubic's Cardano branches
+    stay (SymPy cannot decide their sign).
+
+    Parameters
+    ----------
+    bound : sympy.Expr
+        A bound in the symbol ``eta`` (:data:`mixlab.theory.convergence.eta`) and others.
+
+    Returns
+    -------
+    list of sympy.Expr
+        Candidate minimizers eta*, in the bound's own symbols.
+
+    Examples
+    --------
+    >>> from mixlab.theory.convergence import L, T, eta, f0
+    >>> closed_form_step_size(f0 / (eta * T) + L * eta)
+    [sqrt(f0)/(sqrt(L)*sqrt(T))]
+
+    References
+    ----------
+    A. Meurer et al., "SymPy: symbolic computing in Python", PeerJ Computer Science 3,
+    e103, 2017.
+    """
     free = {s: sp.Symbol(s.name, positive=True) for s in bound.free_symbols}
     expr = bound.subs(free)
     e = free.get(eta, sp.Symbol("eta", positive=True))
@@ -49,7 +87,43 @@ def closed_form_step_size(bound: sp.Expr) -> list[sp.Expr]:
 
 
 def admissible_eta_max(theorem: Theorem, upper: float, params: dict, iterations: int = 60) -> float:
-    """The largest eta in (0, upper] at which every assumption of ``theorem`` holds (bisection)."""
+    """The largest eta in (0, upper] at which every assumption of ``theorem`` holds.
+
+    Bisection, which is exact because every assumption is monotone in eta.
+
+    Parameters
+    ----------
+    theorem : Theorem
+        Theorem whose assumptions bound eta.
+    upper : float
+        Ceiling of the search, > 0.
+    params : dict
+        Every parameter of the assumptions except ``eta``.
+    iterations : int, default 60
+        Bisection steps.
+
+    Returns
+    -------
+    float
+        ``upper`` if it is admissible, else the bisection's admissible end.
+
+    Raises
+    ------
+    AssumptionError
+        If no eta in (0, upper] satisfies the assumptions.
+
+    Examples
+    --------
+    >>> from mixlab.theory.convergence import DPSGD_NONCONVEX
+    >>> p = dict(L=1.0, rho=0.8, atc=0, doubly_stochastic=True, momentum=0.0,
+    ...          zeta2_uniform=True, sigma2_uniform=True)
+    >>> round(admissible_eta_max(DPSGD_NONCONVEX, 1.0, p), 9)      # rho + eta L < 1
+    0.2
+
+    References
+    ----------
+    Derived in mixlab; the assumptions are those of :mod:`mixlab.theory.convergence`.
+    """
 
     def ok(value: float) -> bool:
         try:
@@ -70,7 +144,48 @@ def admissible_eta_max(theorem: Theorem, upper: float, params: dict, iterations:
 
 
 def minimizing_step_size(theorem: Theorem, upper: float = 1.0, **params) -> StepSize:
-    """The admissible eta minimizing ``theorem``'s bound at ``params`` (all but eta)."""
+    """The admissible eta minimizing ``theorem``'s bound at ``params`` (all but eta).
+
+    The admissible range (0, eta_max] comes from :func:`admissible_eta_max`; the
+    critical points from sign changes of the SymPy derivative on a log grid, refined
+    by Brent's method; the best of those and eta_max wins.
+
+    Parameters
+    ----------
+    theorem : Theorem
+        Theorem whose bound is minimized.
+    upper : float, default 1.0
+        Ceiling of the admissible range, > 0.
+    **params
+        Every parameter of the bound and the assumptions except ``eta``.
+
+    Returns
+    -------
+    StepSize
+        The minimizer, its bound, eta_max and whether it is interior.
+
+    Raises
+    ------
+    ParameterError
+        If ``eta`` is passed or ``upper`` <= 0.
+    AssumptionError
+        If no admissible eta exists or a parameter of the bound is missing.
+
+    Examples
+    --------
+    >>> import mixlab as ml
+    >>> from mixlab.theory.convergence import LOCAL_SGD_NONCONVEX
+    >>> p = dict(L=1.0, n=8, zeta2=1.0, sigma2=0.5, f0=1.0, T=400, H=1, momentum=0.0,
+    ...          zeta2_uniform=True, sigma2_uniform=True)
+    >>> best = ml.minimizing_step_size(LOCAL_SGD_NONCONVEX, **p)    # H = 1: minibatch SGD
+    >>> round(best.eta, 6), best.interior                            # sqrt(2 f0 n / (L T sigma2))
+    (0.282843, True)
+
+    References
+    ----------
+    Derived in mixlab (bounds of :mod:`mixlab.theory.convergence`).
+    R. P. Brent, "Algorithms for Minimization without Derivatives", Prentice-Hall, 1973.
+    """
     upper = require_real("upper", upper, low=0, low_open=True)
     if "eta" in params:
         raise ParameterError("minimizing_step_size chooses eta; do not pass it")

@@ -26,7 +26,18 @@ KINDS = ("upper", "lower", "equality", "equality_in_expectation")
 
 @dataclass(frozen=True)
 class Assumption:
-    """``holds(params)`` decides; ``message`` (format-able with params) says what failed."""
+    """A checkable assumption of a theorem.
+
+    Parameters
+    ----------
+    name : str
+        Short statement of the assumption, e.g. ``"doubly stochastic W"``.
+    holds : callable
+        ``holds(params) -> bool`` decides it from the theorem's parameter dict; a
+        missing parameter raises KeyError.
+    message : str
+        What failed, a ``str.format`` template filled with the parameters.
+    """
 
     name: str
     holds: Callable[[dict], bool]
@@ -35,6 +46,28 @@ class Assumption:
 
 @dataclass(frozen=True)
 class Verdict:
+    """The outcome of judging one measurement against one theorem's bound.
+
+    Parameters
+    ----------
+    theorem : str
+        Id of the theorem.
+    source : str
+        The theorem's source (paper and result, or "derived in mixlab").
+    parameters : dict
+        The parameters the bound was evaluated at.
+    measured : float
+        The measured value.
+    bound : float
+        The bound (or predicted value) at ``parameters``.
+    kind : str
+        One of :data:`KINDS`: upper, lower, equality, equality_in_expectation.
+    tolerance : float
+        Slack allowed in the comparison.
+    verdict : {"pass", "fail"}
+        The judgement.
+    """
+
     theorem: str
     source: str
     parameters: dict
@@ -46,11 +79,54 @@ class Verdict:
 
     @property
     def ratio(self) -> float | None:
+        """measured / bound, None when the bound is 0.
+
+        Returns
+        -------
+        float or None
+            How close the measurement came to the bound (<= 1 passes an upper bound).
+        """
         return None if self.bound == 0 else self.measured / self.bound
 
 
 @dataclass(frozen=True)
 class Theorem:
+    """A theorem as an object: statement, checkable assumptions, SymPy bound, kind and source.
+
+    Parameters
+    ----------
+    id : str
+        Stable identifier, e.g. ``"consensus-contraction"``.
+    name : str
+        Human-readable title.
+    statement : str
+        The statement in LaTeX.
+    source : str
+        Paper and result it comes from, or "derived in mixlab".
+    kind : str
+        One of :data:`KINDS`: upper, lower, equality, equality_in_expectation.
+    tight : bool
+        Whether the bound is attained (for some admissible input).
+    bound : sympy.Expr
+        The bound (or predicted value); its free symbols name the parameters.
+    assumptions : tuple of Assumption, default ()
+        Checked before every evaluation.
+    proof : str or None, default None
+        Key of the derivation in :data:`mixlab.proofs.derivations.DERIVATIONS`
+        (statements derived in mixlab).
+
+    Raises
+    ------
+    ParameterError
+        If ``kind`` is not one of :data:`KINDS`.
+
+    Examples
+    --------
+    >>> from mixlab.theory.theorems import CONSENSUS_CONTRACTION as thm
+    >>> thm.symbols, thm.evaluate(rho=0.5, initial=2.0, doubly_stochastic=True)
+    (('initial', 'rho'), 1.0)
+    """
+
     id: str
     name: str
     statement: str
@@ -67,9 +143,29 @@ class Theorem:
 
     @property
     def symbols(self) -> tuple[str, ...]:
+        """Names of the bound's free symbols, sorted.
+
+        Returns
+        -------
+        tuple of str
+            The parameters the bound needs (assumptions may need more).
+        """
         return tuple(sorted(str(s) for s in self.bound.free_symbols))
 
     def check_assumptions(self, **params) -> None:
+        """Raise unless every assumption holds at ``params``.
+
+        Parameters
+        ----------
+        **params
+            The theorem's parameters (bound symbols and assumption flags).
+
+        Raises
+        ------
+        AssumptionError
+            Naming the first violated assumption and the offending value, or the
+            parameter an assumption needs but did not get.
+        """
         for a in self.assumptions:
             try:
                 ok = a.holds(params)
@@ -81,7 +177,23 @@ class Theorem:
                 )
 
     def evaluate(self, **params) -> float:
-        """The bound at ``params`` (after checking the assumptions)."""
+        """The bound at ``params``, after checking the assumptions.
+
+        Parameters
+        ----------
+        **params
+            Values of every symbol in :attr:`symbols` and of the assumptions' flags.
+
+        Returns
+        -------
+        float
+            The bound evaluated at ``params``.
+
+        Raises
+        ------
+        AssumptionError
+            If an assumption fails or a symbol of the bound has no value.
+        """
         self.check_assumptions(**params)
         missing = [s for s in self.symbols if params.get(s) is None]
         if missing:
@@ -89,9 +201,31 @@ class Theorem:
         return float(self.bound.subs({sym: params[str(sym)] for sym in self.bound.free_symbols}).evalf(30))
 
     def check(self, measured: float, *, tolerance: float = 1e-9, **params) -> Verdict:
-        """Judge ``measured`` against the bound: <= (upper), >= (lower), == within
-        ``tolerance`` (equality kinds; for expectations pass the confidence
-        half-width as tolerance)."""
+        """Judge ``measured`` against the bound at ``params``.
+
+        Passes when measured <= bound + tolerance (upper), >= bound - tolerance
+        (lower), or |measured - bound| <= tolerance (equality kinds).
+
+        Parameters
+        ----------
+        measured : float
+            The measured value.
+        tolerance : float, default 1e-9
+            Allowed slack; for expectations pass the confidence half-width.
+        **params
+            As for :meth:`evaluate`.
+
+        Returns
+        -------
+        Verdict
+            Bound, measurement and ``"pass"`` or ``"fail"``.
+
+        Raises
+        ------
+        AssumptionError
+            If an assumption fails or a parameter is missing: a measurement is never
+            judged against a statement that does not apply.
+        """
         bound = self.evaluate(**params)
         m = float(measured)
         ok = {
@@ -239,8 +373,8 @@ QUADRATIC_SECOND_MOMENT = Theorem(
 GOSSIP_SECOND_MOMENT = Theorem(
     "gossip-second-moment",
     "Exact mean-square error of randomized pairwise gossip",
-    r"E\|x(t) - ar x 1\|^2 = \operatorname{tr}((I-J) M_t),\ "
-    r"M_{t+1} = 	frac1m \sum_{e} W_e M_t W_e,\ M_0 = x(0) x(0)^	op",
+    r"E\|x(t) - \bar x 1\|^2 = \operatorname{tr}((I-J) M_t),\ "
+    r"M_{t+1} = \tfrac1m \sum_{e} W_e M_t W_e,\ M_0 = x(0) x(0)^\top",
     "derived in mixlab (solver: mixlab.theory.pairwise_gossip)",
     "equality_in_expectation",
     True,
@@ -263,7 +397,28 @@ _BASE = (
 
 
 def all_theorems() -> dict[str, Theorem]:
-    """Every theorem mixlab knows, by id (this module's and mixlab.theory.convergence's)."""
+    """Every theorem mixlab knows, by id (this module's and mixlab.theory.convergence's).
+
+    Returns
+    -------
+    dict of str to Theorem
+        Theorem id -> :class:`Theorem`, in a fixed order.
+
+    Examples
+    --------
+    >>> import mixlab as ml
+    >>> thm = ml.all_theorems()["randomized-gossip"]
+    >>> thm.kind, thm.check(0.2, rho=0.5, t=2, initial=1.0).verdict
+    ('upper', 'pass')
+
+    References
+    ----------
+    Each theorem names its own source in ``Theorem.source`` (e.g. Boyd, Ghosh, Prabhakar
+    & Shah, IEEE Trans. Inf. Theory 2006, for ``randomized-gossip``; Li et al.,
+    WAGMA-SGD, IEEE TPDS 2021, for ``butterfly-exact-averaging``), or says "derived in
+    mixlab" and names its derivation in ``Theorem.proof``; see docs/design.md, section
+    Conventions.
+    """
     from mixlab.theory.convergence import CONVERGENCE_THEOREMS
 
     return {t.id: t for t in (*_BASE, *CONVERGENCE_THEOREMS)}

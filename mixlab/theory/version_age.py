@@ -93,8 +93,46 @@ def _node_rate(lam, mode: str):
 
 
 def complete_graph_age(n: int, gossip_rate=1, update_rate=1, *, mode: str = "push", exact: bool = False):
-    """Mean version age of one node of the complete graph, Yates' normalization
-    (source lambda/n to each node, lambda/(n-1) per ordered node pair)."""
+    """Mean version age of one node of the complete graph, in Yates' normalization.
+
+    The source pushes at lambda/n to each node and every ordered node pair gossips
+    at lambda/(n-1); symmetry reduces Yates' recursion to n unknowns.
+
+    Parameters
+    ----------
+    n : int
+        Number of nodes, >= 2.
+    gossip_rate : int, float or Fraction, default 1
+        Gossip rate lambda > 0.
+    update_rate : int, float or Fraction, default 1
+        Rate lambda_e > 0 at which the source makes versions.
+    mode : {"push", "exchange"}, default "push"
+        ``exchange`` makes every contact two-way.
+    exact : bool, default False
+        Solve in exact rational arithmetic (rates converted to ``Fraction``).
+
+    Returns
+    -------
+    Fraction or float
+        A ``Fraction`` when ``exact``, else a float.
+
+    Raises
+    ------
+    ParameterError
+        If n < 2, a rate is not positive or ``mode`` is unknown.
+
+    Examples
+    --------
+    >>> complete_graph_age(3, exact=True), complete_graph_age(3, mode="exchange", exact=True)
+    (Fraction(33, 20), Fraction(39, 28))
+    >>> round(complete_graph_age(1000), 4)
+    7.4796
+
+    References
+    ----------
+    R. D. Yates, "The age of gossip in networks", IEEE ISIT 2021, arXiv 2102.02893, Thm. 1.
+    docs/design.md, section Version age of gossip.
+    """
     n = require_int("n", n, minimum=2)
     lam, le = _rate("gossip rate", gossip_rate, exact), _rate("update rate", update_rate, exact)
     node = _node_rate(lam, mode)
@@ -110,9 +148,47 @@ def complete_graph_age(n: int, gossip_rate=1, update_rate=1, *, mode: str = "pus
 
 
 def ring_age(n: int, gossip_rate=1, update_rate=1, *, mode: str = "push", exact: bool = False):
-    """Mean version age of one node of the ring (source lambda/n to each node,
-    lambda/2 to each neighbour). Arcs of k < n nodes receive from outside at total
-    rate lambda (two ends at lambda/2, or one node with both neighbours inside)."""
+    """Mean version age of one node of the ring, in Yates' normalization.
+
+    The source pushes at lambda/n to each node, each node at lambda/2 to each
+    neighbour. Arcs of k < n nodes receive from outside at total rate lambda (two
+    ends at lambda/2, or one node with both neighbours inside).
+
+    Parameters
+    ----------
+    n : int
+        Number of nodes, >= 3.
+    gossip_rate : int, float or Fraction, default 1
+        Gossip rate lambda > 0.
+    update_rate : int, float or Fraction, default 1
+        Rate lambda_e > 0 at which the source makes versions.
+    mode : {"push", "exchange"}, default "push"
+        ``exchange`` makes every contact two-way.
+    exact : bool, default False
+        Solve in exact rational arithmetic (rates converted to ``Fraction``).
+
+    Returns
+    -------
+    Fraction or float
+        A ``Fraction`` when ``exact``, else a float.
+
+    Raises
+    ------
+    ParameterError
+        If n < 3, a rate is not positive or ``mode`` is unknown.
+
+    Examples
+    --------
+    >>> ring_age(3, exact=True) == complete_graph_age(3, exact=True)   # the 3-ring is K_3
+    True
+    >>> ring_age(4, exact=True)
+    Fraction(68, 35)
+
+    References
+    ----------
+    R. D. Yates, "The age of gossip in networks", IEEE ISIT 2021, arXiv 2102.02893, Thm. 1.
+    docs/design.md, section Version age of gossip.
+    """
     n = require_int("n", n, minimum=3)
     lam, le = _rate("gossip rate", gossip_rate, exact), _rate("update rate", update_rate, exact)
     node = _node_rate(lam, mode)
@@ -124,9 +200,48 @@ def ring_age(n: int, gossip_rate=1, update_rate=1, *, mode: str = "push", exact:
 
 
 def user_staleness_complete(n: int, gossip_rate=1, update_rate=1, *, mode: str = "push", exact: bool = False):
-    """Limiting mean staleness E[S_i^j] of user i's model at another user j on the
-    complete graph: every user gossips at rate lambda to a uniform other user,
-    user i makes versions at mean rate u; ``exchange`` updates both sides."""
+    """Limiting mean staleness E[S_i^j] of user i's model at another user j on the complete graph.
+
+    Every user gossips at rate lambda to a uniform other user and user i makes
+    versions at mean rate u; ``exchange`` updates both sides. Equals
+    (u/lambda) H_{n-1} (halved for exchange).
+
+    Parameters
+    ----------
+    n : int
+        Number of users, >= 2.
+    gossip_rate : int, float or Fraction, default 1
+        Gossip rate lambda > 0.
+    update_rate : int, float or Fraction, default 1
+        Mean rate u > 0 at which user i makes versions.
+    mode : {"push", "exchange"}, default "push"
+        ``exchange`` makes every contact two-way.
+    exact : bool, default False
+        Solve in exact rational arithmetic (rates converted to ``Fraction``).
+
+    Returns
+    -------
+    Fraction or float
+        A ``Fraction`` when ``exact``, else a float.
+
+    Raises
+    ------
+    ParameterError
+        If n < 2, a rate is not positive or ``mode`` is unknown.
+
+    Examples
+    --------
+    >>> user_staleness_complete(5, exact=True), user_staleness_complete(5, 2, mode="exchange", exact=True)
+    (Fraction(25, 12), Fraction(25, 48))
+
+    References
+    ----------
+    R. D. Yates, "The age of gossip in networks", IEEE ISIT 2021, arXiv 2102.02893,
+    Thm. 1 (the recursion).
+    P. Mitra and S. Ulukus, "Scale-robust timely asynchronous decentralized learning",
+    arXiv 2404.19749, 2024 (the model).
+    Closed form derived in mixlab: :func:`mixlab.proofs.derivations.telescoping`.
+    """
     n = require_int("n", n, minimum=2)
     require_choice("gossip mode", mode, GOSSIP_MODES)
     lam, u = _rate("gossip rate", gossip_rate, exact), _rate("update rate", update_rate, exact)
@@ -147,13 +262,68 @@ def opportunistic_staleness(n: int, gossip_rate=1, update_rate=1):
     opportunistic scheme (their definition is not reproduced; see the module
     docstring): only user i pushes, at total rate lambda to a uniform other user,
     so j is reached at lambda/(n-1) and S_i^j counts the versions made since:
-    u (n-1) / lambda (derived in mixlab)."""
+    u (n-1) / lambda (derived in mixlab).
+
+    Parameters
+    ----------
+    n : int
+        Number of users, >= 2.
+    gossip_rate : int, float or Fraction, default 1
+        Gossip rate lambda > 0.
+    update_rate : int, float or Fraction, default 1
+        Mean rate u > 0 at which user i makes versions.
+
+    Returns
+    -------
+    float
+        u (n - 1) / lambda.
+
+    Raises
+    ------
+    ParameterError
+        If n < 2 or a rate is not positive.
+
+    Examples
+    --------
+    >>> opportunistic_staleness(5), opportunistic_staleness(5, gossip_rate=2, update_rate=3)
+    (4.0, 6.0)
+
+    References
+    ----------
+    Derived in mixlab: :func:`mixlab.proofs.derivations.owner_only`; docs/design.md,
+    section Version age of gossip.
+    P. Mitra and S. Ulukus, "Scale-robust timely asynchronous decentralized learning",
+    arXiv 2404.19749, 2024 (the model).
+    """
     n = require_int("n", n, minimum=2)
     return _rate("update rate", update_rate, False) * (n - 1) / _rate("gossip rate", gossip_rate, False)
 
 
 def harmonic(m: int) -> float:
-    """H_m = sum_{k<=m} 1/k (exact sum up to 10^5 terms, asymptotic expansion beyond)."""
+    """Harmonic number H_m = sum_{k<=m} 1/k.
+
+    Summed exactly up to 10^5 terms; beyond, ln m + gamma + 1/(2m) - 1/(12 m^2).
+
+    Parameters
+    ----------
+    m : int
+        Number of terms, >= 0 (H_0 = 0).
+
+    Returns
+    -------
+    float
+        H_m.
+
+    Examples
+    --------
+    >>> round(harmonic(4), 6), harmonic(0)
+    (2.083333, 0.0)
+
+    References
+    ----------
+    R. L. Graham, D. E. Knuth and O. Patashnik, "Concrete Mathematics", 2nd ed.,
+    Addison-Wesley, 1994 (harmonic numbers and their asymptotic expansion).
+    """
     m = require_int("m", m, minimum=0)
     if m <= 100_000:
         return float(np.sum(1.0 / np.arange(1, m + 1)))
@@ -166,27 +336,117 @@ u_sym, lam_sym, n_sym = sp.symbols("u lambda n", positive=True)
 
 
 def user_staleness_closed_form(mode: str = "push") -> sp.Expr:
-    """(u/lambda) H_{n-1}, halved for exchange (derived in mixlab)."""
+    """Closed form (u/lambda) H_{n-1} of the user staleness, halved for exchange.
+
+    Parameters
+    ----------
+    mode : {"push", "exchange"}, default "push"
+        Gossip mode.
+
+    Returns
+    -------
+    sympy.Expr
+        Expression in the symbols :data:`u_sym`, :data:`lam_sym`, :data:`n_sym`.
+
+    Raises
+    ------
+    ParameterError
+        If ``mode`` is unknown.
+
+    Examples
+    --------
+    >>> user_staleness_closed_form()
+    u*harmonic(n - 1)/lambda
+    >>> user_staleness_closed_form("exchange").subs({n_sym: 5, u_sym: 1, lam_sym: 1})
+    25/24
+
+    References
+    ----------
+    Derived in mixlab (:func:`mixlab.proofs.derivations.telescoping`) from Yates'
+    recursion: R. D. Yates, "The age of gossip in networks", IEEE ISIT 2021,
+    arXiv 2102.02893, Thm. 1.
+    P. Mitra and S. Ulukus, "Scale-robust timely asynchronous decentralized learning",
+    arXiv 2404.19749, 2024 (the model).
+    """
     require_choice("gossip mode", mode, GOSSIP_MODES)
     expr = u_sym / lam_sym * sp.harmonic(n_sym - 1)
     return expr / 2 if mode == "exchange" else expr
 
 
 def user_staleness_asymptotic(mode: str = "push") -> sp.Expr:
-    """(u/lambda)(ln n + gamma): H_{n-1} = ln n + gamma - 1/(2n) + O(1/n^2)."""
+    """Asymptotic user staleness (u/lambda)(ln n + gamma), halved for exchange.
+
+    Uses H_{n-1} = ln n + gamma - 1/(2n) + O(1/n^2).
+
+    Parameters
+    ----------
+    mode : {"push", "exchange"}, default "push"
+        Gossip mode.
+
+    Returns
+    -------
+    sympy.Expr
+        Expression in :data:`u_sym`, :data:`lam_sym`, :data:`n_sym`.
+
+    Examples
+    --------
+    >>> user_staleness_asymptotic("exchange")
+    u*(log(n) + EulerGamma)/(2*lambda)
+
+    References
+    ----------
+    Derived in mixlab from :func:`user_staleness_closed_form`; docs/design.md, section Version age of gossip.
+    """
+    require_choice("gossip mode", mode, GOSSIP_MODES)
     expr = u_sym / lam_sym * (sp.log(n_sym) + sp.EulerGamma)
     return expr / 2 if mode == "exchange" else expr
 
 
 def complete_age_asymptotic() -> sp.Expr:
-    """Yates' complete graph, lambda_e = lambda: v_1 ~ ln n + gamma (a numerically
-    checked approximation, not a proved bound; the gap is 0.09 at n = 10, 1e-5 at 10^6)."""
+    """Approximate version age ln n + gamma on Yates' complete graph with lambda_e = lambda.
+
+    A numerically checked approximation, not a proved bound: the gap to
+    :func:`complete_graph_age` is 0.09 at n = 10 and 1e-5 at n = 10^6.
+
+    Returns
+    -------
+    sympy.Expr
+        ln n + gamma in the symbol :data:`n_sym`.
+
+    Examples
+    --------
+    >>> round(float(complete_age_asymptotic().subs(n_sym, 1000)), 4), round(complete_graph_age(1000), 4)
+    (7.485, 7.4796)
+
+    References
+    ----------
+    R. D. Yates, "The age of gossip in networks", IEEE ISIT 2021, arXiv 2102.02893,
+    Thm. 1 (the model; the log n growth on the complete graph).
+    """
     return sp.log(n_sym) + sp.EulerGamma
 
 
 def ring_age_asymptotic() -> sp.Expr:
-    """Ring, lambda_e = lambda: v_1 ~ sqrt(pi n / 2) (a numerically checked
-    approximation, not a proved bound)."""
+    """Approximate version age sqrt(pi n / 2) on Yates' ring with lambda_e = lambda.
+
+    A numerically checked approximation, not a proved bound.
+
+    Returns
+    -------
+    sympy.Expr
+        sqrt(pi n / 2) in the symbol :data:`n_sym`.
+
+    Examples
+    --------
+    >>> round(float(ring_age_asymptotic().subs(n_sym, 100)), 4), round(ring_age(100), 4)
+    (12.5331, 11.8772)
+
+    References
+    ----------
+    R. D. Yates, "The age of gossip in networks", IEEE ISIT 2021, arXiv 2102.02893, Thm. 1
+    (the model). The form sqrt(pi n / 2) is checked numerically in mixlab; see docs/design.md,
+    section Version age of gossip.
+    """
     return sp.sqrt(sp.pi * n_sym / 2)
 
 
@@ -194,8 +454,44 @@ def ring_age_asymptotic() -> sp.Expr:
 
 
 def uniform_capacity_threshold(n: int, target: float, update_rate=1, *, mode: str = "push") -> float:
-    """Smallest per-user gossip rate lambda with E[S] = (u/lambda) H_{n-1} <= target
-    (halved for exchange): lambda = u H_{n-1} / target, Theta(log n) (derived in mixlab)."""
+    """Smallest per-user gossip rate lambda with E[S] = (u/lambda) H_{n-1} <= target.
+
+    lambda = u H_{n-1} / target (halved for exchange), Theta(log n).
+
+    Parameters
+    ----------
+    n : int
+        Number of users, >= 2.
+    target : float
+        Target mean staleness s* > 0 (versions).
+    update_rate : int or float, default 1
+        Mean rate u > 0 at which a user makes versions.
+    mode : {"push", "exchange"}, default "push"
+        Gossip mode.
+
+    Returns
+    -------
+    float
+        The threshold gossip rate lambda.
+
+    Raises
+    ------
+    ParameterError
+        If n < 2, ``target`` or ``update_rate`` is not positive, or ``mode`` is unknown.
+
+    Examples
+    --------
+    >>> round(uniform_capacity_threshold(5, 1.0), 6)            # u H_4 / s*
+    2.083333
+    >>> round(uniform_capacity_threshold(5, 1.0, mode="exchange"), 6)
+    1.041667
+
+    References
+    ----------
+    Derived in mixlab; see docs/design.md, section Version age of gossip.
+    P. Mitra and S. Ulukus, "Scale-robust timely asynchronous decentralized learning",
+    arXiv 2404.19749, 2024 (the model). (the Omega(log n) capacity statement)
+    """
     n = require_int("n", n, minimum=2)
     target = require_real("target staleness s*", target, low=0, low_open=True)
     require_choice("gossip mode", mode, GOSSIP_MODES)
@@ -206,7 +502,39 @@ def uniform_capacity_threshold(n: int, target: float, update_rate=1, *, mode: st
 def opportunistic_capacity_threshold(n: int, target: float, update_rate=1) -> float:
     """Smallest lambda with which the owner-only scheme keeps E[S] = u (n-1)/lambda
     <= target: lambda = u (n-1)/target, Theta(n) (derived in mixlab; mixlab's model
-    of the Omega(n) statement quoted in the module docstring)."""
+    of the Omega(n) statement quoted in the module docstring).
+
+    Parameters
+    ----------
+    n : int
+        Number of users, >= 2.
+    target : float
+        Target mean staleness s* > 0 (versions).
+    update_rate : int or float, default 1
+        Mean rate u > 0 at which a user makes versions.
+
+    Returns
+    -------
+    float
+        The threshold gossip rate lambda = u (n - 1) / target.
+
+    Raises
+    ------
+    ParameterError
+        If n < 2 or ``target`` or ``update_rate`` is not positive.
+
+    Examples
+    --------
+    >>> opportunistic_capacity_threshold(5, 2.0)
+    2.0
+
+    References
+    ----------
+    Derived in mixlab: :func:`mixlab.proofs.derivations.owner_only`; docs/design.md,
+    section Version age of gossip.
+    P. Mitra and S. Ulukus, "Scale-robust timely asynchronous decentralized learning",
+    arXiv 2404.19749, 2024 (the model). (the Omega(n) statement)
+    """
     n = require_int("n", n, minimum=2)
     target = require_real("target staleness s*", target, low=0, low_open=True)
     return _rate("update rate", update_rate, False) * (n - 1) / target

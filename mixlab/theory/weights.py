@@ -41,10 +41,48 @@ def _edges_and_degrees(G: nx.Graph) -> tuple[np.ndarray, np.ndarray, np.ndarray]
 
 
 def mixing_matrix(G: nx.Graph, rule: str = "metropolis", *, sparse: bool | None = None):
-    """Mixing matrix of the connected undirected graph ``G`` under ``rule``.
+    """Mixing matrix of the connected undirected graph ``G`` under a weight rule.
 
-    Returns a dense array for n <= DENSE_MAX_N unless ``sparse`` says otherwise,
-    else a CSR matrix. Nodes are relabelled 0..n-1 in sorted order.
+    Nodes are relabelled 0..n-1 in sorted order; the diagonal takes the rest of each
+    row (see the table in the module docstring).
+
+    Parameters
+    ----------
+    G : networkx.Graph
+        Connected undirected graph on n >= 2 nodes (self-loops are ignored).
+    rule : {"metropolis", "max_degree", "uniform", "best_constant"}, default "metropolis"
+        Weight rule.
+    sparse : bool or None, optional
+        Force CSR (True) or dense (False) storage; None: dense for n <= DENSE_MAX_N.
+
+    Returns
+    -------
+    numpy.ndarray or scipy.sparse.csr_matrix
+        (n, n) row-stochastic W (doubly stochastic and symmetric except ``uniform``
+        on a non-regular graph).
+
+    Raises
+    ------
+    ParameterError
+        If ``rule`` is unknown; GraphError (a subclass) if ``G`` is directed, too small
+        or disconnected.
+
+    Examples
+    --------
+    >>> import mixlab as ml
+    >>> ml.mixing_matrix(ml.make_graph("star", 4), "uniform")[1].tolist()
+    [0.5, 0.5, 0.0, 0.0]
+    >>> ml.mixing_matrix(ml.make_graph("ring", 4), "best_constant")[0].round(4).tolist()
+    [0.3333, 0.3333, 0.0, 0.3333]
+
+    References
+    ----------
+    L. Xiao and S. Boyd, "Fast linear iterations for distributed averaging", Systems &
+    Control Letters 53(1), 2004 (constant edge weights; best constant: Sec. 4.1).
+    L. Xiao, S. Boyd and S. Lall, "A scheme for robust distributed sensor fusion based
+    on average consensus", IPSN 2005 (Metropolis weights).
+    S. Boyd, P. Diaconis and L. Xiao, "Fastest mixing Markov chain on a graph", SIAM
+    Review 46(4), 2004 (maximum-degree and Metropolis-Hastings chains).
     """
     require_choice("weight rule", rule, RULES)
     G = from_networkx(G)

@@ -24,6 +24,7 @@ from dataclasses import asdict, dataclass, field
 
 from mixlab.errors import ParameterError
 from mixlab.theory.theorems import Theorem
+from mixlab.validate import require_choice
 from mixlab.validation import statistics as st
 
 RELATIONS = ("<=", "==", ">=")
@@ -32,8 +33,17 @@ RELATION_OF_KIND = {"upper": "<=", "lower": ">=", "equality": "==", "equality_in
 
 @dataclass(frozen=True)
 class Control:
-    """An experiment that breaks the statement's mechanism; ``run`` has the
-    signature of the check's own run, and the statement must fail on it."""
+    """An experiment that breaks the statement's mechanism; the statement must fail on it.
+
+    Parameters
+    ----------
+    description : str
+        What the control breaks and which constants it still claims.
+    run : callable
+        Same signature and return convention as the check's own run.
+    parameters : dict, optional
+        Keyword arguments of ``run`` (default: none).
+    """
 
     description: str
     run: Callable[..., tuple]
@@ -42,8 +52,28 @@ class Control:
 
 @dataclass(frozen=True)
 class ControlResult:
-    """``verdict`` is ``fail`` when the control fails, as it must; ``power`` is the
-    estimated probability of that for a statistical control."""
+    """The outcome of a control run, judged like the check itself.
+
+    Parameters
+    ----------
+    description : str
+        The control's description.
+    parameters : dict
+        Parameters of the control run (with the theorem's plain parameters for a
+        :class:`TheoremCheck`).
+    measured : float
+        The control's measured value.
+    bound : float or None
+        The bound it was held against; None when an assumption does not hold.
+    tolerance : float
+        Absolute tolerance used (rounding plus t * stderr).
+    verdict : {"fail", "pass", "not_applicable"}
+        ``fail`` when the control fails, as it must.
+    power : float or None
+        Estimated probability that the control fails (statistical controls only).
+    note : str, default ""
+        Why the statement did not apply, if it did not.
+    """
 
     description: str
     parameters: dict
@@ -57,7 +87,42 @@ class ControlResult:
 
 @dataclass(frozen=True)
 class CheckResult:
-    """One verdict; ``bound`` is None when the statement does not apply."""
+    """One verdict of a check, with everything the report shows.
+
+    Parameters
+    ----------
+    id : str
+        The check's id.
+    theorem : str
+        The statement (LaTeX).
+    source : str
+        Where the statement comes from (a citation or "derived in mixlab").
+    proof : str or None
+        Key of its derivation in :data:`mixlab.proofs.derivations.DERIVATIONS`, if any.
+    proof_label : str or None
+        That derivation's label (complete / bookkeeping), if any.
+    parameters : dict
+        Parameters of the run (and the theorem's plain parameters).
+    measured : float
+        The measured value (a mean for a statistical check).
+    stderr : float
+        Its standard error (0 when deterministic).
+    bound : float or None
+        The bound or exact value; None when the statement does not apply.
+    relation : {"<=", ">=", "=="}
+        How ``measured`` is compared with ``bound``.
+    tolerance : float
+        Absolute tolerance used (rounding plus t * stderr).
+    false_alarm : float or None
+        False-alarm rate of a statistical check (:data:`~mixlab.validation.statistics.ALPHA`),
+        None for a deterministic one.
+    verdict : {"pass", "weak", "fail", "not_applicable"}
+        ``weak``: the check passed but so did its control.
+    control : ControlResult or None
+        The control's outcome; None for exact identities and equalities without one.
+    note : str, default ""
+        Why the statement did not apply, if it did not.
+    """
 
     id: str
     theorem: str
@@ -77,15 +142,51 @@ class CheckResult:
 
     @property
     def ratio(self) -> float | None:
-        """measured / bound (None when the bound is 0 or absent)."""
+        """measured / bound.
+
+        Returns
+        -------
+        float or None
+            The ratio; None when the bound is 0 or absent.
+        """
         return None if not self.bound else self.measured / self.bound
 
     def as_dict(self) -> dict:
+        """The result as a plain dict (the JSON record of ``mixlab verify``).
+
+        Returns
+        -------
+        dict
+            Every field (``control`` as a nested dict) plus ``ratio``.
+        """
         return {**asdict(self), "ratio": self.ratio}
 
 
 def judge(measured: float, bound: float, relation: str, tolerance: float) -> str:
-    """'pass' if ``measured relation bound`` holds up to ``tolerance`` (absolute)."""
+    """'pass' if ``measured relation bound`` holds up to ``tolerance`` (absolute).
+
+    Parameters
+    ----------
+    measured : float
+        The measured value.
+    bound : float
+        The bound or exact value.
+    relation : {"<=", ">=", "=="}
+        The comparison.
+    tolerance : float
+        Absolute slack added to the bound (either side for ``==``).
+
+    Returns
+    -------
+    {"pass", "fail"}
+        The verdict; ``fail`` whenever ``measured`` or ``bound`` is not finite.
+
+    Examples
+    --------
+    >>> judge(1.05, 1.0, "<=", 0.1), judge(1.05, 1.0, "==", 0.01), judge(float("nan"), 1.0, ">=", 1.0)
+    ('pass', 'fail', 'fail')
+    """
+    require_choice("relation", relation, RELATIONS)
     if not (math.isfinite(measured) and math.isfinite(bound)):
         return "fail"
     ok = {
@@ -112,7 +213,11 @@ class _Outcome:
 
 class CheckBase:
     """What both kinds of check share: an id, a run with its parameters, a relation,
-    a control, and the verdict logic."""
+    a control, and the verdict logic.
+
+    Calling a check runs the experiment and its control and returns a
+    :class:`CheckResult`.
+    """
 
     id: str
     run: Callable[..., tuple]
@@ -165,6 +270,43 @@ class Check(CheckBase):
 
     ``run(**parameters)`` returns (measured, bound); the relation and the
     tolerance (rounding, added to the statistical one) say how they are compared.
+
+    Parameters
+    ----------
+    id : str
+        Unique id of the check.
+    theorem : str
+        The statement (LaTeX).
+    source : str
+        Where the statement comes from.
+    relation : {"<=", ">=", "=="}
+        How the measurement is compared with the bound.
+    tolerance : float
+        Absolute rounding tolerance, added to the statistical one.
+    run : callable
+        ``run(**parameters) -> (measured, bound)``, measured a float or an
+        :class:`~mixlab.validation.statistics.Estimate`.
+    parameters : dict, optional
+        Keyword arguments of ``run``.
+    control : Control, optional
+        Required when ``relation`` is a bound (``<=`` or ``>=``).
+    proof : str, optional
+        Key of the statement's derivation in :data:`mixlab.proofs.derivations.DERIVATIONS`.
+
+    Raises
+    ------
+    ParameterError
+        If ``relation`` is unknown, or a bound has no control.
+
+    Examples
+    --------
+    >>> check = Check(
+    ...     "half", "x <= 1", "example", "<=", 0.0, lambda x: (x, 1.0), {"x": 0.5},
+    ...     Control("x = 2", lambda x: (x, 1.0), {"x": 2.0}),
+    ... )
+    >>> result = check()
+    >>> result.verdict, result.control.verdict, result.ratio
+    ('pass', 'fail', 0.5)
     """
 
     id: str
@@ -178,8 +320,7 @@ class Check(CheckBase):
     proof: str | None = None
 
     def __post_init__(self):
-        if self.relation not in RELATIONS:
-            raise ParameterError(f"unknown relation {self.relation!r}; valid: {', '.join(RELATIONS)}")
+        require_choice("relation", self.relation, RELATIONS)
         self._require_control()
 
     def _outcome(self, run, parameters) -> _Outcome:
@@ -213,7 +354,37 @@ class TheoremCheck(CheckBase):
     """A :class:`mixlab.theory.theorems.Theorem` held against a fresh measurement.
 
     ``run(**parameters)`` returns (measured, theorem parameters); a failed
-    assumption gives the verdict ``not_applicable``, never a pass.
+    assumption gives the verdict ``not_applicable``, never a pass. The relation
+    follows from the theorem's kind.
+
+    Parameters
+    ----------
+    id : str
+        Unique id of the check.
+    theorem : Theorem
+        The statement, its bound and its assumptions.
+    run : callable
+        ``run(**parameters) -> (measured, theorem_parameters)``, measured a float or an
+        :class:`~mixlab.validation.statistics.Estimate`.
+    parameters : dict, optional
+        Keyword arguments of ``run``.
+    control : Control, optional
+        Required unless the theorem is an equality.
+    tolerance : float, default 0.0
+        Absolute rounding tolerance, added to the statistical one.
+
+    Raises
+    ------
+    ParameterError
+        If the theorem is a bound and there is no control.
+
+    Examples
+    --------
+    >>> from mixlab.theory import theorems as thm
+    >>> check = TheoremCheck("b", thm.BUTTERFLY_EXACT, lambda n, S: (2, {"n": n, "S": S}), {"n": 16, "S": 4})
+    >>> result = check()
+    >>> result.relation, result.bound, result.verdict
+    ('==', 2.0, 'pass')
     """
 
     id: str
@@ -228,6 +399,13 @@ class TheoremCheck(CheckBase):
 
     @property
     def relation(self) -> str:  # type: ignore[override]  # the theorem's kind decides
+        """The comparison of the theorem's kind: ``<=`` (upper), ``>=`` (lower), ``==`` (equality).
+
+        Returns
+        -------
+        {"<=", ">=", "=="}
+            The relation.
+        """
         return RELATION_OF_KIND[self.theorem.kind]
 
     def _outcome(self, run, parameters) -> _Outcome:

@@ -23,13 +23,45 @@ from mixlab.kernels.algorithms.wagma import WAGMA
 
 
 def isolated(n: int, order: str = "cta") -> DPSGD:
-    """D-PSGD with W = I: no communication at all."""
+    """D-PSGD with W = I: no communication at all.
+
+    Parameters
+    ----------
+    n : int
+        Number of workers.
+    order : {"cta", "atc"}, default "cta"
+        Update order (combine-then-adapt or adapt-then-combine).
+
+    Returns
+    -------
+    DPSGD
+        D-PSGD whose single mixing matrix is the sparse n x n identity.
+
+    Examples
+    --------
+    >>> alg = isolated(4)
+    >>> alg.mixing[0].toarray().tolist() == [[float(i == j) for j in range(4)] for i in range(4)]
+    True
+    """
     return DPSGD(mixing=(sp.identity(n, format="csr"),), order=order)
 
 
 def singleton_groups(wagma: WAGMA, *, sync_period: int | None = None) -> WAGMA:
-    """The same WAGMA-SGD with groups of one worker (no group averaging); a
-    ``sync_period`` beyond the run's length removes the global average too."""
+    """The same WAGMA-SGD with groups of one worker (no group averaging).
+
+    Parameters
+    ----------
+    wagma : WAGMA
+        The intact algorithm; every other field is kept.
+    sync_period : int, optional
+        New global-averaging period tau (default: ``wagma``'s); one beyond the run's
+        length removes the global average too.
+
+    Returns
+    -------
+    WAGMA
+        A copy with a single phase of n singleton groups, shape (1, n, 1).
+    """
     n = wagma.groups.shape[1] * wagma.groups.shape[2]
     return replace(
         wagma,
@@ -39,5 +71,22 @@ def singleton_groups(wagma: WAGMA, *, sync_period: int | None = None) -> WAGMA:
 
 
 def never_averaging(local: LocalSGD) -> LocalSGD:
-    """Local SGD whose global average never comes."""
+    """Local SGD whose global average never comes.
+
+    Parameters
+    ----------
+    local : LocalSGD
+        The intact algorithm; every other field is kept.
+
+    Returns
+    -------
+    LocalSGD
+        A copy with H = 2**62 local steps between averages.
+
+    Examples
+    --------
+    >>> from mixlab.runs import build_algorithm
+    >>> never_averaging(build_algorithm("local_sgd", 8, local_steps=4)).local_steps == 2**62
+    True
+    """
     return replace(local, local_steps=2**62)

@@ -95,20 +95,75 @@ RATE_THEOREMS = {
 
 
 def noisy_quadratic(n: int):
-    """Common Hessian, heterogeneous centers: uniform zeta2 = 1 and additive noise sigma2 = 0.5."""
+    """Common Hessian, heterogeneous centers: uniform zeta2 = 1 and additive noise sigma2 = 0.5.
+
+    Parameters
+    ----------
+    n : int
+        Number of workers.
+
+    Returns
+    -------
+    Objective
+        The quadratic of :func:`mixlab.kernels.objectives.quadratic`, d = 4, seed 7.
+
+    Examples
+    --------
+    >>> c = noisy_quadratic(4).constants()
+    >>> c["zeta2"], c["sigma2"], c["zeta2_uniform"]
+    (1.0, 0.5, True)
+    """
     return quadratic(n, d=DIM, zeta2=1.0, sigma2=0.5, seed=7)
 
 
 def heterogeneous(n: int):
-    """Worker-specific Hessians, zeta2 = 1 at x*, no gradient noise."""
+    """Worker-specific Hessians, zeta2 = 1 at x*, no gradient noise.
+
+    Parameters
+    ----------
+    n : int
+        Number of workers.
+
+    Returns
+    -------
+    Objective
+        The quadratic of :func:`mixlab.kernels.objectives.heterogeneous_quadratic`, d = 4, seed 7.
+    """
     return heterogeneous_quadratic(n, d=DIM, zeta2=1.0, sigma2=0.0, seed=7)
 
 
 def theorem_params(f, alg, steps: int, lr: float, x0=None) -> dict:
-    """The parameters a convergence theorem needs, from the objective and the algorithm:
-    constants, eta, T, n, r0 = ||x0 - x*||^2 where x* is known, f0 = f(x0) - f* (f(x0) when f*
-    is unknown and f >= 0), and the communication pattern: rho = max_t ||W_t - J||_2 over a
-    mixing period, its window sums A1 and A2, H, or WAGMA's S, phases, tau and rule."""
+    """The parameters a convergence theorem needs, from the objective and the algorithm.
+
+    Parameters
+    ----------
+    f : Objective
+        The objective; its constants (L, mu, zeta2, sigma2 and their flags) are copied.
+    alg : Algorithm
+        The (intact) algorithm; its communication pattern is summarized.
+    steps : int
+        Number of iterations T.
+    lr : float
+        Step size eta.
+    x0 : ndarray, shape (d,), optional
+        Start (default 0).
+
+    Returns
+    -------
+    dict
+        eta, T, n, momentum, order, the constants, f0 = f(x0) - f* (f(x0) when f* is
+        unknown and f >= 0), r0 = ||x0 - x*||^2 where x* is known, and the pattern: for
+        mixing matrices rho = max_t ||W_t - J||_2, atc, the window sums A1 and A2 (window
+        :data:`WINDOW`) and doubly_stochastic; H for local SGD; S, phases, tau, rule,
+        self_weighted and activation for WAGMA-SGD.
+
+    Examples
+    --------
+    >>> from mixlab.runs import build_algorithm
+    >>> p = theorem_params(noisy_quadratic(8), build_algorithm("dpsgd", 8, topology="ring"), 10, 0.05)
+    >>> round(p["rho"], 4), p["T"], p["doubly_stochastic"]
+    (0.8047, 10, True)
+    """
     x0 = np.zeros(f.d) if x0 is None else x0
     c = f.constants()
     p = {
@@ -156,8 +211,30 @@ def theorem_params(f, alg, steps: int, lr: float, x0=None) -> dict:
 
 
 def consensus_runs(setup: str, n: int, steps: int, runs: int, lr: float = 0.05, control: bool = False):
-    """(Gamma_t of ``runs`` independent runs, runs x (steps + 1)) of the setup's algorithm (or of
-    its control) on the additive-noise quadratic, and the intact algorithm's theorem parameters."""
+    """Gamma_t of independent runs of the setup's algorithm (or its control) on the additive-noise quadratic.
+
+    Parameters
+    ----------
+    setup : {"dpsgd", "one_peer", "local_sgd", "wagma"}
+        A key of :data:`SETUPS`.
+    n : int
+        Number of workers.
+    steps : int
+        Iterations per run.
+    runs : int
+        Independent runs (seeds 0..runs-1).
+    lr : float, default 0.05
+        Step size eta.
+    control : bool, default False
+        Run the setup's control instead of the intact algorithm.
+
+    Returns
+    -------
+    gamma : ndarray, shape (runs, steps + 1)
+        Consensus distance Gamma_t of every run and step.
+    params : dict
+        The intact algorithm's theorem parameters (:func:`theorem_params`).
+    """
     _, build, broken, _ = SETUPS[setup]
     f, alg = noisy_quadratic(n), build(n)
     run = broken(alg, steps) if control else alg
@@ -168,7 +245,30 @@ def consensus_runs(setup: str, n: int, steps: int, runs: int, lr: float = 0.05, 
 
 
 def consensus(setup: str, n: int, steps: int, runs: int, lr: float = 0.05, control: bool = False):
-    """The worst recorded step of the mean consensus distance (Bonferroni over the steps)."""
+    """The worst recorded step of the mean consensus distance (Bonferroni over the steps).
+
+    Parameters
+    ----------
+    setup : {"dpsgd", "one_peer", "local_sgd", "wagma"}
+        A key of :data:`SETUPS`.
+    n : int
+        Number of workers.
+    steps : int
+        Iterations per run.
+    runs : int
+        Independent runs (seeds 0..runs-1).
+    lr : float, default 0.05
+        Step size eta.
+    control : bool, default False
+        Run the setup's control while the intact algorithm's constants are claimed.
+
+    Returns
+    -------
+    measured : Estimate
+        The largest mean Gamma_t over t, ``comparisons`` = steps + 1.
+    params : dict
+        The intact algorithm's theorem parameters.
+    """
     gamma, params = consensus_runs(setup, n, steps, runs, lr, control)
     return worst_mean(gamma), params
 
@@ -195,9 +295,33 @@ def _start(f, start: str) -> np.ndarray:
 def rate(
     setup: str, regime: str, n: int, steps: int, lr: float, start: str = "optimum", control: bool = False
 ):
-    """f(xbar_T) - f* ("sc") or (1/T) sum_{t<T} ||grad f(xbar_t)||^2 ("nc") of one deterministic
-    run on the heterogeneous quadratic from x* (or 0), and the theorem's parameters with zeta2
-    the maximum heterogeneity along the intact run's path."""
+    """The averaged-model rate of one deterministic run on the heterogeneous quadratic.
+
+    Parameters
+    ----------
+    setup : {"dpsgd", "local_sgd", "wagma"}
+        A key of :data:`SETUPS`.
+    regime : {"sc", "nc"}
+        Strongly convex: f(xbar_T) - f*; nonconvex: (1/T) sum_{t<T} ||grad f(xbar_t)||^2.
+    n : int
+        Number of workers.
+    steps : int
+        Iterations T.
+    lr : float
+        Step size eta.
+    start : {"optimum", "zero"}, default "optimum"
+        Start at x* or at 0.
+    control : bool, default False
+        Run the control (:data:`RATE_CONTROLS` where given, else the setup's).
+
+    Returns
+    -------
+    measured : float
+        The rate's left-hand side.
+    params : dict
+        The intact algorithm's theorem parameters, with zeta2 the maximum heterogeneity
+        along the intact run's path of averaged iterates (and ``zeta2_along_path``).
+    """
     _, build, broken, _ = SETUPS[setup]
     broken = RATE_CONTROLS.get(setup, (broken,))[0]
     f, alg = heterogeneous(n), build(n)
@@ -214,8 +338,29 @@ def rate(
 
 
 def at_minimizing_step(setup: str, n: int, steps: int, control: bool = False):
-    """The nonconvex rate from 0 at the step size that minimizes the theorem's own bound
-    (mixlab.theory.step_size), chosen with zeta2 at x*, judged with zeta2 along the path."""
+    """The nonconvex rate from 0 at the step size that minimizes the theorem's own bound.
+
+    The step size comes from :func:`mixlab.theory.step_size.minimizing_step_size` with
+    zeta2 at x*; the run is judged with zeta2 along its path (see :func:`rate`).
+
+    Parameters
+    ----------
+    setup : {"dpsgd", "local_sgd", "wagma"}
+        A key of :data:`SETUPS` (and of :data:`RATE_THEOREMS`).
+    n : int
+        Number of workers.
+    steps : int
+        Iterations T.
+    control : bool, default False
+        Run the control at the same step size.
+
+    Returns
+    -------
+    measured : float
+        (1/T) sum_{t<T} ||grad f(xbar_t)||^2.
+    params : dict
+        The theorem parameters of :func:`rate` plus ``eta_max``, the largest admissible eta.
+    """
     from mixlab.theory.step_size import minimizing_step_size
 
     thm = RATE_THEOREMS[setup, "nc"]
@@ -233,12 +378,43 @@ def at_minimizing_step(setup: str, n: int, steps: int, control: bool = False):
 def delayed_sgd(
     objective, steps: int, runs: int, lr: float, tau: int, seed: int = 0, always_max: bool = False
 ):
-    """Asynchronous (parameter-server) SGD with staleness <= tau, ``runs`` independent runs at once:
+    """Asynchronous (parameter-server) SGD with staleness <= tau, ``runs`` independent runs at once.
+
     x_{t+1} = x_t - lr g_t, g_t the stochastic gradient of a uniformly random worker's f_i at
-    x_{t - tau_t}, tau_t uniform on {0..min(t, tau)} (``always_max``: tau_t = min(t, tau)).
-    Returns (runs, steps + 1) arrays of
-    ||grad f(x_t)||^2 and f(x_t). Draws: stream PEER (worker, delay), the objective's
-    gradient stream with counter t runs + r."""
+    x_{t - tau_t}, tau_t uniform on {0..min(t, tau)} (``always_max``: tau_t = min(t, tau)),
+    from x_0 = 0. Draws: stream PEER (worker, delay), the objective's gradient stream with
+    counter t runs + r.
+
+    Parameters
+    ----------
+    objective : Objective
+        The problem (n workers, dimension d).
+    steps : int
+        Iterations T.
+    runs : int
+        Independent runs.
+    lr : float
+        Step size eta.
+    tau : int
+        Maximum staleness.
+    seed : int, default 0
+        Seed of the counter-based draws.
+    always_max : bool, default False
+        Always use the largest delay min(t, tau).
+
+    Returns
+    -------
+    grad_sq : ndarray, shape (runs, steps + 1)
+        ||grad f(x_t)||^2.
+    loss : ndarray, shape (runs, steps + 1)
+        f(x_t).
+
+    Examples
+    --------
+    >>> grad_sq, loss = delayed_sgd(noisy_quadratic(4), steps=5, runs=3, lr=0.1, tau=2)
+    >>> grad_sq.shape, bool(np.all(loss[:, 0] == loss[0, 0]))
+    ((3, 6), True)
+    """
     n, d = objective.n, objective.d
     hist = np.zeros((tau + 1, runs, d))  # x_{t-j} at hist[(t - j) % (tau+1)]
     grad_sq = np.empty((runs, steps + 1))
@@ -266,9 +442,34 @@ def delayed_sgd(
 
 
 def async_sgd(n: int, steps: int, runs: int, lr: float, tau: int, claimed_tau: int | None = None):
-    """Mean over runs of (1/T) sum_{t<T} ||grad f(x_t)||^2 for delayed SGD on the additive-noise
-    quadratic; sigma2 = zeta2 + sigma2 (a random worker's stochastic gradient, uniform bounds).
-    ``claimed_tau``: a control runs with the constant delay ``tau`` but claims this bound."""
+    """Mean over runs of (1/T) sum_{t<T} ||grad f(x_t)||^2 for delayed SGD on the additive-noise quadratic.
+
+    The theorem's sigma2 is zeta2 + sigma2 (the variance of a random worker's stochastic
+    gradient, uniform bounds).
+
+    Parameters
+    ----------
+    n : int
+        Number of workers.
+    steps : int
+        Iterations T.
+    runs : int
+        Independent runs.
+    lr : float
+        Step size eta.
+    tau : int
+        Maximum staleness of the run.
+    claimed_tau : int, optional
+        A control: run with the constant delay ``tau`` but claim this bound.
+
+    Returns
+    -------
+    measured : Estimate
+        Mean over runs and its standard error.
+    params : dict
+        Theorem parameters eta, T, L, tau (claimed), sigma2, f0, staleness_max and
+        sigma2_uniform.
+    """
     f = noisy_quadratic(n)
     grad_sq, loss = delayed_sgd(f, steps, runs, lr, tau, always_max=claimed_tau is not None)
     claimed = claimed_tau or tau
@@ -329,9 +530,40 @@ def stale_window_curve(
     seed: int = 0,
     control: bool = False,
 ):
-    """(Gamma_t for t = 0..steps, bound for t = 1..steps, max staleness) of one WAGMA run with
-    2 random 5x stragglers; ``control`` removes all communication (singleton groups, no global
-    average) while the bound keeps the claimed S and period."""
+    """Gamma_t and the stale-window bound at every step of one WAGMA-SGD run with stragglers.
+
+    Parameters
+    ----------
+    n : int
+        Number of workers.
+    steps : int
+        Iterations (robust objective, d = 4, 2 random 5x stragglers per iteration).
+    lr : float
+        Step size eta.
+    activation : {"global", "group"}
+        WAGMA's activation rule.
+    rule : {"mean", "self_weighted"}
+        Group averaging rule; (activation, rule) must be a key of
+        :data:`mixlab.theory.convergence.WAGMA_STALE`.
+    group_size : int
+        Group size S.
+    sync_period : int
+        Global averaging period tau.
+    seed : int, default 0
+        Seed of the run.
+    control : bool, default False
+        Remove all communication (singleton groups, no global average) while the bound
+        keeps the claimed S and period.
+
+    Returns
+    -------
+    gamma : ndarray, shape (steps + 1,)
+        Gamma_t for t = 0..steps.
+    bounds : ndarray, shape (steps,)
+        The bound n (w_k sqrt(Gamma_g) + k eta G)^2 for t = 1..steps.
+    staleness : float
+        The largest recorded staleness.
+    """
     f, alg, base = _stale_setup(n, lr, activation, rule, group_size, sync_period)
     run = controls.singleton_groups(alg, sync_period=steps + 1) if control else alg
     tr = simulate(f, run, steps, lr=lr, timing=STRAGGLERS, seed=seed, record_every=1)
@@ -352,8 +584,40 @@ def wagma_stale_window(
     sync_period: int,
     control: bool = False,
 ):
-    """The recorded step with the largest ratio Gamma_{g+k} / n (w_k sqrt(Gamma_g) + k eta G)^2
-    over ``runs`` runs with 2 random 5x stragglers (a sure bound: every step counts)."""
+    """The recorded step with the largest ratio Gamma_{g+k} / (n (w_k sqrt(Gamma_g) + k eta G)^2).
+
+    A sure bound: every step of every run counts.
+
+    Parameters
+    ----------
+    n : int
+        Number of workers.
+    steps : int
+        Iterations (robust objective, d = 4, 2 random 5x stragglers per iteration).
+    runs : int
+        Independent runs (seeds 0..runs-1), runs >= 1.
+    lr : float
+        Step size eta.
+    activation : {"global", "group"}
+        WAGMA's activation rule.
+    rule : {"mean", "self_weighted"}
+        Group averaging rule; (activation, rule) must be a key of
+        :data:`mixlab.theory.convergence.WAGMA_STALE`.
+    group_size : int
+        Group size S.
+    sync_period : int
+        Global averaging period tau.
+    control : bool, default False
+        Remove all communication while the bound keeps the claimed S and period.
+
+    Returns
+    -------
+    measured : float
+        Gamma at the worst step.
+    params : dict
+        Theorem parameters at that step (k and gamma_g from its last global step) and
+        ``staleness_max`` over all runs.
+    """
     _, _, base = _stale_setup(n, lr, activation, rule, group_size, sync_period)
     worst, stale = None, 0.0
     for s in range(runs):
@@ -370,6 +634,23 @@ def wagma_stale_window(
 
 
 def convergence_checks(size: str = "default") -> list[CheckBase]:
+    """The convergence checks: consensus bounds, averaged-model rates, delayed SGD, stale windows.
+
+    Parameters
+    ----------
+    size : {"quick", "default", "full"}, default "default"
+        Sets the independent runs (40, 100, 400) and the rate runs' steps (4000, 10^4, 2 x 10^4).
+
+    Returns
+    -------
+    list of CheckBase
+        The checks, not yet run.
+
+    Raises
+    ------
+    KeyError
+        If ``size`` is not one of the three.
+    """
     runs = {"quick": 40, "default": 100, "full": 400}[size]
     rate_steps = {"quick": 4000, "default": 10000, "full": 20000}[size]
     checks: list[CheckBase] = []

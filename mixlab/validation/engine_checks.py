@@ -40,9 +40,27 @@ def _max_rel_diff(a, b, metrics=("loss_gap", "grad_norm_sq", "consensus")) -> fl
 
 
 def wagma_equals_allreduce(n: int, steps: int, order: str = "atc") -> tuple[float, float]:
-    """Max relative difference of WAGMA (S = n, mean rule, no stragglers) and allreduce SGD
-    in loss and gradient norm, or the larger consensus distance if either drifts from
-    exact consensus (allreduce never does)."""
+    """Max relative difference of WAGMA (S = n, mean rule, no stragglers) and allreduce SGD.
+
+    Both run least squares (d = 8) with momentum 0.9 at eta = 0.1 and the same draws.
+
+    Parameters
+    ----------
+    n : int
+        Number of workers.
+    steps : int
+        Iterations (WAGMA's global period is steps + 1: never reached).
+    order : {"atc", "cta"}, default "atc"
+        WAGMA's update order; only "atc" reproduces allreduce SGD ("cta" is the control).
+
+    Returns
+    -------
+    measured : float
+        The larger of the max relative difference in loss gap and squared gradient norm
+        and the largest consensus distance of either run (allreduce's is 0).
+    bound : float
+        0.0, the exact value.
+    """
     f = least_squares(n, 8, batch=4, seed=1)
     wagma = build_algorithm(
         "wagma", n, group_size=n, sync_period=steps + 1, order=order, momentum=0.9, rule="mean"
@@ -54,7 +72,24 @@ def wagma_equals_allreduce(n: int, steps: int, order: str = "atc") -> tuple[floa
 
 
 def engines_agree(n: int, steps: int, activation: str) -> tuple[float, float]:
-    """Max relative difference of the numba and reference engines (WAGMA with stragglers)."""
+    """Max relative difference of the numba and reference engines (WAGMA with stragglers).
+
+    Parameters
+    ----------
+    n : int
+        Number of workers.
+    steps : int
+        Iterations (least squares, S = 4, tau = 4, exponential compute times, 2 random 5x stragglers).
+    activation : {"global", "group"}
+        WAGMA's activation rule.
+
+    Returns
+    -------
+    measured : float
+        Max relative difference in loss gap, squared gradient norm and consensus distance.
+    bound : float
+        0.0, the exact value.
+    """
     f = least_squares(n, 8, batch=4, seed=3)
     alg = build_algorithm("wagma", n, group_size=4, sync_period=4, activation=activation)
     timing = TimingModel("exponential", stragglers=2, slowdown=5.0)
@@ -79,9 +114,27 @@ def _straggler_run(n, steps, tau, persistent, **kw):
 
 
 def straggler_speedup(n: int, steps: int, tau: int, persistent: bool = False) -> tuple[float, float]:
-    """Simulated time of allreduce over WAGMA, 5x stragglers (>= 1.8): 2 random ones per
-    iteration, or (``persistent``, a control) one fixed worker, whom WAGMA's global average
-    every tau iterations waits for as allreduce does every iteration."""
+    """Simulated time of allreduce SGD over WAGMA-SGD's with 5x stragglers, against 1.8.
+
+    Parameters
+    ----------
+    n : int
+        Number of workers.
+    steps : int
+        Iterations (quadratic, d = 8, S = 4).
+    tau : int
+        WAGMA's global averaging period.
+    persistent : bool, default False
+        One fixed straggler instead of 2 random ones per iteration (a control: WAGMA's
+        global average waits for it every tau iterations as allreduce does every iteration).
+
+    Returns
+    -------
+    measured : float
+        T_allreduce / T_WAGMA after ``steps`` iterations.
+    bound : float
+        1.8, the lower bound claimed.
+    """
     f, timing, wagma = _straggler_run(n, steps, tau, persistent)
     allreduce = simulate(f, AllreduceSGD(), steps, lr=0.1, timing=timing, seed=6, record_every=steps)
     return allreduce["sim_time"][-1] / wagma["sim_time"][-1], 1.8
@@ -90,21 +143,72 @@ def straggler_speedup(n: int, steps: int, tau: int, persistent: bool = False) ->
 def staleness_bound(
     n: int, steps: int, tau: int, persistent: bool = False, claimed_tau: int | None = None
 ) -> tuple[float, float]:
-    """Max staleness of WAGMA under stragglers, against tau - 1 (of ``claimed_tau``)."""
+    """Max staleness of WAGMA-SGD under 5x stragglers, against tau - 1.
+
+    Parameters
+    ----------
+    n : int
+        Number of workers.
+    steps : int
+        Iterations (quadratic, d = 8, S = 4).
+    tau : int
+        WAGMA's global averaging period.
+    persistent : bool, default False
+        One fixed straggler instead of 2 random ones per iteration.
+    claimed_tau : int, optional
+        The period to claim instead of ``tau`` (a control).
+
+    Returns
+    -------
+    measured : float
+        The largest recorded staleness.
+    bound : int
+        (claimed) tau - 1.
+    """
     tr = _straggler_run(n, steps, tau, persistent)[2]
     return float(tr["staleness_max"].max()), (claimed_tau or tau) - 1
 
 
 def persistent_pace(n: int, steps: int, tau: int) -> tuple[float, float]:
-    """Long-run time per iteration with one fixed 5x straggler / 5 (within 10% of 1)."""
+    """Long-run time per iteration of WAGMA-SGD with one fixed 5x straggler, over 5.
+
+    Parameters
+    ----------
+    n : int
+        Number of workers.
+    steps : int
+        Iterations (quadratic, d = 8, S = 4).
+    tau : int
+        WAGMA's global averaging period.
+
+    Returns
+    -------
+    measured : float
+        Simulated time per iteration (after the first recorded point) divided by 5, the
+        straggler's compute time (unit compute times).
+    bound : float
+        1.0: WAGMA ends up at the straggler's pace.
+    """
     tr = _straggler_run(n, steps, tau, True)[2]
     pace = (tr["sim_time"][-1] - tr["sim_time"][1]) / (tr["step"][-1] - tr["step"][1])
     return pace / 5.0, 1.0
 
 
-#: The second-moment experiments: heterogeneous quadratic (n = 16, d = 4, zeta2 = 1,
-#: sigma2 = 0.5), 40 steps at eta = 0.3 from 0, and the communication patterns compared.
 class SecondMomentSetup(NamedTuple):
+    """The second-moment experiments: a heterogeneous quadratic (zeta2 = 1, sigma2 = 0.5) from 0.
+
+    Parameters
+    ----------
+    n : int, default 16
+        Number of workers.
+    d : int, default 4
+        Model dimension.
+    steps : int, default 40
+        Iterations.
+    lr : float, default 0.3
+        Constant step size eta.
+    """
+
     n: int = 16
     d: int = 4
     steps: int = 40
@@ -112,6 +216,7 @@ class SecondMomentSetup(NamedTuple):
 
 
 SECOND_MOMENT = SecondMomentSetup()
+#: The communication patterns compared: name -> builder of the algorithm for n workers.
 PATTERNS = {
     "dpsgd-ring": lambda n: build_algorithm("dpsgd", n, topology="ring"),
     "dpsgd-complete": lambda n: build_algorithm("dpsgd", n, topology="complete"),
@@ -144,7 +249,28 @@ def _finals(pattern: str, runs: int, metric: str) -> np.ndarray:
 
 
 def predicted_second_moment(pattern: str, metric: str = "loss_gap") -> float:
-    """The exact expected final loss gap (or consensus distance) of a pattern without stragglers."""
+    """The exact expected final loss gap (or consensus distance) of a pattern without stragglers.
+
+    Parameters
+    ----------
+    pattern : str
+        A key of :data:`PATTERNS`.
+    metric : {"loss_gap", "consensus"}, default "loss_gap"
+        E f(xbar_T) - f* or E Gamma_T.
+
+    Returns
+    -------
+    float
+        The prediction of :func:`mixlab.theory.second_moment.predict` for
+        :data:`SECOND_MOMENT`.
+
+    Examples
+    --------
+    >>> abs(predicted_second_moment("allreduce", "consensus")) < 1e-12
+    True
+    >>> predicted_second_moment("dpsgd-ring") < predicted_second_moment("no-communication")
+    True
+    """
     from mixlab.theory.second_moment import predict
 
     n, d, steps = SECOND_MOMENT.n, SECOND_MOMENT.d, SECOND_MOMENT.steps
@@ -157,14 +283,49 @@ def predicted_second_moment(pattern: str, metric: str = "loss_gap") -> float:
 
 
 def second_moment(pattern: str, runs: int, metric: str = "loss_gap", claimed: str | None = None):
-    """Mean final loss gap (or consensus distance) over independent runs of ``pattern`` on the
-    heterogeneous quadratic, against the exact prediction for that pattern (or, a control,
-    for the ``claimed`` one)."""
+    """Mean final loss gap (or consensus distance) over runs of a pattern, against its exact prediction.
+
+    Parameters
+    ----------
+    pattern : str
+        A key of :data:`PATTERNS`: the algorithm run.
+    runs : int
+        Independent runs (seeds 0..runs-1) on the heterogeneous quadratic of :data:`SECOND_MOMENT`.
+    metric : {"loss_gap", "consensus"}, default "loss_gap"
+        The final quantity measured.
+    claimed : str, optional
+        The pattern whose prediction is claimed instead of ``pattern``'s (a control).
+
+    Returns
+    -------
+    measured : Estimate
+        Mean over runs and its standard error.
+    params : dict
+        Theorem parameters ``predicted`` and ``momentum`` (0.0).
+    """
     est = mean_estimate(_finals(pattern, runs, metric))
     return est, {"predicted": predicted_second_moment(claimed or pattern, metric), "momentum": 0.0}
 
 
 def engine_checks(size: str = "default") -> list[CheckBase]:
+    """The engine checks: second-moment predictions, equivalences, engine agreement, stragglers.
+
+    Parameters
+    ----------
+    size : {"quick", "default", "full"}, default "default"
+        Sets the straggler runs' n (64, 256, 1024) and steps (200, 400, 1000) and the
+        second-moment runs (100, 400, 2000).
+
+    Returns
+    -------
+    list of CheckBase
+        The checks, not yet run.
+
+    Raises
+    ------
+    KeyError
+        If ``size`` is not one of the three.
+    """
     n = {"quick": 64, "default": 256, "full": 1024}[size]
     steps = {"quick": 200, "default": 400, "full": 1000}[size]
     runs = {"quick": 100, "default": 400, "full": 2000}[size]

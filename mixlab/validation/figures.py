@@ -39,6 +39,22 @@ def _save(fig, path: Path) -> Path:
 
 
 def contraction_figure(path: Path, n: int = 64, steps: int = 60) -> Path:
+    """Gamma_t of repeated Metropolis mixing (ring, torus, exponential) against rho^(2t) Gamma_0.
+
+    Parameters
+    ----------
+    path : Path
+        Output PNG file.
+    n : int, default 64
+        Number of workers.
+    steps : int, default 60
+        Mixing steps.
+
+    Returns
+    -------
+    Path
+        ``path``, written atomically.
+    """
     fig, ax = plt.subplots(figsize=(6, 4))
     rng = np.random.default_rng(0)
     for family in ("ring", "torus", "exponential"):
@@ -58,6 +74,18 @@ def contraction_figure(path: Path, n: int = 64, steps: int = 60) -> Path:
 
 
 def version_age_figure(path: Path) -> Path:
+    """Exact version age vs n (complete graph, ring) with ln n + gamma, sqrt(pi n / 2) and Monte Carlo.
+
+    Parameters
+    ----------
+    path : Path
+        Output PNG file.
+
+    Returns
+    -------
+    Path
+        ``path``, written atomically.
+    """
     ns = np.unique(np.logspace(1, 5, 25).astype(int))
     complete = [va.complete_graph_age(int(k)) for k in ns]
     ring = [va.ring_age(int(k)) for k in ns]
@@ -83,8 +111,25 @@ def version_age_figure(path: Path) -> Path:
 
 
 def consensus_figure(path: Path, n: int = 64, steps: int = 200) -> Path:
-    """Gamma/n per iteration; values below 1e-6 (allreduce is exactly 0, local SGD
-    after each average) sit on the axis floor."""
+    """Gamma/n per iteration of each algorithm on one quadratic.
+
+    Values below 1e-6 (allreduce is exactly 0, local SGD after each average) sit on
+    the axis floor.
+
+    Parameters
+    ----------
+    path : Path
+        Output PNG file.
+    n : int, default 64
+        Number of workers.
+    steps : int, default 200
+        Iterations.
+
+    Returns
+    -------
+    Path
+        ``path``, written atomically.
+    """
     fig, ax = plt.subplots(figsize=(6, 4))
     specs: dict[str, dict[str, Any]] = {
         "allreduce": {},
@@ -106,6 +151,22 @@ def consensus_figure(path: Path, n: int = 64, steps: int = 200) -> Path:
 
 
 def staleness_figure(path: Path, n: int = 64, steps: int = 400) -> Path:
+    """Histogram of WAGMA-SGD's per-iteration max staleness (tau = 8) with 2 random 5x stragglers.
+
+    Parameters
+    ----------
+    path : Path
+        Output PNG file.
+    n : int, default 64
+        Number of workers.
+    steps : int, default 400
+        Iterations.
+
+    Returns
+    -------
+    Path
+        ``path``, written atomically.
+    """
     timing = TimingModel(stragglers=2, slowdown=5.0)
     tr = run(
         "wagma",
@@ -131,9 +192,26 @@ def staleness_figure(path: Path, n: int = 64, steps: int = 400) -> Path:
 
 
 def consensus_bounds_figure(path: Path, steps: int = 60, runs: int = 50) -> Path:
-    """Mean consensus distance against each derived bound, with the control run (no
-    communication, the same claimed constants) that must cross it; and the stale-window
-    bound per step of one WAGMA run with stragglers."""
+    """Mean consensus distance against each derived bound, and the stale-window bound per step.
+
+    Left: D-PSGD, local SGD and WAGMA-SGD with their control runs (no communication, the
+    same claimed constants) that must cross the bound. Right: one WAGMA run with
+    stragglers (global activation, self-weighted rule).
+
+    Parameters
+    ----------
+    path : Path
+        Output PNG file.
+    steps : int, default 60
+        Iterations of the consensus runs.
+    runs : int, default 50
+        Independent runs averaged.
+
+    Returns
+    -------
+    Path
+        ``path``, written atomically.
+    """
     from mixlab.validation import convergence_checks as cc
 
     fig, (ax, ax2) = plt.subplots(1, 2, figsize=(11, 4))
@@ -182,4 +260,16 @@ FIGURES = {
 
 
 def write_figures(directory: Path) -> list[Path]:
+    """Write every figure of :data:`FIGURES` into ``directory`` (slow: each runs its own simulations).
+
+    Parameters
+    ----------
+    directory : Path
+        Output directory.
+
+    Returns
+    -------
+    list of Path
+        The PNG files written.
+    """
     return [make(Path(directory) / name) for name, make in FIGURES.items()]

@@ -32,21 +32,93 @@ EXACT = 1e-12
 
 
 def consensus_distance(X: np.ndarray) -> float:
-    """Gamma = sum_i ||x_i - xbar||^2 (the sum, not the normalized Gamma/n)."""
+    """Gamma = sum_i ||x_i - xbar||^2 (the sum, not the normalized Gamma/n).
+
+    Parameters
+    ----------
+    X : ndarray, shape (n, d)
+        One model per row.
+
+    Returns
+    -------
+    float
+        The consensus distance Gamma.
+
+    Examples
+    --------
+    >>> consensus_distance(np.array([[0.0, 1.0], [2.0, 1.0]]))
+    2.0
+    """
     return float(((X - X.mean(axis=0)) ** 2).sum())
 
 
 def ring_spectrum_deviation(n: int) -> tuple[float, float]:
+    """Max deviation of the Metropolis ring's spectrum from 1/3 + 2/3 cos(2 pi k / n) (a circulant's DFT).
+
+    Parameters
+    ----------
+    n : int
+        Number of nodes of the ring (n >= 3).
+
+    Returns
+    -------
+    measured : float
+        max_k |lambda_k(W) - (1/3 + 2/3 cos(2 pi k / n))| over the sorted eigenvalues.
+    bound : float
+        0.0, the exact value.
+
+    Examples
+    --------
+    >>> measured, bound = ring_spectrum_deviation(8)
+    >>> measured < 1e-12, bound
+    (True, 0.0)
+    """
     W = mixing_matrix(graphs.ring(n), "metropolis")
     expected = np.sort(1 / 3 + 2 / 3 * np.cos(2 * np.pi * np.arange(n) / n))
     return float(np.abs(np.linalg.eigvalsh(W) - expected).max()), 0.0
 
 
 def hypercube_rho(k: int) -> tuple[float, float]:
+    """rho of the Metropolis weights on the k-cube (n = 2^k), against (k - 1)/(k + 1).
+
+    Parameters
+    ----------
+    k : int
+        Dimension of the hypercube.
+
+    Returns
+    -------
+    measured : float
+        rho = ||W - J||_2 computed from the matrix.
+    bound : float
+        (k - 1)/(k + 1), from the spectrum of the Boolean cube.
+
+    Examples
+    --------
+    >>> [round(v, 10) for v in hypercube_rho(3)]
+    [0.5, 0.5]
+    """
     return spectral.rho(mixing_matrix(graphs.hypercube(2**k), "metropolis")), (k - 1) / (k + 1)
 
 
 def best_constant_rho(family: str, n: int) -> tuple[float, float]:
+    """rho of the best-constant edge weights against Xiao & Boyd (2004), eq. (16).
+
+    Parameters
+    ----------
+    family : str
+        Graph family of :func:`mixlab.theory.graphs.make_graph` (ring, torus, exponential, ...).
+    n : int
+        Number of workers.
+
+    Returns
+    -------
+    measured : float
+        rho of ``mixing_matrix(G, "best_constant")``.
+    bound : float
+        (lambda_1(L) - lambda_{n-1}(L)) / (lambda_1(L) + lambda_{n-1}(L)), L the graph
+        Laplacian (largest and second-smallest eigenvalues).
+    """
     G = graphs.make_graph(family, n)
     lam = np.linalg.eigvalsh(nx.laplacian_matrix(G).toarray().astype(float))
     return spectral.rho(mixing_matrix(G, "best_constant")), (lam[-1] - lam[1]) / (lam[-1] + lam[1])
@@ -66,9 +138,33 @@ def _worst_contraction(step, n: int, d: int, steps: int, seed: int) -> float:
 
 
 def contraction_ratio(family: str, n: int, d: int, steps: int, seed: int, claimed_rho: float | None = None):
-    """The worst one-step contraction of the sparse mixing kernel, against rho (or
-    ``claimed_rho``): the ratio climbs toward rho, so the bound is tested near its
-    tight point."""
+    """The worst one-step contraction of the sparse mixing kernel, against rho.
+
+    The ratio sqrt(Gamma(WY) / Gamma(Y)) along a power iteration climbs toward rho, so
+    the bound is tested near its tight point.
+
+    Parameters
+    ----------
+    family : str
+        Graph family of :func:`mixlab.theory.graphs.make_graph` (ring, torus, exponential, ...).
+    n : int
+        Number of workers.
+    d : int
+        Model dimension of the random start.
+    steps : int
+        Power-iteration steps.
+    seed : int
+        Seed of the random start.
+    claimed_rho : float, optional
+        The rho to claim instead of the Metropolis matrix's own (a control).
+
+    Returns
+    -------
+    measured : float
+        max_t ||W Y_t - J W Y_t||_F / ||Y_t - J Y_t||_F.
+    params : dict
+        Theorem parameters ``rho``, ``initial`` (1.0) and ``doubly_stochastic``.
+    """
     W = mixing_matrix(graphs.make_graph(family, n), "metropolis", sparse=True)
     worst = _worst_contraction(lambda Y: sparse_mix(W, Y), n, d, steps, seed)
     rho = spectral.rho(W) if claimed_rho is None else claimed_rho
@@ -76,19 +172,87 @@ def contraction_ratio(family: str, n: int, d: int, steps: int, seed: int, claime
 
 
 def contraction_claiming(family: str, claimed: str, n: int, d: int, steps: int, seed: int):
-    """Control: the run of ``family`` held against the rho of another topology."""
+    """Control: the run of ``family`` held against the rho of another topology.
+
+    Parameters
+    ----------
+    family : str
+        Graph family of :func:`mixlab.theory.graphs.make_graph` (ring, torus, exponential, ...).
+    claimed : str
+        The family whose Metropolis rho is claimed.
+    n : int
+        Number of workers.
+    d : int
+        Model dimension of the random start.
+    steps : int
+        Power-iteration steps.
+    seed : int
+        Seed of the random start.
+
+    Returns
+    -------
+    measured : float
+        The worst contraction of ``family``'s run (see :func:`contraction_ratio`).
+    params : dict
+        Theorem parameters with ``claimed``'s rho.
+    """
     rho = spectral.rho(mixing_matrix(graphs.make_graph(claimed, n), "metropolis"))
     return contraction_ratio(family, n, d, steps, seed, claimed_rho=rho)
 
 
 def contraction_squared(family: str, n: int, d: int, steps: int, seed: int):
-    """Control: one mixing step held against rho^2 (the contraction of two steps)."""
+    """Control: one mixing step held against rho^2 (the contraction of two steps).
+
+    Parameters
+    ----------
+    family : str
+        Graph family of :func:`mixlab.theory.graphs.make_graph` (ring, torus, exponential, ...).
+    n : int
+        Number of workers.
+    d : int
+        Model dimension of the random start.
+    steps : int
+        Power-iteration steps.
+    seed : int
+        Seed of the random start.
+
+    Returns
+    -------
+    measured : float
+        The worst one-step contraction (see :func:`contraction_ratio`).
+    params : dict
+        Theorem parameters with rho^2 claimed as ``rho``.
+    """
     rho = spectral.rho(mixing_matrix(graphs.make_graph(family, n), "metropolis"))
     return contraction_ratio(family, n, d, steps, seed, claimed_rho=rho**2)
 
 
 def mean_drift(family: str, n: int, d: int, steps: int, seed: int, weights: str = "metropolis"):
-    """max |xbar_t - xbar_0| over ``steps`` mixing steps (0 for doubly stochastic weights)."""
+    """max |xbar_t - xbar_0| after ``steps`` mixing steps (0 for doubly stochastic weights).
+
+    Parameters
+    ----------
+    family : str
+        Graph family of :func:`mixlab.theory.graphs.make_graph` (ring, torus, exponential, ...).
+    n : int
+        Number of workers.
+    d : int
+        Model dimension of the random start.
+    steps : int
+        Mixing steps.
+    seed : int
+        Seed of the random start.
+    weights : str, default "metropolis"
+        Weight rule of :func:`mixlab.theory.weights.mixing_matrix` ("uniform": row
+        stochastic only, a control).
+
+    Returns
+    -------
+    measured : float
+        Largest coordinate drift of the average model.
+    bound : float
+        0.0, the exact value.
+    """
     W = mixing_matrix(graphs.make_graph(family, n), weights, sparse=True)
     X = np.random.default_rng(seed).standard_normal((n, d))
     mean0, Y = X.mean(axis=0), X
@@ -98,7 +262,31 @@ def mean_drift(family: str, n: int, d: int, steps: int, seed: int, weights: str 
 
 
 def butterfly_steps(n: int, S: int, d: int, seed: int):
-    """Steps of the numba kernel until Gamma <= 1e-24 Gamma_0, against log_S n."""
+    """Steps of the numba group-averaging kernel (butterfly groups) until Gamma <= 1e-24 Gamma_0.
+
+    Parameters
+    ----------
+    n : int
+        Number of workers, a power of ``S``.
+    S : int
+        Group size.
+    d : int
+        Model dimension of the random start.
+    seed : int
+        Seed of the random start.
+
+    Returns
+    -------
+    measured : int or float
+        Steps to exact averaging; inf if not reached within 4 periods.
+    params : dict
+        Theorem parameters ``n`` and ``S`` (the bound is log_S n).
+
+    Examples
+    --------
+    >>> butterfly_steps(16, 4, 2, 0)
+    (2, {'n': 16, 'S': 4})
+    """
     sched = ButterflyGroups(n, S, "mean")
     X = np.random.default_rng(seed).standard_normal((n, d))
     g0 = consensus_distance(X)
@@ -112,19 +300,80 @@ def butterfly_steps(n: int, S: int, d: int, seed: int):
 
 
 def self_weighted_period_rho(n: int, S: int):
+    """||W_{k-1} ... W_0 - J||_2 over one period of self-weighted butterfly groups.
+
+    Parameters
+    ----------
+    n : int
+        Number of workers, a power of ``S``.
+    S : int
+        Group size.
+
+    Returns
+    -------
+    measured : float
+        The period's contraction.
+    params : dict
+        Theorem parameters ``n`` and ``S`` (the exact value is 1/(S + 1)).
+
+    Examples
+    --------
+    >>> measured, params = self_weighted_period_rho(16, 4)
+    >>> round(measured, 10)
+    0.2
+    """
     sched = ButterflyGroups(n, S, "self_weighted")
     measured = spectral.period_contraction(sched.matrix(t) for t in range(sched.period))
     return measured, {"n": n, "S": S}
 
 
 def one_peer_steps(n: int) -> tuple[float, float]:
+    """Steps of the one-peer exponential schedule to exact averaging, against log2 n.
+
+    Parameters
+    ----------
+    n : int
+        Number of workers (a power of 2 for exact averaging).
+
+    Returns
+    -------
+    measured : int or float
+        Smallest t with W_{t-1} ... W_0 = J; inf if none within 4 n steps.
+    bound : float
+        log2 n (Ying et al., NeurIPS 2021).
+
+    Examples
+    --------
+    >>> one_peer_steps(8)
+    (3, 3.0)
+    """
     steps = spectral.steps_to_exact_average(OnePeerExponential(n).matrices(), 4 * n)
     return (math.inf if steps is None else steps), math.log2(n)
 
 
 def random_group_factor(n: int, S: int, rounds: int, seed: int, claimed_S: int | None = None):
-    """Mean of Gamma'/Gamma over independent rounds of random groups (S), against the
-    factor for S (or ``claimed_S``)."""
+    """Mean of Gamma'/Gamma over independent rounds of random groups, against the factor for S.
+
+    Parameters
+    ----------
+    n : int
+        Number of workers, a multiple of ``S``.
+    S : int
+        Group size of the run.
+    rounds : int
+        Independent rounds (one group draw each) from the same random start, d = 4.
+    seed : int
+        Seed of the group draws (``seed + 1`` for the start).
+    claimed_S : int, optional
+        The group size to claim instead of ``S`` (a control).
+
+    Returns
+    -------
+    measured : Estimate
+        Mean of Gamma'/Gamma_0 and its standard error, ``rounds - 1`` dof.
+    params : dict
+        Theorem parameters ``n``, ``S`` (claimed) and ``initial`` (1.0).
+    """
     sched = RandomGroups(n, S, "mean", seed=seed)
     X0 = np.random.default_rng(seed + 1).standard_normal((n, 4))
     g0 = consensus_distance(X0)
@@ -151,9 +400,32 @@ def _gossip_runs(family: str, n: int, x0: np.ndarray, steps: int, runs: int, see
 
 
 def pairwise_gossip(family: str, n: int, steps: int, runs: int, seed: int, claimed: str | None = None):
-    """Randomized gossip from the slowest start (the eigenvector of lambda_2(E W)):
-    mean of ||x(t) - xbar||^2 / ||x(0) - xbar||^2, against lambda_2(E W)^t of ``family``
-    (or of ``claimed``)."""
+    """Randomized gossip from its slowest start, against Boyd et al.'s rate lambda_2(E W)^t.
+
+    The start is the eigenvector of lambda_2(E W) (the Laplacian's Fiedler vector).
+
+    Parameters
+    ----------
+    family : str
+        Graph family of :func:`mixlab.theory.graphs.make_graph` (ring, torus, exponential, ...).
+    n : int
+        Number of workers.
+    steps : int
+        Gossip ticks (one uniformly random edge averages per tick).
+    runs : int
+        Independent runs.
+    seed : int
+        Seed of the random start.
+    claimed : str, optional
+        The family whose prediction is claimed instead of ``family``'s (a control).
+
+    Returns
+    -------
+    measured : Estimate
+        Mean over runs of ||x(t) - xbar||^2 / ||x(0) - xbar||^2 at t = ``steps``.
+    params : dict
+        Theorem parameters ``rho`` (lambda_2(E W)), ``t`` and ``initial`` (1.0).
+    """
     G = graphs.make_graph(family, n)
     x0 = pg.slowest_start(G)
     est = mean_estimate(_gossip_runs(family, n, x0, steps, runs, seed) / float(x0 @ x0))
@@ -162,8 +434,31 @@ def pairwise_gossip(family: str, n: int, steps: int, runs: int, seed: int, claim
 
 
 def gossip_second_moment(family: str, n: int, steps: int, runs: int, seed: int, claimed: str | None = None):
-    """Randomized gossip from a random start: mean of ||x(t) - xbar||^2 over runs, against the
-    exact second-moment recursion of ``family`` (or of ``claimed``)."""
+    """Randomized gossip from a random start, against the exact second-moment recursion.
+
+    Parameters
+    ----------
+    family : str
+        Graph family of :func:`mixlab.theory.graphs.make_graph` (ring, torus, exponential, ...).
+    n : int
+        Number of workers.
+    steps : int
+        Gossip ticks (one uniformly random edge averages per tick).
+    runs : int
+        Independent runs.
+    seed : int
+        Seed of the random start.
+    claimed : str, optional
+        The family whose prediction is claimed instead of ``family``'s (a control).
+
+    Returns
+    -------
+    measured : Estimate
+        Mean over runs of ||x(t) - xbar||^2 at t = ``steps``.
+    params : dict
+        Theorem parameter ``predicted``: E||x(t) - xbar||^2 from
+        :func:`mixlab.theory.pairwise_gossip.mean_square_error`.
+    """
     x0 = np.random.default_rng(seed).standard_normal(n)
     est = mean_estimate(_gossip_runs(family, n, x0, steps, runs, seed + 1))
     predicted = pg.mean_square_error(graphs.make_graph(claimed or family, n), x0, steps)[-1]
@@ -171,9 +466,29 @@ def gossip_second_moment(family: str, n: int, steps: int, runs: int, seed: int, 
 
 
 def one_peer_period_contraction(n: int, steps: int, seed: int, drop_last: bool = False):
-    """Worst contraction of one period P of the one-peer exponential schedule (n not a
-    power of 2: no exact averaging) along a power iteration, against ||P - J||_2;
-    ``drop_last`` applies the period without its last matrix (a control)."""
+    """Worst contraction of one period P of the one-peer exponential schedule, against ||P - J||_2.
+
+    With n not a power of 2 the schedule does not average exactly, so the bound is
+    tested along a power iteration (d = 2).
+
+    Parameters
+    ----------
+    n : int
+        Number of workers (not a power of 2).
+    steps : int
+        Power-iteration steps.
+    seed : int
+        Seed of the random start.
+    drop_last : bool, default False
+        Apply the period without its last matrix (a control).
+
+    Returns
+    -------
+    measured : float
+        max_t ||P Y_t - J P Y_t||_F / ||Y_t - J Y_t||_F.
+    params : dict
+        Theorem parameters ``rho`` (the full period's), ``initial`` and ``doubly_stochastic``.
+    """
     sched = OnePeerExponential(n)
     mats = [sched.matrix(t) for t in range(sched.period)]
 
@@ -187,7 +502,27 @@ def one_peer_period_contraction(n: int, steps: int, seed: int, drop_last: bool =
 
 
 def backend_agreement(n: int, d: int, seed: int) -> tuple[float, float]:
-    """max relative difference numba vs reference over group averaging and mixing."""
+    """Max relative difference of the numba and NumPy reference kernels.
+
+    Compares group averaging (random groups of 4, both rules) and sparse mixing
+    (Metropolis exponential graph) on one random (n, d) start.
+
+    Parameters
+    ----------
+    n : int
+        Number of workers.
+    d : int
+        Model dimension of the random start.
+    seed : int
+        Seed of the start and of the groups.
+
+    Returns
+    -------
+    measured : float
+        max |numba - reference| / max |reference| over the three kernels.
+    bound : float
+        0.0, the exact value.
+    """
     rng = np.random.default_rng(seed)
     X = rng.standard_normal((n, d))
     W = mixing_matrix(graphs.make_graph("exponential", n), "metropolis", sparse=True)
@@ -202,7 +537,23 @@ def backend_agreement(n: int, d: int, seed: int) -> tuple[float, float]:
 
 
 def foundation_checks(size: str = "default") -> list[CheckBase]:
-    """The foundation checks at ``size`` in {"quick", "default", "full"}."""
+    """The foundation checks (mixing matrices, group schedules, averaging kernels).
+
+    Parameters
+    ----------
+    size : {"quick", "default", "full"}, default "default"
+        Sets the large n (64, 1024, 4096) and the Monte Carlo rounds (1000, 4000, 20000).
+
+    Returns
+    -------
+    list of CheckBase
+        The checks, not yet run.
+
+    Raises
+    ------
+    KeyError
+        If ``size`` is not one of the three.
+    """
     big = {"quick": 64, "default": 1024, "full": 4096}[size]
     rounds = {"quick": 1000, "default": 4000, "full": 20000}[size]
     dft = "DFT of a circulant matrix"

@@ -13,7 +13,28 @@ from mixlab.validation.checks import CheckBase, CheckResult
 
 
 def run_checks(checks: Sequence[CheckBase], *, progress: bool = True) -> list[CheckResult]:
-    """Run every check in order; with ``progress``, one line per check on stderr."""
+    """Run every check in order; with ``progress``, one line per check on stderr.
+
+    Parameters
+    ----------
+    checks : sequence of CheckBase
+        The checks to run.
+    progress : bool, default True
+        Print ``[i/total] verdict id (seconds)`` to stderr after each check.
+
+    Returns
+    -------
+    list of CheckResult
+        One result per check, in order.
+
+    Examples
+    --------
+    >>> from mixlab.validation.checks import Check
+    >>> check = Check("one", "1 = 1", "example", "==", 0.0, lambda: (1.0, 1.0))
+    >>> results = run_checks([check], progress=False)
+    >>> [r.verdict for r in results]
+    ['pass']
+    """
     results = []
     for i, check in enumerate(checks, start=1):
         start = time.perf_counter()
@@ -57,8 +78,20 @@ def _control(r: CheckResult) -> str:
 
 
 def summary(results: Sequence[CheckResult]) -> dict:
-    """Counts per verdict, checks with a control, and the suite's false-alarm rate
-    (the sum of the statistical checks' rates: a union bound)."""
+    """Counts per verdict, checks with a control, and the suite's false-alarm rate.
+
+    Parameters
+    ----------
+    results : sequence of CheckResult
+        The results of a run of checks.
+
+    Returns
+    -------
+    dict
+        ``checks``, ``pass``, ``weak``, ``fail``, ``not_applicable``, ``with_control``,
+        ``statistical`` (number of statistical checks) and ``false_alarm_total`` (the sum of
+        their false-alarm rates: a union bound on the suite's).
+    """
     counts = {v: sum(r.verdict == v for r in results) for v in ("pass", "weak", "fail", "not_applicable")}
     alarms = [r.false_alarm for r in results if r.false_alarm is not None]
     return {
@@ -80,7 +113,19 @@ def _summary_line(results: Sequence[CheckResult]) -> str:
 
 
 def format_table(results: Sequence[CheckResult]) -> str:
-    """Columns: check, source, proof, measured, relation, bound, ratio, control, verdict."""
+    """The results as a plain-text table with a summary line.
+
+    Parameters
+    ----------
+    results : sequence of CheckResult
+        The results to show.
+
+    Returns
+    -------
+    str
+        Columns check, source, proof, measured, relation, bound, ratio, control (must fail)
+        and verdict, one row per check, then the summary line.
+    """
     rows = [
         ("check", "source", "proof", "measured", "rel", "bound", "ratio", "control (must fail)", "verdict")
     ]
@@ -106,8 +151,24 @@ def format_table(results: Sequence[CheckResult]) -> str:
 
 
 def write_report(directory, results: Sequence[CheckResult], *, figures: bool = True) -> Path:
-    """``directory``/report.md (every check with statement, source, proof label, parameters,
-    measured, bound, ratio, control, verdict) and the PNG figures beside it."""
+    """Write ``directory``/report.md and, optionally, the PNG figures beside it (atomically).
+
+    Parameters
+    ----------
+    directory : str or path
+        Output directory.
+    results : sequence of CheckResult
+        The results; one table row each (statement, source, proof label, parameters,
+        measured, bound, ratio, control, verdict), then the notes.
+    figures : bool, default True
+        Also render the figures of :mod:`mixlab.validation.figures` (slow: they run
+        their own simulations) and link them.
+
+    Returns
+    -------
+    Path
+        The path of report.md.
+    """
     directory = Path(directory)
     images = []
     if figures:
@@ -153,6 +214,16 @@ def _finite(value):
 
 
 def write_json(path, results: Sequence[CheckResult]) -> None:
+    """Write the results as JSON (atomically); non-finite numbers become "inf", "-inf" or "nan".
+
+    Parameters
+    ----------
+    path : str or path
+        Output file.
+    results : sequence of CheckResult
+        The results: ``passed`` (every verdict is ``pass``), ``summary`` (see
+        :func:`summary`) and ``checks`` (one :meth:`CheckResult.as_dict` each).
+    """
     atomic_write_json(
         path,
         _finite(

@@ -28,8 +28,25 @@ from mixlab.vocabulary import TIME_VARYING_TOPOLOGIES
 
 
 class PairwiseParams(NamedTuple):
-    """The graph (CSR adjacency) and the state: each worker's read model, version
-    counters, iteration counters, a gradient buffer."""
+    """The parameters of :func:`adpsgd_event`: the graph (CSR adjacency) and the state.
+
+    Parameters
+    ----------
+    indptr : numpy.ndarray of int64, (n + 1,)
+        CSR row pointers of the adjacency.
+    indices : numpy.ndarray of int64
+        CSR column indices: the neighbours of each worker.
+    read : numpy.ndarray, (n, d)
+        The model each worker read at the start of its current iteration.
+    version : numpy.ndarray of int64, (n,)
+        Updates made to each x_i so far.
+    read_version : numpy.ndarray of int64, (n,)
+        ``version`` of x_i when worker i read it.
+    k : numpy.ndarray of int64, (n,)
+        Each worker's iteration counter.
+    g : numpy.ndarray, (d,)
+        Gradient buffer.
+    """
 
     indptr: np.ndarray
     indices: np.ndarray
@@ -42,7 +59,32 @@ class PairwiseParams(NamedTuple):
 
 @numba.njit(**NUMBA_JIT)
 def adpsgd_event(i, time, lr, s, p):
-    """Worker i finishes computing at ``time``: (its next finishing time or -1, staleness)."""
+    """One AD-PSGD event: worker i finishes computing at ``time`` and updates.
+
+    Worker i takes its gradient on the model it read, averages pairwise with a
+    random neighbour j (x_i, x_j <- (x_i + x_j)/2), applies x_i <- x_i - eta_k D_i,
+    reads x_i again and starts its next iteration after one message.
+
+    Parameters
+    ----------
+    i : int
+        The worker.
+    time : float
+        Simulated time at which it finished computing.
+    lr : numpy.ndarray, (steps,)
+        Step sizes eta_k by the worker's own iteration k.
+    s : RunState
+        The run; X, U, mask and scratch are updated in place.
+    p : PairwiseParams
+        The graph and AD-PSGD's state, updated in place.
+
+    Returns
+    -------
+    next_time : float
+        When worker i next finishes computing, or -1.0 after its last iteration.
+    staleness : float
+        Updates made to x_i by other workers between the read and the update.
+    """
     n = s.X.shape[0]
     seed = s.timing.seed
     k = p.k[i]
@@ -74,7 +116,23 @@ def adpsgd_event(i, time, lr, s, p):
 @register
 @dataclass(frozen=True, kw_only=True)
 class ADPSGD(Algorithm):
-    """indptr, indices: CSR adjacency of the undirected communication graph."""
+    """AD-PSGD (Lian et al., ICML 2018): asynchronous pairwise averaging on a static graph.
+
+    Event-driven (``kind = "events"``): a run of T steps means every worker does T
+    iterations; see the module docstring for the semantics.
+
+    Parameters
+    ----------
+    momentum : float, default 0.0
+        Heavy-ball momentum m in [0, 1).
+    order : str, default "cta"
+        Accepted for the common interface; the event's order (average, then the
+        gradient step on the read model) is fixed.
+    indptr : numpy.ndarray of int64, (n + 1,)
+        CSR row pointers of the undirected communication graph.
+    indices : numpy.ndarray of int64
+        CSR column indices: the neighbours of each worker.
+    """
 
     indptr: np.ndarray = field(default_factory=lambda: np.zeros(1, np.int64), repr=False)
     indices: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64), repr=False)
@@ -85,6 +143,29 @@ class ADPSGD(Algorithm):
 
     @classmethod
     def from_options(cls, n: int, *, seed: int = 0, topology: str | None = None, **options) -> ADPSGD:
+        """AD-PSGD on the graph ``topology`` (default: the ring) of n workers.
+
+        Parameters
+        ----------
+        n : int
+            Number of workers.
+        seed : int, default 0
+            Seeds a random topology.
+        topology : str or None, default None
+            A static graph family of :func:`mixlab.make_graph`; None: "ring".
+        **options
+            ``momentum``.
+
+        Returns
+        -------
+        ADPSGD
+            The spec with the graph's CSR adjacency.
+
+        Raises
+        ------
+        ParameterError
+            If the topology is time-varying (AD-PSGD needs a static graph).
+        """
         from mixlab.theory.graphs import make_graph
 
         topology = topology or "ring"
@@ -94,6 +175,18 @@ class ADPSGD(Algorithm):
         return cls(indptr=A.indptr.astype(np.int64), indices=A.indices.astype(np.int64), **options)
 
     def check_workers(self, n: int) -> None:
+        """Check that the graph has n nodes and that every worker has a neighbour to average with.
+
+        Parameters
+        ----------
+        n : int
+            Number of workers of the problem.
+
+        Raises
+        ------
+        ParameterError
+            If the adjacency does not cover n workers or a worker has no neighbour.
+        """
         if self.indptr.shape != (n + 1,):
             raise ParameterError(
                 f"inconsistent n: the problem has n = {n} workers, the "
@@ -103,6 +196,18 @@ class ADPSGD(Algorithm):
             raise ParameterError("AD-PSGD needs every worker to have at least one neighbour")
 
     def numba_params(self, X0: np.ndarray) -> PairwiseParams:
+        """The graph and a fresh state: every worker has read X0, no updates yet.
+
+        Parameters
+        ----------
+        X0 : numpy.ndarray, (n, d)
+            The initial models (copied as the read models).
+
+        Returns
+        -------
+        PairwiseParams
+            The parameters of :func:`adpsgd_event`.
+        """
         n, d = X0.shape
         return PairwiseParams(
             self.indptr,
@@ -115,7 +220,29 @@ class ADPSGD(Algorithm):
         )
 
     def reference_event(self, st, i, time, lr):
-        """The NumPy specification of :func:`adpsgd_event`."""
+        """One AD-PSGD event in NumPy, the specification of :func:`adpsgd_event`.
+
+        Its state (read models, version and iteration counters) lives in
+        ``st.extra``, created on the first event.
+
+        Parameters
+        ----------
+        st : ReferenceState
+            The reference run; X and U are updated in place.
+        i : int
+            The worker that finished computing.
+        time : float
+            Simulated time at which it finished.
+        lr : numpy.ndarray, (steps,)
+            Step sizes eta_k by the worker's own iteration k.
+
+        Returns
+        -------
+        next_time : float or None
+            When worker i next finishes computing; None after its last iteration.
+        staleness : float
+            Updates made to x_i by other workers between the read and the update.
+        """
         if "read" not in st.extra:
             st.extra.update(
                 read=st.X.copy(),

@@ -36,7 +36,21 @@ from mixlab.kernels.config import NUMBA_JIT
 
 
 class TrackingParams(NamedTuple):
-    """The mixing period (stacked CSR) and the state: trackers y and the previous gradients."""
+    """The mixing period (stacked CSR) and the state: trackers y and the previous gradients.
+
+    Parameters
+    ----------
+    indptr : numpy.ndarray of int64, (q, n + 1)
+        Row pointers of the period's matrices into ``indices`` and ``data``.
+    indices : numpy.ndarray of int64
+        Column indices of all q matrices, concatenated.
+    data : numpy.ndarray of float64
+        Entries of all q matrices, concatenated.
+    y : numpy.ndarray, (n, d)
+        The trackers y_t of the average gradient.
+    g_prev : numpy.ndarray, (n, d)
+        The stochastic gradients g_{t-1} of the previous iteration.
+    """
 
     indptr: np.ndarray
     indices: np.ndarray
@@ -47,6 +61,22 @@ class TrackingParams(NamedTuple):
 
 @numba.njit(**NUMBA_JIT)
 def tracking_step(t, eta, s, p):
+    """One gradient-tracking iteration: y_t = W_{t-1} y_{t-1} + g_t - g_{t-1}, x <- W_t x - eta y_t.
+
+    At t = 0 the tracker is y_0 = g_0. Clocks: neighbourhood-synchronous, one
+    message of 2 d floats (x_i and y_i).
+
+    Parameters
+    ----------
+    t : int
+        Iteration.
+    eta : float
+        Step size of this iteration.
+    s : RunState
+        The run; X, G, the scratch Y and Z and the clocks are updated in place.
+    p : TrackingParams
+        The mixing period and the trackers, updated in place.
+    """
     q = p.indptr.shape[0]
     gradients(s.objective, s.timing.seed, t, s.X, s.G)
     if t == 0:
@@ -65,6 +95,28 @@ def tracking_step(t, eta, s, p):
 @register
 @dataclass(frozen=True, kw_only=True)
 class GradientTracking(DPSGD):
+    """Gradient tracking (DIGing; GT-DSGD with stochastic gradients) on a mixing period.
+
+    Each worker mixes its model and a tracker of the average gradient (see the
+    module docstring); with exact gradients and a constant step it converges
+    linearly to x*, where D-PSGD stalls at a distance that grows with zeta2.
+
+    Parameters
+    ----------
+    momentum : float, default 0.0
+        Must be 0: tracking takes no momentum.
+    order : str, default "cta"
+        Must be "cta": the update is x <- W_t x - eta y_t.
+    mixing : sequence of array_like or sparse matrix
+        The period W_0, ..., W_{q-1}, each (n, n) and doubly stochastic for the
+        tracking property; stored as canonical CSR.
+
+    Raises
+    ------
+    ParameterError
+        If m != 0, the order is not "cta" or the period is empty.
+    """
+
     name = "gradient_tracking"
     options = ("topology", "weights")
     example: ClassVar[dict] = {"topology": "complete"}  # stable up to eta = 2/L (ring: eta <~ 0.2/L)
@@ -79,13 +131,50 @@ class GradientTracking(DPSGD):
             )
 
     def numba_params(self, X0: np.ndarray) -> TrackingParams:
+        """The stacked mixing period with zero trackers and previous gradients (set at t = 0).
+
+        Parameters
+        ----------
+        X0 : numpy.ndarray, (n, d)
+            The initial models (their shape sizes the state).
+
+        Returns
+        -------
+        TrackingParams
+            The parameters of :func:`tracking_step`.
+        """
         mix = stacked_csr(self.mixing, True)
         return TrackingParams(mix.indptr, mix.indices, mix.data, np.zeros_like(X0), np.zeros_like(X0))
 
     def mixing_matrices(self, n: int, steps: int) -> tuple[list, str]:
+        """Refuse: the trackers are mixed too, so x alone is not a linear mixing sequence.
+
+        Parameters
+        ----------
+        n : int
+            Number of workers.
+        steps : int
+            Number of iterations T.
+
+        Raises
+        ------
+        ParameterError
+            Always.
+        """
         raise ParameterError("gradient_tracking mixes trackers too: not a sequence of mixing matrices on x")
 
     def reference_step(self, st, t, eta):
+        """One gradient-tracking iteration in NumPy; the trackers y and gradients g live in ``st.extra``.
+
+        Parameters
+        ----------
+        st : ReferenceState
+            The reference run; X, the clocks and ``st.extra`` are rebound.
+        t : int
+            Iteration (t = 0 starts the trackers at y_0 = g_0).
+        eta : float
+            Step size of this iteration.
+        """
         G = st.objective.stochastic_grads(st.X, t, st.seed)
         if t == 0:
             st.extra["y"] = G

@@ -23,6 +23,19 @@ from mixlab.kernels.config import NUMBA_JIT
 
 @numba.njit(**NUMBA_JIT)
 def sgp_step(t, eta, s, p):
+    """One SGP iteration: gradients at z_i = x_i / w_i, then x <- P_t (x - eta D) and w <- P_t w.
+
+    Parameters
+    ----------
+    t : int
+        Iteration.
+    eta : float
+        Step size of this iteration.
+    s : RunState
+        The run; X, w, the scratch Z and the clocks are updated in place.
+    p : MixingParams
+        The period of column-stochastic P_t (adapt-then-combine).
+    """
     n = s.X.shape[0]
     for i in range(n):
         s.Z[i] = s.X[i] / s.w[i]
@@ -41,6 +54,27 @@ def sgp_step(t, eta, s, p):
 @register
 @dataclass(frozen=True, kw_only=True)
 class SGP(DPSGD):
+    """Stochastic gradient push (Assran et al., ICML 2019): push-sum on column-stochastic P_t.
+
+    The recorded models are the de-biased z_i = x_i / w_i (``debiased = True``);
+    the default topology is the one-peer exponential schedule.
+
+    Parameters
+    ----------
+    momentum : float, default 0.0
+        Heavy-ball momentum m in [0, 1).
+    order : str, default "atc"
+        Must be "atc": push-sum follows the local step.
+    mixing : sequence of array_like or sparse matrix
+        The period P_0, ..., P_{q-1}, each (n, n), nonnegative and column-stochastic
+        (checked by :meth:`check_workers`).
+
+    Raises
+    ------
+    ParameterError
+        If the order is not "atc", the period is empty or m is outside [0, 1).
+    """
+
     order: str = "atc"
     name = "sgp"
     default_topology = "one_peer_exponential"
@@ -55,6 +89,18 @@ class SGP(DPSGD):
             )
 
     def check_workers(self, n: int) -> None:
+        """Check that every P_t is (n, n), nonnegative and column-stochastic (to 1e-10).
+
+        Parameters
+        ----------
+        n : int
+            Number of workers of the problem.
+
+        Raises
+        ------
+        ParameterError
+            If a matrix has another shape, a negative entry or a column sum off 1.
+        """
         super().check_workers(n)
         for W in self.mixing:
             dev = np.abs(np.asarray(W.sum(axis=0)).ravel() - 1).max()
@@ -65,9 +111,34 @@ class SGP(DPSGD):
                 )
 
     def mixing_matrices(self, n: int, steps: int) -> tuple[list, str]:
+        """Refuse: push-sum's de-biased models x_i / w_i are not a linear mixing of the models.
+
+        Parameters
+        ----------
+        n : int
+            Number of workers.
+        steps : int
+            Number of iterations T.
+
+        Raises
+        ------
+        ParameterError
+            Always.
+        """
         raise ParameterError("sgp is push-sum (de-biased by its weights), not a sequence of mixing matrices")
 
     def reference_step(self, st, t, eta):
+        """One SGP iteration in NumPy: gradients at x_i / w_i, then push-sum of x - eta D and w.
+
+        Parameters
+        ----------
+        st : ReferenceState
+            The reference run; X, w, U and the clocks are rebound or updated.
+        t : int
+            Iteration.
+        eta : float
+            Step size of this iteration.
+        """
         D = local_updates_np(st, st.objective.stochastic_grads(st.X / st.w[:, None], t, st.seed))
         P = self.mixing[t % len(self.mixing)]
         st.X = P @ (st.X - eta * D)

@@ -60,8 +60,27 @@ from mixlab.vocabulary import ACTIVATIONS, GROUP_RULES
 
 
 class WagmaParams(NamedTuple):
-    """Groups (phases, n/S, S), options, and the state: published models ``hist``
-    (tau, n, d) and call times ``calls`` (tau, n) of the last tau iterations."""
+    """The parameters of :func:`wagma_step`: groups, options and the send-buffer history.
+
+    Parameters
+    ----------
+    groups : numpy.ndarray of int64, (k, n/S, S)
+        The groups of each phase.
+    tau : int
+        Sync period tau >= 1.
+    self_weighted : bool
+        True for the ``self_weighted`` rule, False for ``mean``.
+    wait_avoiding : bool
+        True: stale contributions instead of waiting.
+    global_activation : bool
+        True for ``global`` activation, False for ``group``.
+    cta : bool
+        True for combine-then-adapt.
+    hist : numpy.ndarray, (tau, n, d)
+        Published models of the last tau iterations (slot t mod tau); iteration -1 is x0.
+    calls : numpy.ndarray, (tau, n)
+        Times of those calls (-inf before any call).
+    """
 
     groups: np.ndarray
     tau: int
@@ -75,6 +94,23 @@ class WagmaParams(NamedTuple):
 
 @numba.njit(**NUMBA_JIT)
 def wagma_step(t, eta, s, p):
+    """One WAGMA-SGD iteration: publish, then the group step of phase t mod k or the global mean.
+
+    Every worker publishes P_i (x_i under CTA, x_i - eta D_i under ATC) at its
+    arrival; iterations with t mod tau = tau - 1 take the blocking global mean,
+    the others reduce the butterfly groups with wait avoidance (module docstring).
+
+    Parameters
+    ----------
+    t : int
+        Iteration.
+    eta : float
+        Step size of this iteration.
+    s : RunState
+        The run; X, G, U, the clocks and the staleness ``back`` are updated in place.
+    p : WagmaParams
+        Groups, options and the history, updated in place.
+    """
     gradients(s.objective, s.timing.seed, t, s.X, s.G)
     D = local_updates(s)
     n = s.X.shape[0]
@@ -197,9 +233,35 @@ def _reduce_groups(
 @register
 @dataclass(frozen=True, kw_only=True)
 class WAGMA(Algorithm):
-    """groups: (k, n/S, S) int array, the groups of phase t mod k; sync_period tau >= 1:
-    iterations t with t mod tau = tau - 1 do a blocking global mean instead. The defaults
-    (``self_weighted`` rule, ``global`` activation) are those of the reference code."""
+    """WAGMA-SGD (Li et al., IEEE TPDS 2021): wait-avoiding group averaging, a global mean every tau.
+
+    The defaults (``self_weighted`` rule, ``global`` activation, CTA) are those of
+    the reference code; semantics and timing: the module docstring.
+
+    Parameters
+    ----------
+    momentum : float, default 0.0
+        Heavy-ball momentum m in [0, 1).
+    order : {"cta", "atc"}, default "cta"
+        Update order.
+    groups : numpy.ndarray of int, (k, n/S, S)
+        The groups of phase t mod k; every phase partitions the workers.
+    sync_period : int, default 8
+        tau >= 1: iterations with t mod tau = tau - 1 take a blocking global mean.
+    rule : {"self_weighted", "mean"}, default "self_weighted"
+        Group averaging rule: (sum of contributions + own P_i) / (S + 1), or the mean.
+    wait_avoiding : bool, default True
+        True: late members contribute stale send buffers; False: groups wait for
+        their slowest member.
+    activation : {"global", "group"}, default "global"
+        Who activates a group collective: the first arrival anywhere, or in the group.
+
+    Raises
+    ------
+    ParameterError
+        If tau < 1, the rule or activation is unknown, ``groups`` is not a
+        non-empty (k, n/S, S) array, m is outside [0, 1) or the order is unknown.
+    """
 
     groups: np.ndarray = field(default_factory=lambda: np.zeros((0, 0, 0), np.int64), repr=False)
     sync_period: int = 8
@@ -225,6 +287,31 @@ class WAGMA(Algorithm):
     def from_options(
         cls, n: int, *, seed: int = 0, group_size: int | None = None, rule: str = "self_weighted", **options
     ) -> WAGMA:
+        """WAGMA on the butterfly groups of size S of n workers.
+
+        Parameters
+        ----------
+        n : int
+            Number of workers, a power of S.
+        seed : int, default 0
+            Unused (butterfly groups are deterministic).
+        group_size : int or None, default None
+            Group size S; required.
+        rule : {"self_weighted", "mean"}, default "self_weighted"
+            Group averaging rule.
+        **options
+            ``momentum``, ``order``, ``sync_period``, ``activation``, ``wait_avoiding``.
+
+        Returns
+        -------
+        WAGMA
+            The spec with the k = log_S n phases of :class:`mixlab.ButterflyGroups`.
+
+        Raises
+        ------
+        ParameterError
+            If S is not given or n is not a power of S.
+        """
         from mixlab.theory.groups import ButterflyGroups
 
         if group_size is None:
@@ -234,9 +321,28 @@ class WAGMA(Algorithm):
 
     @property
     def group_size(self) -> int:
+        """The group size S.
+
+        Returns
+        -------
+        int
+            The last dimension of ``groups``.
+        """
         return self.groups.shape[2]
 
     def check_workers(self, n: int) -> None:
+        """Check that the n/S groups of S cover n workers and every phase partitions them.
+
+        Parameters
+        ----------
+        n : int
+            Number of workers of the problem.
+
+        Raises
+        ------
+        ParameterError
+            If m S != n or a phase is not a partition of 0..n-1.
+        """
         _k, m, S = self.groups.shape
         if m * S != n:
             raise ParameterError(
@@ -248,6 +354,14 @@ class WAGMA(Algorithm):
                 raise ParameterError("every phase of groups must partition the workers 0..n-1")
 
     def params(self) -> dict:
+        """The common run parameters, the WAGMA options and the number of phases k.
+
+        Returns
+        -------
+        dict
+            ``algorithm``, ``momentum``, ``order``, ``group_size``, ``sync_period``,
+            ``rule``, ``wait_avoiding``, ``activation`` and ``phases``.
+        """
         return {
             **super().params(),
             "group_size": self.group_size,
@@ -259,7 +373,21 @@ class WAGMA(Algorithm):
         }
 
     def mixing_matrices(self, n: int, steps: int) -> tuple[list, str]:
-        """The group matrices of each phase, J at the global steps (no stragglers)."""
+        """The group matrices of each phase, J at the global steps (no stragglers).
+
+        Parameters
+        ----------
+        n : int
+            Number of workers.
+        steps : int
+            Number of iterations T.
+
+        Returns
+        -------
+        tuple of (list, str)
+            The T dense (n, n) matrices (the group matrix of phase t mod k under the
+            spec's rule, J when t mod tau = tau - 1) and the update order.
+        """
         from mixlab.theory.groups import group_matrix
 
         phases = [group_matrix(g, n, self.rule) for g in self.groups]
@@ -274,6 +402,18 @@ class WAGMA(Algorithm):
         return hist, np.full((tau, X0.shape[0]), -np.inf)
 
     def numba_params(self, X0: np.ndarray) -> WagmaParams:
+        """Groups, options and a history holding only x0 (as iteration -1).
+
+        Parameters
+        ----------
+        X0 : numpy.ndarray, (n, d)
+            The initial models, the send buffers before any call.
+
+        Returns
+        -------
+        WagmaParams
+            The parameters of :func:`wagma_step`.
+        """
         hist, calls = self._history(X0)
         return WagmaParams(
             self.groups,
@@ -287,6 +427,20 @@ class WAGMA(Algorithm):
         )
 
     def reference_step(self, st, t, eta):
+        """One WAGMA-SGD iteration in NumPy: publish, then the global mean or the group step.
+
+        The history of published models and call times lives in ``st.extra``,
+        created at t = 0; ``st.back`` gets each worker's staleness.
+
+        Parameters
+        ----------
+        st : ReferenceState
+            The reference run; X, U, the clocks and ``back`` are rebound or updated.
+        t : int
+            Iteration.
+        eta : float
+            Step size of this iteration.
+        """
         if t == 0:
             st.extra["hist"], st.extra["calls"] = self._history(st.X)
         hist, calls = st.extra["hist"], st.extra["calls"]

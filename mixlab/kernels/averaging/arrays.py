@@ -11,14 +11,48 @@ FLOAT_DTYPES = (np.float32, np.float64)
 
 
 def is_device_array(a) -> bool:
-    """True for a CUDA device array (it is passed to the cuda backend as is): an
-    object with ``__cuda_array_interface__``, or a numba device array (the
-    simulator's has only ``copy_to_host``)."""
+    """Whether ``a`` is a CUDA device array (passed to the cuda backend as is).
+
+    Parameters
+    ----------
+    a : object
+        Any object.
+
+    Returns
+    -------
+    bool
+        True for an object with ``__cuda_array_interface__``, or a numba device array
+        (the CUDA simulator's has only ``copy_to_host``).
+    """
     return hasattr(a, "__cuda_array_interface__") or hasattr(a, "copy_to_host")
 
 
 def check_models(name: str, X, *, writeable: bool = False, check_finite: bool = True):
-    """X must be a 2-D C-contiguous float32/float64 array (n workers x d)."""
+    """Validate stacked models: a 2-D C-contiguous float32/float64 array (n workers x d).
+
+    A CUDA device array is checked for dtype and shape only.
+
+    Parameters
+    ----------
+    name : str
+        The argument's name, for error messages.
+    X : numpy.ndarray or CUDA device array
+        The models, (n, d).
+    writeable : bool
+        Also require a writeable array (it is updated in place); default False.
+    check_finite : bool
+        Also scan for NaN/inf (O(nd)); default True.
+
+    Returns
+    -------
+    numpy.ndarray or CUDA device array
+        ``X`` itself.
+
+    Raises
+    ------
+    ParameterError
+        Naming the violated condition.
+    """
     if is_device_array(X):
         dtype, shape = np.dtype(X.dtype), X.shape
     else:
@@ -40,7 +74,28 @@ def check_models(name: str, X, *, writeable: bool = False, check_finite: bool = 
 
 
 def check_out(out, X, shape: tuple[int, int]):
-    """An output array: given, it must match ``shape`` and X's dtype and not alias X."""
+    """Validate, or allocate, the output array of a mixing kernel.
+
+    Parameters
+    ----------
+    out : numpy.ndarray, CUDA device array or None
+        The caller's output array; None allocates one.
+    X : numpy.ndarray or CUDA device array
+        The (validated) input models.
+    shape : tuple of (int, int)
+        The required shape of ``out``.
+
+    Returns
+    -------
+    numpy.ndarray or CUDA device array
+        ``out``, or a new uninitialized array of ``shape`` and X's dtype.
+
+    Raises
+    ------
+    ParameterError
+        If ``out`` is not a writeable C-contiguous array of ``shape`` and X's dtype,
+        or (host arrays) shares memory with X.
+    """
     if out is None:
         return np.empty(shape, dtype=X.dtype)
     check_models("out", out, writeable=True, check_finite=False)

@@ -10,11 +10,34 @@ from mixlab.vocabulary import BACKENDS
 
 
 def check_backend(backend: str) -> str:
+    """Validate a backend name.
+
+    Parameters
+    ----------
+    backend : str
+        One of ``"numba"``, ``"cuda"``, ``"reference"``.
+
+    Returns
+    -------
+    str
+        ``backend``.
+
+    Raises
+    ------
+    ParameterError
+        For any other name (the message lists the valid ones).
+    """
     return require_choice("backend", backend, BACKENDS)
 
 
 def cuda_available() -> bool:
-    """True when numba.cuda can run kernels here (a GPU, or the simulator)."""
+    """Whether numba.cuda can run kernels here (a working GPU, or the CUDA simulator).
+
+    Returns
+    -------
+    bool
+        False when numba.cuda cannot be imported or its driver fails.
+    """
     try:
         from numba import cuda
     except ImportError:
@@ -26,7 +49,18 @@ def cuda_available() -> bool:
 
 
 def cuda_cores():
-    """The CUDA cores module, or a BackendUnavailableError saying why not."""
+    """Import the CUDA cores module, checking first that CUDA is available.
+
+    Returns
+    -------
+    module
+        :mod:`mixlab.kernels.averaging.cuda_cores`.
+
+    Raises
+    ------
+    BackendUnavailableError
+        When :func:`cuda_available` is False; the message says how to get a backend.
+    """
     if not cuda_available():
         sim = os.environ.get("NUMBA_ENABLE_CUDASIM", "0")
         raise BackendUnavailableError(

@@ -42,12 +42,70 @@ def group_average(
     backend: str = "numba",
     check_finite: bool = True,
 ):
-    """Average ``X`` (n x d, float32/64) in place inside each group; returns X.
+    """Average the models ``X`` in place inside each group of workers (WAGMA group averaging).
 
-    ``groups``: (m, S) integer array of disjoint worker indices. ``stale_mask``
-    (bool, n) and ``stale`` (n x d, X's dtype) come together: flagged members
-    contribute ``stale[i]`` instead of ``X[i]``. ``check_finite=False`` skips
-    the O(nd) NaN/inf scan of the inputs.
+    Every member of a group G receives ``mean``: (1/S) sum_{j in G} c_j, or
+    ``self_weighted``: (sum_{j in G} c_j + X[i]) / (S + 1), with c_j = ``stale[j]``
+    for members flagged in ``stale_mask`` and X[j] otherwise (see the module
+    docstring). Workers in no group are left untouched.
+
+    Parameters
+    ----------
+    X : numpy.ndarray or CUDA device array
+        (n, d) float32/float64 models, C-contiguous and writeable; updated in place.
+    groups : array_like of int
+        (m, S): m disjoint groups of S worker indices in [0, n).
+    rule : {"mean", "self_weighted"}
+        The averaging rule (default ``"mean"``).
+    stale_mask : array_like of bool, optional
+        (n,): members that contribute ``stale[i]`` instead of ``X[i]``; given with
+        ``stale`` or not at all.
+    stale : numpy.ndarray, optional
+        (n, d), X's dtype: the stale models of the flagged members.
+    backend : {"numba", "cuda", "reference"}
+        Kernel backend (default ``"numba"``); a device array needs ``"cuda"``.
+    check_finite : bool
+        Scan the inputs for NaN/inf, O(nd) (default True).
+
+    Returns
+    -------
+    numpy.ndarray or CUDA device array
+        ``X``, averaged.
+
+    Raises
+    ------
+    ParameterError
+        For an unknown rule or backend, malformed or overlapping groups, invalid
+        arrays, or only one of ``stale_mask`` and ``stale``.
+    BackendUnavailableError
+        For ``backend="cuda"`` without a usable CUDA device or simulator.
+
+    See Also
+    --------
+    mixlab.theory.groups.ButterflyGroups : WAGMA's groups, which change every iteration.
+
+    References
+    ----------
+    S. Li, T. Ben-Nun, G. Nadiradze, S. Di Girolamo, N. Dryden, D. Alistarh and
+    T. Hoefler, "Breaking (global) barriers in parallel stochastic optimization with
+    wait-avoiding group averaging", IEEE TPDS 32(7), 2021 (WAGMA-SGD); the
+    ``self_weighted`` rule is that of its reference code,
+    github.com/Shigangli/WAGMA-SGD.
+
+    Examples
+    --------
+    Worker 1 is late and contributes an old (zero) model; both members of its
+    group still receive the average:
+
+    >>> import numpy as np
+    >>> import mixlab as ml
+    >>> X = np.arange(8.0).reshape(4, 2)
+    >>> late = np.array([False, True, False, False])
+    >>> ml.group_average(X, [[0, 1], [2, 3]], stale_mask=late, stale=np.zeros_like(X)).tolist()
+    [[0.0, 0.5], [0.0, 0.5], [5.0, 6.0], [5.0, 6.0]]
+    >>> X = np.arange(8.0).reshape(4, 2)
+    >>> np.round(ml.group_average(X, [[0, 1]], "self_weighted"), 3).tolist()
+    [[0.667, 1.667], [1.333, 2.333], [4.0, 5.0], [6.0, 7.0]]
     """
     check_backend(backend)
     require_choice("averaging rule", rule, GROUP_RULES)
@@ -102,7 +160,25 @@ def _check_groups(groups, n: int) -> np.ndarray:
 
 
 def group_average_reference(X, groups, self_weighted, use_stale, stale_mask, stale):
-    """NumPy reference (the specification)."""
+    """Group averaging in NumPy: the reference core, and the specification of the others.
+
+    Takes validated arrays (see :func:`group_average`); updates ``X`` in place.
+
+    Parameters
+    ----------
+    X : numpy.ndarray
+        (n, d) float32/float64 models, C-contiguous; averaged in place.
+    groups : numpy.ndarray
+        (m, S) int64, disjoint worker indices in [0, n).
+    self_weighted : bool
+        The ``self_weighted`` rule (else ``mean``).
+    use_stale : bool
+        Read ``stale_mask`` and ``stale`` (else they are ignored and may be empty).
+    stale_mask : numpy.ndarray
+        bool (n,): members that contribute ``stale[i]`` instead of ``X[i]``.
+    stale : numpy.ndarray
+        (n, d), X's dtype: the stale contributions.
+    """
     C = X
     if use_stale:
         C = X.copy()
@@ -118,9 +194,27 @@ def group_average_reference(X, groups, self_weighted, use_stale, stale_mask, sta
 
 @numba.njit(**NUMBA_PARALLEL)
 def group_average_numba(X, groups, self_weighted, use_stale, stale_mask, stale):
-    """Numba core: (group, column block) tasks in parallel; each task reads the
-    group's rows once into an L1-resident accumulator and writes them once.
-    Loops run over 0-based slices so that LLVM vectorizes them."""
+    """Group averaging, compiled core: (group, column block) tasks in parallel.
+
+    Each task reads the group's rows once into an L1-resident accumulator and writes
+    them once; loops run over 0-based slices so that LLVM vectorizes them. Takes
+    validated arrays (see :func:`group_average`); updates ``X`` in place.
+
+    Parameters
+    ----------
+    X : numpy.ndarray
+        (n, d) float32/float64 models, C-contiguous; averaged in place.
+    groups : numpy.ndarray
+        (m, S) int64, disjoint worker indices in [0, n).
+    self_weighted : bool
+        The ``self_weighted`` rule (else ``mean``).
+    use_stale : bool
+        Read ``stale_mask`` and ``stale`` (else they are ignored and may be empty).
+    stale_mask : numpy.ndarray
+        bool (n,): members that contribute ``stale[i]`` instead of ``X[i]``.
+    stale : numpy.ndarray
+        (n, d), X's dtype: the stale contributions.
+    """
     m, S = groups.shape
     d = X.shape[1]
     scale = 1.0 / (S + 1) if self_weighted else 1.0 / S

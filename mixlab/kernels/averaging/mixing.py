@@ -41,9 +41,65 @@ def _check_weights(W, X, *, sparse: bool):
 
 
 def sparse_mix(W, X, out=None, *, backend: str = "numba", check_finite: bool = True):
-    """Y = W X for a scipy.sparse W (converted to CSR) and X (n x d); returns Y.
+    """Mix stacked models, Y = W X, for a sparse mixing matrix W (any n).
 
-    The weights are cast to X's dtype; ``out`` (n x d, X's dtype) must not overlap X.
+    Row i of Y is sum_j W[i, j] X[j]: worker i's new model from its neighbours'.
+
+    Parameters
+    ----------
+    W : scipy.sparse matrix or array
+        (n, n) finite weights; converted to CSR (duplicates summed on a copy) and cast
+        to X's dtype.
+    X : numpy.ndarray or CUDA device array
+        (n, d) float32/float64 models, C-contiguous; not modified.
+    out : numpy.ndarray or CUDA device array, optional
+        (n, d), X's dtype, must not overlap X; allocated when None.
+    backend : {"numba", "cuda", "reference"}
+        Kernel backend (default ``"numba"``); a device array needs ``"cuda"``.
+    check_finite : bool
+        Scan X for NaN/inf, O(nd) (default True; W is always checked).
+
+    Returns
+    -------
+    numpy.ndarray or CUDA device array
+        Y = W X, (n, d) (``out`` when given).
+
+    Raises
+    ------
+    MatrixError
+        If W is of the wrong kind (sparse/dense), not n x n, or not finite.
+    ParameterError
+        For an unknown backend, invalid X or out, or a device array without
+        ``backend="cuda"``.
+    BackendUnavailableError
+        For ``backend="cuda"`` without a usable CUDA device or simulator.
+
+    See Also
+    --------
+    dense_mix : the same for a dense W (small n).
+    mixlab.mixing_matrix : builds W for a graph and a weight rule.
+
+    References
+    ----------
+    L. Xiao and S. Boyd, "Fast linear iterations for distributed averaging", Systems &
+    Control Letters 53(1), 2004 (the iteration x <- W x); X. Lian, C. Zhang, H. Zhang,
+    C.-J. Hsieh, W. Zhang and J. Liu, "Can decentralized algorithms outperform
+    centralized algorithms? A case study for decentralized parallel stochastic
+    gradient descent", NeurIPS 2017 (D-PSGD, whose averaging step is X <- W X).
+
+    Examples
+    --------
+    Metropolis-Hastings weights on a ring of 4 workers (1/3 to itself and to each
+    neighbour) move every model towards the average, which W preserves:
+
+    >>> import numpy as np
+    >>> import scipy.sparse as sp
+    >>> import mixlab as ml
+    >>> W = sp.csr_matrix((np.eye(4) + np.roll(np.eye(4), 1, 1) + np.roll(np.eye(4), -1, 1)) / 3)
+    >>> X = np.array([[3.0], [0.0], [0.0], [1.0]])
+    >>> Y = ml.sparse_mix(W, X)
+    >>> np.round(Y.ravel(), 4).tolist(), float(Y.mean())
+    ([1.3333, 1.0, 0.3333, 1.3333], 1.0)
     """
     check_backend(backend)
     X = check_models("X", X, check_finite=check_finite)
@@ -61,7 +117,61 @@ def sparse_mix(W, X, out=None, *, backend: str = "numba", check_finite: bool = T
 
 
 def dense_mix(W, X, out=None, *, backend: str = "numba", check_finite: bool = True):
-    """Y = W X for a dense n x n W (meant for small n); returns Y."""
+    """Mix stacked models, Y = W X, for a dense mixing matrix W (meant for small n).
+
+    Zero weights are skipped by the compiled core; for large sparse graphs use
+    :func:`sparse_mix`.
+
+    Parameters
+    ----------
+    W : array_like
+        (n, n) finite weights, not scipy.sparse; cast to X's dtype.
+    X : numpy.ndarray or CUDA device array
+        (n, d) float32/float64 models, C-contiguous; not modified.
+    out : numpy.ndarray or CUDA device array, optional
+        (n, d), X's dtype, must not overlap X; allocated when None.
+    backend : {"numba", "cuda", "reference"}
+        Kernel backend (default ``"numba"``); a device array needs ``"cuda"``.
+    check_finite : bool
+        Scan X for NaN/inf, O(nd) (default True; W is always checked).
+
+    Returns
+    -------
+    numpy.ndarray or CUDA device array
+        Y = W X, (n, d) (``out`` when given).
+
+    Raises
+    ------
+    MatrixError
+        If W is of the wrong kind (sparse/dense), not n x n, or not finite.
+    ParameterError
+        For an unknown backend, invalid X or out, or a device array without
+        ``backend="cuda"``.
+    BackendUnavailableError
+        For ``backend="cuda"`` without a usable CUDA device or simulator.
+
+    See Also
+    --------
+    sparse_mix : the same for a sparse W (any n).
+
+    References
+    ----------
+    L. Xiao and S. Boyd, "Fast linear iterations for distributed averaging", Systems &
+    Control Letters 53(1), 2004 (the iteration x <- W x); X. Lian, C. Zhang, H. Zhang,
+    C.-J. Hsieh, W. Zhang and J. Liu, "Can decentralized algorithms outperform
+    centralized algorithms? A case study for decentralized parallel stochastic
+    gradient descent", NeurIPS 2017 (D-PSGD, whose averaging step is X <- W X).
+
+    Examples
+    --------
+    With W = J = 11^T / n one mixing step reaches the average (exact consensus):
+
+    >>> import numpy as np
+    >>> import mixlab as ml
+    >>> X = np.array([[4.0, 0.0], [0.0, 2.0]])
+    >>> ml.dense_mix(np.full((2, 2), 0.5), X).tolist()
+    [[2.0, 1.0], [2.0, 1.0]]
+    """
     check_backend(backend)
     X = check_models("X", X, check_finite=check_finite)
     W = np.ascontiguousarray(_check_weights(W, X, sparse=False), dtype=X.dtype)
@@ -80,13 +190,41 @@ def _reject_device(X, backend):
 
 
 def sparse_mix_reference(indptr, indices, data, X, out):
-    """NumPy/SciPy reference (the specification)."""
+    """Sparse mixing in SciPy: the reference core, and the specification of the others.
+
+    Takes validated arrays (see :func:`sparse_mix`); writes ``out``.
+
+    Parameters
+    ----------
+    indptr : numpy.ndarray
+        int64 (n + 1,): CSR row pointers of W.
+    indices : numpy.ndarray
+        int64 (nnz,): CSR column indices of W.
+    data : numpy.ndarray
+        (nnz,) weights of W, in X's dtype.
+    X : numpy.ndarray
+        (n, d) float32/float64 models, C-contiguous.
+    out : numpy.ndarray
+        (n, d), X's dtype, not overlapping X: receives W X.
+    """
     n = X.shape[0]
     out[...] = sp.csr_matrix((data, indices, indptr), shape=(n, n)) @ X
 
 
 def dense_mix_reference(W, X, out):
-    """NumPy reference (the specification)."""
+    """Dense mixing in NumPy: the reference core, and the specification of the others.
+
+    Takes validated arrays (see :func:`dense_mix`); writes ``out``.
+
+    Parameters
+    ----------
+    W : numpy.ndarray
+        (n, n) weights, C-contiguous, in X's dtype.
+    X : numpy.ndarray
+        (n, d) float32/float64 models, C-contiguous.
+    out : numpy.ndarray
+        (n, d), X's dtype, not overlapping X: receives W X.
+    """
     np.matmul(W, X, out=out)
 
 
@@ -101,9 +239,25 @@ def _row_block(task, n, d):
 
 @numba.njit(**NUMBA_PARALLEL)
 def sparse_mix_numba(indptr, indices, data, X, out):
-    """Numba core: (column block, row) tasks in parallel (graphs with far-apart
-    neighbours, e.g. exponential, reuse the cached panel); 0-based slices so
-    loops vectorize."""
+    """Sparse mixing, compiled core: out = W X for W in CSR form.
+
+    (column block, row) tasks run in parallel, so graphs with far-apart neighbours
+    (e.g. exponential) reuse the cached panel X[:, c0:c1]; loops over 0-based slices
+    vectorize. Takes validated arrays (see :func:`sparse_mix`); writes ``out``.
+
+    Parameters
+    ----------
+    indptr : numpy.ndarray
+        int64 (n + 1,): CSR row pointers of W.
+    indices : numpy.ndarray
+        int64 (nnz,): CSR column indices of W.
+    data : numpy.ndarray
+        (nnz,) weights of W, in X's dtype.
+    X : numpy.ndarray
+        (n, d) float32/float64 models, C-contiguous.
+    out : numpy.ndarray
+        (n, d), X's dtype, not overlapping X: receives W X.
+    """
     n, d = X.shape
     blocks = (d + CPU_COLUMN_BLOCK - 1) // CPU_COLUMN_BLOCK
     for task in numba.prange(blocks * n):
@@ -119,8 +273,20 @@ def sparse_mix_numba(indptr, indices, data, X, out):
 
 @numba.njit(**NUMBA_PARALLEL)
 def dense_mix_numba(W, X, out):
-    """Numba core: out[i] = sum_j W[i, j] X[j], skipping zero weights; same
-    task layout as sparse_mix_numba."""
+    """Dense mixing, compiled core: out[i] = sum_j W[i, j] X[j], skipping zero weights.
+
+    Same task layout as :func:`sparse_mix_numba`. Takes validated arrays (see
+    :func:`dense_mix`); writes ``out``.
+
+    Parameters
+    ----------
+    W : numpy.ndarray
+        (n, n) weights, C-contiguous, in X's dtype.
+    X : numpy.ndarray
+        (n, d) float32/float64 models, C-contiguous.
+    out : numpy.ndarray
+        (n, d), X's dtype, not overlapping X: receives W X.
+    """
     n, d = X.shape
     blocks = (d + CPU_COLUMN_BLOCK - 1) // CPU_COLUMN_BLOCK
     for task in numba.prange(blocks * n):

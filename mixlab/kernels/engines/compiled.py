@@ -31,6 +31,29 @@ NCOL = len(COLUMNS)
 
 
 def run_state(objective, timing, seed: int, momentum: float, X0: np.ndarray) -> RunState:
+    """The initial :class:`RunState` of a compiled run from X0.
+
+    Models X0 copied, gradients and buffers zero, push-sum weights one, clocks
+    zero, staleness zero; the costs precomputed for n workers and d floats.
+
+    Parameters
+    ----------
+    objective : Objective
+        The problem; its compiled arrays go into the state.
+    timing : TimingModel
+        Compute times, stragglers and alpha-beta costs.
+    seed : int
+        Seed of the run's draws.
+    momentum : float
+        Heavy-ball momentum m.
+    X0 : numpy.ndarray, (n, d)
+        The initial models.
+
+    Returns
+    -------
+    RunState
+        The state the compiled drivers and steps update in place.
+    """
     n, d = X0.shape
     costs = Costs(
         float(timing.alpha),
@@ -178,12 +201,57 @@ def _driver(kind: str, state_type, params_type):
 
 
 class CompiledEngine:
+    """The compiled engine, ``numba``: whole runs in Numba, one driver per kind of algorithm.
+
+    The algorithm's compiled step (``numba_step``, or ``numba_event`` for
+    event-driven ones) is an argument of the driver; same seed, same draws as the
+    reference engine, so the two agree to rounding.
+    """
+
     name = "numba"
 
     def supports(self, algorithm) -> bool:
+        """Whether the algorithm has a compiled step: ``numba_event`` or ``numba_step`` by its kind.
+
+        Parameters
+        ----------
+        algorithm : Algorithm
+            An algorithm spec.
+
+        Returns
+        -------
+        bool
+            True if :meth:`run` can run it.
+        """
         return hasattr(algorithm, "numba_event" if algorithm.kind == "events" else "numba_step")
 
     def run(self, objective, algorithm, steps, lr, timing, seed, record_every, X0) -> dict:
+        """Run ``algorithm`` through the compiled driver of its kind; see :meth:`Engine.run`.
+
+        Parameters
+        ----------
+        objective : Objective
+            The problem on n workers in dimension d.
+        algorithm : Algorithm
+            A spec with a compiled step, checked against n.
+        steps : int
+            Number of iterations T >= 1 (event-driven: per worker).
+        lr : numpy.ndarray, (steps,)
+            Step sizes eta_t > 0.
+        timing : TimingModel
+            Compute times, stragglers and alpha-beta costs.
+        seed : int
+            Seed of the run's draws.
+        record_every : int
+            Record every this many steps, and after the last.
+        X0 : numpy.ndarray, (n, d)
+            The initial models.
+
+        Returns
+        -------
+        dict
+            name -> (records,) array for every trajectory column.
+        """
         s = run_state(objective, timing, seed, algorithm.momentum, X0)
         p = algorithm.numba_params(s.X)
         out = np.zeros((record_count(steps, record_every), NCOL))

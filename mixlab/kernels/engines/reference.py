@@ -28,9 +28,35 @@ from mixlab.kernels.trajectory import COLUMNS
 
 @dataclass
 class ReferenceState:
-    """What a reference step reads and rebinds: models X, heavy-ball buffers U,
-    push-sum weights w, arrivals a, clocks, the staleness ``back`` of this step's
-    contributions, and ``extra`` for an algorithm's own state."""
+    """What a reference step reads and rebinds; an algorithm's own state goes in ``extra``.
+
+    Parameters
+    ----------
+    objective : Objective
+        The problem (its NumPy gradients and losses).
+    timing : TimingModel
+        Compute times, stragglers and alpha-beta costs.
+    seed : int
+        Seed of the run's draws.
+    costs : Costs
+        Communication costs.
+    momentum : float
+        Heavy-ball momentum m.
+    X : numpy.ndarray, (n, d)
+        The models, row i = worker i.
+    U : numpy.ndarray, (n, d)
+        Heavy-ball buffers (local, never averaged).
+    w : numpy.ndarray, (n,)
+        Push-sum weights (ones unless the algorithm is push-sum).
+    a : numpy.ndarray, (n,)
+        Arrival times of this iteration, a_i = s_i + c_i.
+    clocks : numpy.ndarray, (n,)
+        Start times s_i; a step sets those of the next iteration.
+    back : numpy.ndarray of int64, (n,)
+        Staleness, in iterations, of each worker's contribution to this step.
+    extra : dict, default {}
+        The algorithm's own state (trackers, histories, counters).
+    """
 
     objective: object
     timing: object
@@ -47,18 +73,55 @@ class ReferenceState:
 
     @property
     def n(self) -> int:
+        """Number of workers n.
+
+        Returns
+        -------
+        int
+            Rows of X.
+        """
         return self.X.shape[0]
 
     @property
     def d(self) -> int:
+        """Model dimension d.
+
+        Returns
+        -------
+        int
+            Columns of X.
+        """
         return self.X.shape[1]
 
     def models(self, debiased: bool) -> np.ndarray:
+        """The recorded models: X, or the push-sum de-biased X / w.
+
+        Parameters
+        ----------
+        debiased : bool
+            True for push-sum algorithms (the models are x_i / w_i).
+
+        Returns
+        -------
+        numpy.ndarray, (n, d)
+            X itself, or a new array x_i / w_i.
+        """
         return self.X / self.w[:, None] if debiased else self.X
 
 
 class Recorder:
-    """Collects the trajectory columns at recorded steps."""
+    """Collects the trajectory columns at recorded steps.
+
+    Staleness values accumulate between records; each record takes their maximum
+    and mean and starts over.
+
+    Parameters
+    ----------
+    objective : Objective
+        The problem; losses and gradients are taken at the mean model.
+    steps : int
+        Number of steps T of the run (for the progress report).
+    """
 
     def __init__(self, objective, steps: int):
         self.objective = objective
@@ -69,6 +132,13 @@ class Recorder:
         self.stale_count = 0
 
     def staleness(self, values) -> None:
+        """Add staleness values (in iterations or updates) to the current record.
+
+        Parameters
+        ----------
+        values : array_like
+            The staleness of each contribution since the last call; may be empty.
+        """
         values = np.asarray(values, dtype=np.float64)
         if values.size:
             self.stale_max = max(self.stale_max, float(values.max()))
@@ -76,6 +146,20 @@ class Recorder:
             self.stale_count += values.size
 
     def record(self, step: int, xbar: np.ndarray, models: np.ndarray, sim_time: float) -> None:
+        """Append one row: loss gap and squared gradient norm at xbar, consensus, staleness, time.
+
+        Parameters
+        ----------
+        step : int
+            The step just ended (0: the initial state).
+        xbar : numpy.ndarray, (d,)
+            The mean model, where the loss gap f(xbar) - f* and ||grad f(xbar)||^2 are taken.
+        models : numpy.ndarray, (n, d)
+            The models of the consensus distance Gamma = sum_i ||x_i - mean||^2 (de-biased
+            for push-sum).
+        sim_time : float
+            Simulated time of the record.
+        """
         f = self.objective
         g = f.reference_grad(xbar)
         loss = f.reference_loss(xbar)
@@ -98,17 +182,69 @@ class Recorder:
             progress.report(step, self.steps)
 
     def columns(self) -> dict:
+        """The recorded rows as trajectory columns.
+
+        Returns
+        -------
+        dict
+            name -> (records,) array for every name of
+            :data:`mixlab.kernels.trajectory.COLUMNS`.
+        """
         data = np.array(self.rows, dtype=np.float64).reshape(-1, len(COLUMNS))
         return {name: data[:, c].copy() for c, name in enumerate(COLUMNS)}
 
 
 class ReferenceEngine:
+    """The NumPy reference engine, ``reference``: the specification every engine must match.
+
+    Synchronous algorithms run one ``reference_step`` per iteration; event-driven
+    ones an event loop over ``reference_event`` in (time, worker) order.
+    """
+
     name = "reference"
 
     def supports(self, algorithm) -> bool:
+        """Whether the algorithm has a reference step: ``reference_event`` or ``reference_step`` by its kind.
+
+        Parameters
+        ----------
+        algorithm : Algorithm
+            An algorithm spec.
+
+        Returns
+        -------
+        bool
+            True if :meth:`run` can run it.
+        """
         return hasattr(algorithm, "reference_event" if algorithm.kind == "events" else "reference_step")
 
     def run(self, objective, algorithm, steps, lr, timing, seed, record_every, X0) -> dict:
+        """Run ``algorithm`` step by step in NumPy; see :meth:`Engine.run`.
+
+        Parameters
+        ----------
+        objective : Objective
+            The problem on n workers in dimension d.
+        algorithm : Algorithm
+            A spec with a reference step, checked against n.
+        steps : int
+            Number of iterations T >= 1 (event-driven: per worker).
+        lr : numpy.ndarray, (steps,)
+            Step sizes eta_t > 0.
+        timing : TimingModel
+            Compute times, stragglers and alpha-beta costs.
+        seed : int
+            Seed of the run's draws.
+        record_every : int
+            Record every this many steps, and after the last.
+        X0 : numpy.ndarray, (n, d)
+            The initial models.
+
+        Returns
+        -------
+        dict
+            name -> (records,) array for every trajectory column.
+        """
         n, d = X0.shape
         costs = Costs(
             timing.alpha,

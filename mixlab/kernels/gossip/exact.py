@@ -23,7 +23,25 @@ MAX_NODES = 20
 
 
 def check_rates(rates) -> np.ndarray:
-    """Validate an (n+1) x (n+1) rate matrix; every node must be reachable from the source."""
+    """Validate a push-rate matrix of a source and n nodes.
+
+    Parameters
+    ----------
+    rates : array_like
+        (n+1, n+1), n >= 1: ``rates[i, j]`` the rate at which agent i pushes to agent j
+        (0 the source). Finite, >= 0, column 0 all zero, and every node reachable
+        from the source.
+
+    Returns
+    -------
+    numpy.ndarray
+        ``rates`` as a float64 array.
+
+    Raises
+    ------
+    ParameterError
+        Naming the violated condition (an unreachable node has infinite age).
+    """
     R = np.asarray(rates, dtype=np.float64)
     if R.ndim != 2 or R.shape[0] != R.shape[1] or R.shape[0] < 2:
         raise ParameterError(f"rates must be an (n+1) x (n+1) matrix with n >= 1, got shape {R.shape}")
@@ -54,7 +72,48 @@ def _unreachable(R: np.ndarray) -> list[int]:
 
 
 def node_ages(rates, update_rate: float = 1.0, *, backend: str = "numba") -> np.ndarray:
-    """Mean version age v_{{j}} of every node j = 1..n (array of n floats)."""
+    """Exact mean version age of every node under Yates' subset recursion.
+
+    Solves v_S for all 2^n - 1 nonempty node subsets S (see the module docstring);
+    the age of node j is v_{{j}}.
+
+    Parameters
+    ----------
+    rates : array_like
+        (n+1, n+1) push rates, row/column 0 the source (see :func:`check_rates`);
+        1 <= n <= :data:`MAX_NODES`.
+    update_rate : float
+        Rate lambda_e > 0 of the source's new versions (default 1).
+    backend : {"numba", "reference"}
+        Compiled recursion or the NumPy reference (default ``"numba"``).
+
+    Returns
+    -------
+    numpy.ndarray
+        float64 (n,): the limiting mean version age of nodes 1..n.
+
+    Raises
+    ------
+    ParameterError
+        For an invalid rate matrix, n > MAX_NODES, or update_rate <= 0.
+
+    References
+    ----------
+    R. D. Yates, "The age of gossip in networks", ISIT 2021 (arXiv 2102.02893).
+
+    Examples
+    --------
+    On the complete graph with Yates' normalization (source lambda/n to each node,
+    lambda/(n-1) per node pair) it agrees with the symmetric O(n) recursion:
+
+    >>> import numpy as np
+    >>> from mixlab.theory.version_age import complete_graph_age
+    >>> n = 3
+    >>> R = np.zeros((n + 1, n + 1))
+    >>> R[0, 1:], R[1:, 1:] = 1 / n, (1 - np.eye(n)) / (n - 1)
+    >>> np.round(node_ages(R), 4).tolist(), round(complete_graph_age(n), 4)
+    ([1.65, 1.65, 1.65], 1.65)
+    """
     require_choice("backend", backend, CPU_BACKENDS)
     R = check_rates(rates)
     n = R.shape[0] - 1
@@ -71,7 +130,23 @@ def node_ages(rates, update_rate: float = 1.0, *, backend: str = "numba") -> np.
 
 @numba.njit(**NUMBA_JIT)
 def subset_ages_numba(R, le):
-    """v[mask] for every nonempty subset mask of nodes 1..n (bit j-1 <-> node j)."""
+    """Version ages v_S of every nonempty node subset, compiled (one mask at a time).
+
+    Masks are solved in decreasing order, so every superset is known when needed.
+
+    Parameters
+    ----------
+    R : numpy.ndarray
+        (n+1, n+1) float64 rate matrix, validated by :func:`check_rates`.
+    le : float
+        Update rate lambda_e of the source (> 0).
+
+    Returns
+    -------
+    numpy.ndarray
+        float64 (2^n,): v[mask] for every mask (bit j-1 <-> node j); ``v[0]`` = 0
+        is unused.
+    """
     n = R.shape[0] - 1
     full = (1 << n) - 1
     v = np.zeros(full + 1)
@@ -95,7 +170,23 @@ def subset_ages_numba(R, le):
 
 
 def subset_ages_reference(R: np.ndarray, le: float) -> np.ndarray:
-    """NumPy reference: all masks of one size at a time, from the full set down."""
+    """Version ages v_S of every nonempty node subset in NumPy (the reference).
+
+    All masks of one size at a time, from the full set down.
+
+    Parameters
+    ----------
+    R : numpy.ndarray
+        (n+1, n+1) float64 rate matrix, validated by :func:`check_rates`.
+    le : float
+        Update rate lambda_e of the source (> 0).
+
+    Returns
+    -------
+    numpy.ndarray
+        float64 (2^n,): v[mask] for every mask (bit j-1 <-> node j); ``v[0]`` = 0
+        is unused.
+    """
     n = R.shape[0] - 1
     masks = np.arange(1 << n)
     bits = (masks[:, None] >> np.arange(n)) & 1  # (2^n, n) membership

@@ -50,6 +50,30 @@ COLUMNS = (
 
 @dataclass(frozen=True)
 class GossipLearningRun:
+    """The result of :func:`simulate_gossip_learning`: recorded metrics and the staleness estimate.
+
+    Index it by column name (``run["loss_gap"]``).
+
+    Parameters
+    ----------
+    columns : dict of str to numpy.ndarray
+        One entry per record (every ``record_every``, from time 0), for each name of
+        :data:`COLUMNS`: ``time``, ``loss_gap`` (f(xbar) - f*), ``user_loss_gap`` (the
+        users' mean f(x_i) - f*), ``grad_norm_sq`` (||grad f(xbar)||^2), ``consensus``
+        (Gamma), ``staleness_mean`` (averaged over ordered pairs and over the time since
+        the previous record; 0 at the first) and ``staleness_max`` (at the record).
+    staleness : float
+        Mean staleness S_i^j over ordered pairs (i, j), time-averaged after the warm-up.
+    staleness_stderr : float
+        Its batch-means standard error.
+    blocks : int
+        Local-SGD blocks completed by all users.
+    gossips : int
+        Gossip events.
+    params : dict
+        The run's parameters (per-user rates as lists, ``block_rate`` included).
+    """
+
     columns: dict
     staleness: float
     staleness_stderr: float
@@ -92,8 +116,80 @@ def simulate_gossip_learning(
     x0=None,
     backend: str = "numba",
 ) -> GossipLearningRun:
-    """Simulate ``duration`` units of time. ``neighbors``: (indptr, indices) CSR of
-    the communication graph (default: complete graph)."""
+    """Simulate asynchronous gossip learning for ``duration`` units of time.
+
+    Users run blocks of local SGD and gossip with no synchronization; the
+    staleness of the users' models is their version age (see the module docstring).
+
+    Parameters
+    ----------
+    objective : Objective
+        The problem (:func:`~mixlab.kernels.objectives.make_objective`); its n >= 2 is
+        the number of users.
+    duration : float
+        Simulated time > 0.
+    gossip_rate : float or array_like
+        Gossip capacity lambda_i > 0 of each user: a scalar or (n,) (default 1).
+    local_steps : int
+        K >= 1 SGD steps per block (default 1).
+    lr : float
+        Step size eta > 0 (default 0.05).
+    shift : float or array_like
+        Constant part c_i >= 0 of a block time, scalar or (n,) (default 0.2).
+    mean_block : float or array_like
+        Mean 1/mu_i > 0 of the exponential part of a block time, scalar or (n,)
+        (default 0.8; block rate u_i = 1/(c_i + 1/mu_i)).
+    neighbors : tuple of (array_like, array_like), optional
+        ``(indptr, indices)``: CSR of the communication graph, every user with at
+        least one neighbour; default the complete graph.
+    mode : {"push", "exchange"}
+        ``push``: the receiver averages; ``exchange``: both sides do (default ``"push"``).
+    record_every : float, optional
+        Time between records (> 0); default ``duration / 50``.
+    warmup : float
+        Fraction of ``duration`` before the staleness is measured, in [0, 1)
+        (default 0.2).
+    batches : int
+        Batches of the staleness standard error, >= 2 (default 10).
+    seed : int
+        Seed of every draw, >= 0 (default 0).
+    x0 : array_like, optional
+        (d,) initial model of every user; default zeros.
+    backend : {"numba", "reference"}
+        Compiled event loop, or the NumPy reference on the same draws (default
+        ``"numba"``).
+
+    Returns
+    -------
+    GossipLearningRun
+        The recorded metrics, the staleness estimate and the run's parameters.
+
+    Raises
+    ------
+    ParameterError
+        For n < 2 or a value outside the ranges above.
+
+    References
+    ----------
+    P. Mitra and S. Ulukus, "Scale-robust timely asynchronous decentralized
+    learning", arXiv 2404.19749, 2024 (the model); R. D. Yates, "The age of gossip in
+    networks", ISIT 2021 (version age). Pairwise averaging as in S. Boyd, A. Ghosh,
+    B. Prabhakar and D. Shah, "Randomized gossip algorithms", IEEE Trans. Inf. Theory
+    52(6), 2006. The staleness (u/lambda) H_{n-1} on the complete graph is derived in
+    mixlab; see docs/design.md, section "Version age of gossip".
+
+    Examples
+    --------
+    Four users on the complete graph, gossip capacity 2, block rate 1: the measured
+    staleness matches (u/lambda) H_3 = 11/12:
+
+    >>> import mixlab as ml
+    >>> from mixlab.theory.version_age import user_staleness_complete
+    >>> run = ml.simulate_gossip_learning(ml.quadratic(4, 2), duration=500.0, gossip_rate=2.0)
+    >>> theory = user_staleness_complete(4, gossip_rate=2.0, update_rate=1.0)
+    >>> len(run["time"]), bool(abs(run.staleness - theory) < 3 * run.staleness_stderr)
+    (51, True)
+    """
     require_choice("gossip mode", mode, GOSSIP_MODES)
     require_choice("backend", backend, CPU_BACKENDS)
     n, d = objective.n, objective.d

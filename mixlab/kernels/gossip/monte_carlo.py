@@ -67,8 +67,28 @@ ESTIMATORS = ("version", "time")
 
 @dataclass(frozen=True)
 class AgeEstimate:
-    """Time-averaged version age per node, with batch-means standard errors, and
-    the estimator that gave them (``"version"`` or ``"time"``, see the module docstring)."""
+    """Time-averaged version age per node, with batch-means standard errors.
+
+    Returned by :func:`simulate_age`.
+
+    Parameters
+    ----------
+    mean : numpy.ndarray
+        float64 (n,): estimated mean version age of nodes 1..n.
+    stderr : numpy.ndarray
+        float64 (n,): batch-means standard error of each entry of ``mean``.
+    node_average : float
+        The age averaged over the nodes.
+    node_average_stderr : float
+        Its batch-means standard error.
+    events : int
+        Gossip events simulated, warm-up included.
+    sim_time : float
+        Simulated time at the end.
+    estimator : {"version", "time"}
+        The estimator that gave the values (see the module docstring); default
+        ``"version"``.
+    """
 
     mean: np.ndarray
     stderr: np.ndarray
@@ -81,7 +101,33 @@ class AgeEstimate:
 
 @dataclass(frozen=True)
 class GossipTopology:
-    """Who pushes to whom at which rate (see the module docstring)."""
+    """Who pushes to whom at which rate: agent 0 the source, agents 1..n the nodes.
+
+    Build it with :meth:`from_rate_matrix`, :meth:`from_contacts` or
+    :meth:`complete_graph` rather than field by field.
+
+    Parameters
+    ----------
+    n : int
+        Number of nodes (agents 1..n).
+    complete : bool
+        The implicit complete graph (``source_rate``, ``node_rate``) instead of the CSR.
+    indptr : numpy.ndarray
+        int64 (n + 2,): CSR row pointers of the agents' out-neighbours (explicit
+        topology; ``[0]`` when complete).
+    indices : numpy.ndarray
+        int64: CSR out-neighbours (agents 0..n).
+    rates : numpy.ndarray
+        float64, aligned with ``indices``: push rate of each edge.
+    source_rate : float
+        Complete graph: total push rate of the source, to a uniform node (default 0).
+    node_rate : float
+        Complete graph: total push rate of each node, to a uniform other agent
+        (default 0).
+    source_is_user : bool
+        Complete graph: nodes also push to the source, one of n + 1 users (no effect
+        on ages: the source is always newest); default False.
+    """
 
     n: int
     complete: bool
@@ -94,15 +140,42 @@ class GossipTopology:
 
     @classmethod
     def from_rate_matrix(cls, R) -> GossipTopology:
-        """Explicit topology of a push-rate matrix (validated: column 0 is 0)."""
+        """Explicit topology of a push-rate matrix (validated).
+
+        The matrix is checked by :func:`~mixlab.kernels.gossip.exact.check_rates`.
+
+        Parameters
+        ----------
+        R : array_like
+            (n+1, n+1) push rates, row/column 0 the source; column 0 must be 0.
+
+        Returns
+        -------
+        GossipTopology
+            The explicit (CSR) topology.
+        """
         from mixlab.kernels.gossip.exact import check_rates
 
         return cls.from_contacts(check_rates(R))
 
     @classmethod
     def from_contacts(cls, C) -> GossipTopology:
-        """Explicit topology of a contact matrix; contacts of the source (column 0)
-        matter only in exchange mode."""
+        """Explicit topology of a contact-rate matrix (not validated).
+
+        Unlike a push-rate matrix, column 0 may be nonzero: contacts to the source
+        matter in ``exchange`` mode (the agent takes the source's version).
+
+        Parameters
+        ----------
+        C : array_like
+            (n+1, n+1) nonnegative contact rates, ``C[i, j]`` from agent i to agent j
+            (0 the source).
+
+        Returns
+        -------
+        GossipTopology
+            The explicit (CSR) topology.
+        """
         C = np.asarray(C, dtype=np.float64)
         rows, cols = np.nonzero(C)
         indptr = np.searchsorted(rows, np.arange(C.shape[0] + 1)).astype(np.int64)
@@ -112,6 +185,30 @@ class GossipTopology:
     def complete_graph(
         cls, n: int, source_rate: float, node_rate: float, source_is_user: bool = False
     ) -> GossipTopology:
+        """Implicit complete graph (memory O(n)): uniform pushes at total rates per agent.
+
+        Parameters
+        ----------
+        n : int
+            Number of nodes (>= 2, or >= 1 with ``source_is_user``).
+        source_rate : float
+            Total push rate of the source (> 0), to a uniform node.
+        node_rate : float
+            Total push rate of each node (>= 0), to a uniform other node (or other
+            agent with ``source_is_user``).
+        source_is_user : bool
+            The source is one of n + 1 users, so nodes push to it too (default False).
+
+        Returns
+        -------
+        GossipTopology
+            The complete topology.
+
+        Raises
+        ------
+        ParameterError
+            For n or a rate outside the ranges above.
+        """
         n = require_int("n", n, minimum=1 if source_is_user else 2)
         return cls(
             n,
@@ -125,9 +222,17 @@ class GossipTopology:
         )
 
     def agent_rates(self) -> np.ndarray:
+        """Total push rate of every agent.
+
+        Returns
+        -------
+        numpy.ndarray
+            float64 (n + 1,): agent 0 (the source) first, then nodes 1..n.
+        """
         if self.complete:
             return np.r_[self.source_rate, np.full(self.n, self.node_rate)]
-        return np.add.reduceat(self.rates, self.indptr[:-1]) * (np.diff(self.indptr) > 0)
+        pusher = np.repeat(np.arange(self.n + 1), np.diff(self.indptr))
+        return np.bincount(pusher, weights=self.rates, minlength=self.n + 1)
 
 
 def simulate_age(
@@ -143,10 +248,12 @@ def simulate_age(
     backend: str = "numba",
     estimator: str = "version",
 ) -> AgeEstimate:
-    """Simulate ``events`` gossip events after a warm-up of ``warmup`` x events.
+    """Monte Carlo estimate of the mean version age of every node of a gossip network.
 
-    Versions arrive after intervals renewal_shift + Exp(mean), mean = 1/update_rate
-    - renewal_shift (rate ``update_rate``; shift 0 is the Poisson process).
+    Simulates ``events`` gossip events, of which the first ``warmup`` x events are
+    discarded. Versions arrive after intervals renewal_shift + Exp(mean), mean =
+    1/update_rate - renewal_shift (rate ``update_rate``; shift 0 is the Poisson
+    process).
 
     ``estimator``: ``"version"`` averages N(t) - N_j(t); ``"time"`` averages
     update_rate x (t - tau_j), tau_j the origin time of node j's information, which
@@ -155,6 +262,71 @@ def simulate_age(
     the source's version process, which dominates when one source feeds many nodes
     (see the module docstring). Both follow the same draws; batches, standard
     errors and the warm-up are the same.
+
+    Parameters
+    ----------
+    topology : GossipTopology
+        Who pushes to whom at which rate.
+    update_rate : float
+        Rate u > 0 of the source's new versions (default 1).
+    renewal_shift : float
+        Constant part of an inter-version interval, 0 <= shift < 1/update_rate
+        (default 0: Poisson versions).
+    mode : {"push", "exchange"}
+        ``push``: the receiver takes the newer version; ``exchange``: both sides do
+        (default ``"push"``).
+    events : int
+        Gossip events to simulate, >= 100 (default 10^6).
+    warmup : float
+        Fraction of ``events`` discarded first, in [0, 1) (default 0.1).
+    batches : int
+        Batches of the batch-means standard errors, >= 2 (default 20).
+    seed : int
+        Seed of the draws, >= 0 (default 0).
+    backend : {"numba", "reference"}
+        Compiled O(1)-per-event loop, or the O(n)-per-event NumPy reference on the
+        same draws (default ``"numba"``).
+    estimator : {"version", "time"}
+        See above (default ``"version"``).
+
+    Returns
+    -------
+    AgeEstimate
+        Per-node means and standard errors, their node average, events and
+        simulated time.
+
+    Raises
+    ------
+    ParameterError
+        For a value outside the ranges above, or a topology in which nobody pushes.
+
+    Warns
+    -----
+    UserWarning
+        When fewer than 50 pushes per node remain after the warm-up.
+
+    See Also
+    --------
+    mixlab.kernels.gossip.exact.node_ages : the exact ages for n <= 20 nodes.
+
+    References
+    ----------
+    R. D. Yates, "The age of gossip in networks", ISIT 2021 (arXiv 2102.02893): the
+    model and the exact recursion. The ``"time"`` estimator is derived in mixlab; see
+    docs/design.md, section "Version age of gossip". Pushers are drawn with Walker's
+    alias method (:func:`alias_table`).
+
+    Examples
+    --------
+    The complete graph with Yates' normalization, against the exact age:
+
+    >>> import mixlab as ml
+    >>> from mixlab.kernels.gossip.monte_carlo import GossipTopology
+    >>> from mixlab.theory.version_age import complete_graph_age
+    >>> top = GossipTopology.complete_graph(4, source_rate=1.0, node_rate=1.0)
+    >>> est = ml.simulate_age(top, events=20_000, estimator="time")
+    >>> est.mean.shape, bool(abs(est.node_average - complete_graph_age(4)) < 3 * est.node_average_stderr)
+    ((4,), True)
     """
     require_choice("gossip mode", mode, GOSSIP_MODES)
     require_choice("backend", backend, CPU_BACKENDS)
@@ -218,8 +390,40 @@ def simulate_age(
 
 
 def alias_table(weights: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Walker's alias table (Vose's construction): draw index k = floor(u K), keep it
-    if the fractional part of u K is below prob[k], else take alias[k]."""
+    """Walker's alias table (Vose's construction) for O(1) draws from discrete weights.
+
+    To draw: k = floor(u K) for a uniform u; keep k if the fractional part of u K is
+    below ``prob[k]``, else take ``alias[k]``.
+
+    Parameters
+    ----------
+    weights : numpy.ndarray
+        (K,) nonnegative weights with a positive sum.
+
+    Returns
+    -------
+    prob : numpy.ndarray
+        float64 (K,): probability of keeping each column.
+    alias : numpy.ndarray
+        int64 (K,): the alternative of each column.
+
+    References
+    ----------
+    A. J. Walker, "An efficient method for generating discrete random variables with
+    general distributions", ACM Trans. Math. Software 3(3), 1977; M. D. Vose, "A linear
+    algorithm for generating random numbers with a given distribution", IEEE Trans.
+    Software Eng. 17(9), 1991.
+
+    Examples
+    --------
+    The table reproduces the normalized weights:
+
+    >>> prob, alias = alias_table(np.array([1.0, 2.0, 3.0, 4.0]))
+    >>> implied = prob.copy()
+    >>> np.add.at(implied, alias, 1 - prob)
+    >>> (implied / 4).round(12).tolist()
+    [0.1, 0.2, 0.3, 0.4]
+    """
     K = weights.size
     scaled = weights * K / weights.sum()
     prob, alias = np.ones(K), np.arange(K, dtype=np.int64)
