@@ -70,6 +70,10 @@ _API = {
     "MixlabError": "mixlab.errors",
     "ParameterError": "mixlab.errors",
     "AssumptionError": "mixlab.errors",
+    "ResourceError": "mixlab.errors",
+    "DivergenceWarning": "mixlab.errors",
+    # the closed forms of the structured families
+    "structured_spectrum": "mixlab.theory.structured",
 }
 _RENAMED = {"predict_second_moment": "predict"}
 

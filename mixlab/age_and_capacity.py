@@ -25,33 +25,68 @@ closed forms are derived in mixlab (see :mod:`mixlab.theory.version_age`).
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import networkx as nx
 import numpy as np
+import scipy.sparse as sp
 
-from mixlab.errors import ParameterError
+from mixlab.errors import GraphError, ParameterError, ResourceError
+from mixlab.files import read_array
 from mixlab.kernels.gossip.exact import MAX_NODES, check_rates, node_ages
 from mixlab.kernels.gossip.monte_carlo import GossipTopology, simulate_age
+from mixlab.resources import require_memory
 from mixlab.theory import version_age as va
-from mixlab.theory.graphs import make_graph
+from mixlab.theory.graphs import FAMILIES, make_graph
+from mixlab.theory.structured import STRUCTURED, degree, sparse_adjacency
 from mixlab.validate import require_choice, require_int
 from mixlab.vocabulary import AGE_MODELS, GOSSIP_MODES
 
 METHODS = ("exact", "mc", "both")
+#: Largest n of the symmetric exact recursions (O(n) time, about 4 s at 10^8 here).
+SYMMETRIC_EXACT_MAX_N = 10**8
+#: Largest complete graph whose contact matrix is built (for a rates file or a check).
+COMPLETE_CONTACTS_MAX_N = 2048
+#: Memory of a networkx graph per node, generously (adjacency dicts of a sparse graph).
+NETWORKX_BYTES_PER_NODE = 2000
 
 
-def contact_matrix(graph: nx.Graph, model: str, gossip_rate: float) -> np.ndarray:
+def mc_bytes(agents: int, contacts: int, batches: int = 20) -> int:
+    """Estimated peak memory of :func:`simulate_age` on ``agents`` receiving agents.
+
+    Parameters
+    ----------
+    agents : int
+        Receiving agents n (the source not counted).
+    contacts : int
+        Stored contact entries (0 for the implicit complete graph).
+    batches : int, default 20
+        Batches of the batch-means standard error (a (batches, n) array).
+
+    Returns
+    -------
+    int
+        Bytes: per agent its state, the (batches, n) batch means and the results,
+        per contact its CSR entry and alias table.
+
+    Examples
+    --------
+    >>> mc_bytes(10**6, 0) < 2**30
+    True
+    """
+    return 8 * (batches + 8) * (agents + 1) + 32 * contacts
+
+
+def contact_matrix(graph, model: str, gossip_rate: float) -> sp.csr_matrix:
     """Build the contact matrix C of ``graph`` (agent 0 the source) in the module's normalization.
 
     Every node contacts its neighbours at total rate ``gossip_rate``, split evenly.
     ``yates`` adds a separate source (row 0) that contacts each of the n nodes at
-    ``gossip_rate / n``; ``user`` makes node 0 of the graph the source.
+    ``gossip_rate / n``; ``user`` makes node 0 of the graph the source. Sparse: O(n +
+    edges) memory.
 
     Parameters
     ----------
-    graph : networkx.Graph
-        The topology, nodes 0..n-1, no isolated node.
+    graph : networkx.Graph or scipy.sparse matrix
+        The topology, nodes 0..n-1 (or its (n, n) adjacency matrix), no isolated node.
     model : {"yates", "user"}
         A separate source, or user 0 as the source of its own versions.
     gossip_rate : float
@@ -59,49 +94,100 @@ def contact_matrix(graph: nx.Graph, model: str, gossip_rate: float) -> np.ndarra
 
     Returns
     -------
-    numpy.ndarray
+    scipy.sparse.csr_matrix
         C, shape (n + 1, n + 1) for ``yates`` and (n, n) for ``user``; C[i, j] is
         the rate at which i contacts j.
 
     Raises
     ------
     ParameterError
-        If ``model`` is unknown.
+        If ``model`` is unknown; GraphError if a node has no neighbour.
 
     Examples
     --------
     >>> C = contact_matrix(nx.cycle_graph(4), "yates", 1.0)
-    >>> C.shape, C[0].tolist(), C[1].tolist()
-    ((5, 5), [0.0, 0.25, 0.25, 0.25, 0.25], [0.0, 0.0, 0.5, 0.0, 0.5])
+    >>> C.shape, C[[0]].toarray().tolist(), C[[1]].toarray().tolist()
+    ((5, 5), [[0.0, 0.25, 0.25, 0.25, 0.25]], [[0.0, 0.0, 0.5, 0.0, 0.5]])
     """
     require_choice("model", model, AGE_MODELS)
-    n = graph.number_of_nodes()
-    A = nx.to_numpy_array(graph, nodelist=range(n))
-    node = gossip_rate * A / A.sum(axis=1, keepdims=True)
+    A = sp.csr_matrix(
+        graph if sp.issparse(graph) else nx.to_scipy_sparse_array(graph, nodelist=sorted(graph))
+    )
+    n = A.shape[0]
+    deg = np.asarray(A.sum(axis=1), dtype=np.float64).ravel()
+    if (deg == 0).any():
+        raise GraphError(f"node {int(np.argmin(deg))} has no neighbour: it can never receive a version")
+    node = sp.csr_matrix(sp.diags(gossip_rate / deg) @ A)
     if model == "user":
         return node
-    C = np.zeros((n + 1, n + 1))
-    C[0, 1:] = gossip_rate / n
-    C[1:, 1:] = node
-    return C
+    source = sp.csr_matrix(np.full((1, n), gossip_rate / n))
+    return sp.csr_matrix(sp.bmat([[sp.csr_matrix((1, 1)), source], [sp.csr_matrix((n, 1)), node]]))
 
 
-def push_rates(C: np.ndarray, mode: str) -> np.ndarray:
+def topology_contacts(topology: str, n: int, model: str, gossip_rate: float, seed: int = 0) -> sp.csr_matrix:
+    """The sparse contact matrix of a named topology, built without a dense array.
+
+    The structured families (ring, torus, hypercube, exponential) get their adjacency
+    directly (:func:`mixlab.theory.structured.sparse_adjacency`); the others through
+    networkx, refused beforehand if the graph would not fit in memory. The complete
+    graph is refused beyond :data:`COMPLETE_CONTACTS_MAX_N` nodes: its closed forms and
+    implicit Monte Carlo need no matrix.
+
+    Parameters
+    ----------
+    topology : str
+        A graph family of :func:`mixlab.make_graph`.
+    n : int
+        Number of nodes (users).
+    model : {"yates", "user"}
+        A separate source, or user 0 as the source.
+    gossip_rate : float
+        Total contact rate lambda of each node.
+    seed : int, default 0
+        Seeds the random families.
+
+    Returns
+    -------
+    scipy.sparse.csr_matrix
+        C as in :func:`contact_matrix`.
+
+    Raises
+    ------
+    ParameterError
+        On an invalid topology or n; ResourceError when the graph would not fit.
+
+    Examples
+    --------
+    >>> topology_contacts("ring", 10**6, "yates", 1.0).nnz
+    3000000
+    """
+    if topology in STRUCTURED and topology != "complete":
+        return contact_matrix(sparse_adjacency(topology, n), model, gossip_rate)
+    if topology == "complete" and n > COMPLETE_CONTACTS_MAX_N:
+        raise ResourceError(
+            f"the complete graph's contact matrix has n (n - 1) = {n * (n - 1)} entries; its version "
+            "ages have closed forms and an implicit Monte Carlo (use topology='complete' without a rates file)"
+        )
+    require_int("n", n, minimum=1)
+    require_memory(f"the {topology} graph on n = {n} nodes", NETWORKX_BYTES_PER_NODE * n)
+    return contact_matrix(make_graph(topology, n, seed=seed), model, gossip_rate)
+
+
+def push_rates(C: np.ndarray | sp.csr_matrix, mode: str) -> np.ndarray | sp.csr_matrix:
     """Return the push-rate matrix whose version ages equal those of contacts C in ``mode``.
 
     Parameters
     ----------
-    C : numpy.ndarray
+    C : numpy.ndarray or scipy.sparse.csr_matrix
         Contact matrix, shape (m, m), agent 0 the source (see :func:`contact_matrix`).
     mode : {"push", "exchange"}
-        ``push``: i sends to j; ``exchange``: a contact delivers both ways (any
-        other value is treated as ``push``).
+        ``push``: i sends to j; ``exchange``: a contact delivers both ways.
 
     Returns
     -------
-    numpy.ndarray
-        A new (m, m) matrix: C (``push``) or C + C^T (``exchange``), column 0 zeroed
-        (nobody pushes to the source).
+    numpy.ndarray or scipy.sparse.csr_matrix
+        A new (m, m) matrix of C's kind: C (``push``) or C + C^T (``exchange``), column
+        0 zeroed (nobody pushes to the source).
 
     Examples
     --------
@@ -110,6 +196,12 @@ def push_rates(C: np.ndarray, mode: str) -> np.ndarray:
     [[0.0, 1.0, 0.0], [0.0, 0.0, 5.0], [0.0, 5.0, 0.0]]
     """
     require_choice("gossip mode", mode, GOSSIP_MODES)
+    if sp.issparse(C):
+        keep = np.ones(C.shape[0])
+        keep[0] = 0.0
+        R = sp.csr_matrix((C + C.T if mode == "exchange" else C) @ sp.diags(keep))
+        R.eliminate_zeros()
+        return R
     R = C + C.T if mode == "exchange" else C.copy()
     R[:, 0] = 0.0
     return R
@@ -135,17 +227,22 @@ def load_rates(path) -> np.ndarray:
         has negative or non-finite entries, a nonzero column 0, or a node the
         source cannot reach.
     """
-    path = Path(path)
-    if path.suffix == ".npy":
-        R = np.load(path)
-    elif path.suffix == ".csv":
-        R = np.loadtxt(path, delimiter=",", ndmin=2)
-    else:
-        raise ParameterError(f"rate matrices are read from .npy or .csv, got {path.name!r}")
+    R = read_array(path, "rates")
+    if R.ndim != 2 or R.shape[0] != R.shape[1]:
+        raise ParameterError(
+            f"rates file {str(path)!r} must hold a square (n+1) x (n+1) matrix, got shape {R.shape}"
+        )
     return check_rates(R)
 
 
 def _symmetric_exact(topology: str, n: int, model: str, mode: str, lam: float, u: float):
+    if topology in ("complete", "ring") and n > SYMMETRIC_EXACT_MAX_N:
+        raise ResourceError(
+            f"the exact {topology}-graph recursion on n = {n} nodes takes n steps; mixlab solves it up "
+            f"to n = {SYMMETRIC_EXACT_MAX_N:.0e} (seconds); beyond, use the asymptotic forms of "
+            "mixlab.theory.version_age (complete_age_asymptotic, ring_age_asymptotic, "
+            "user_staleness_asymptotic)"
+        )
     if topology == "complete":
         solver = va.user_staleness_complete if model == "user" else va.complete_graph_age
         return solver(n, lam, u, mode=mode)
@@ -242,27 +339,43 @@ def age(
     require_choice("method", method, METHODS)
     require_choice("gossip mode", mode, GOSSIP_MODES)
     per_node = rates_path is not None
+    C = None
     if rates_path is not None:
         C = load_rates(rates_path)
         nodes = C.shape[0] - 1  # row 0 is the source
     elif n is None:
         raise ParameterError("the version age needs n (nodes of the topology) or rates_path (a rates file)")
     else:
-        C = contact_matrix(make_graph(topology, n, seed=seed), model, gossip_rate)
-        nodes = n
+        require_choice("topology", topology, FAMILIES)
+        nodes = require_int("n", n, minimum=2 if model == "user" else 1)
+        if topology in STRUCTURED:
+            degree(topology, nodes)  # the family's own conditions on n, in O(1)
     exact = mc_mean = mc_stderr = None
     if method != "mc":
         if not per_node:
             exact = _symmetric_exact(topology, nodes, model, mode, gossip_rate, update_rate)
-        if exact is None and C.shape[0] - 1 <= MAX_NODES:
-            ages = node_ages(push_rates(C, mode), update_rate)
+        agents = nodes if per_node or model == "yates" else nodes - 1
+        if exact is None and agents <= MAX_NODES:
+            if C is None:
+                C = topology_contacts(topology, nodes, model, gossip_rate, seed)
+            R = push_rates(C, mode)
+            ages = node_ages(sp.csr_matrix(R).toarray(), update_rate)
             exact = ages.tolist() if per_node else float(ages.mean())
     if method != "exact":
         if not per_node and topology == "complete":
+            agents = nodes - 1 if model == "user" else nodes
+            require_memory(f"a Monte Carlo run on n = {nodes} nodes", mc_bytes(agents, 0))
             top = GossipTopology.complete_graph(
-                C.shape[0] - 1, gossip_rate, gossip_rate, source_is_user=model == "user"
+                agents, gossip_rate, gossip_rate, source_is_user=model == "user"
             )
         else:
+            if C is None:
+                require_memory(
+                    f"a Monte Carlo run on the {topology} graph with n = {nodes} nodes",
+                    mc_bytes(nodes, 8 * nodes)
+                    + NETWORKX_BYTES_PER_NODE * nodes * (topology not in STRUCTURED),
+                )
+                C = topology_contacts(topology, nodes, model, gossip_rate, seed)
             top = GossipTopology.from_contacts(C)
         est = simulate_age(top, update_rate=update_rate, mode=mode, events=events, seed=seed)
         mc_mean, mc_stderr = (

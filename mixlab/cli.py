@@ -7,9 +7,13 @@
     mixlab capacity -n 1000 [--target 1] [--measure [--events E] [--seed S]] [--json]
     mixlab mixing --topology ring -n 64 [--weights metropolis] [--json]
     mixlab schedule --kind butterfly -n 64 -S 4 [--rule mean] [--json]
-    mixlab verify [--quick | --full] [--json PATH]
+    mixlab verify [--quick | --full] [--json PATH] [--report DIR] [--quiet]
 
-Bad arguments exit with status 2 and a one-line message.
+Bad arguments, files that cannot be read or written, and requests that would not
+fit in memory exit with status 2 and a one-line message (before any work starts);
+Ctrl-C exits 130 with one line and leaves no partial file. A run that diverges
+stops early with a one-line warning and ``"diverged": true`` in its JSON. Progress
+(rate, time left) goes to stderr when it is a terminal; ``--quiet`` turns it off.
 """
 
 from __future__ import annotations
@@ -21,9 +25,11 @@ import os
 import sys
 
 from mixlab.errors import MixlabError
+from mixlab.seeding import SEED_MAX
 from mixlab.theory import graphs, spectral
 from mixlab.theory.groups import ButterflyGroups, GroupSchedule, RandomGroups
 from mixlab.theory.schedules import OnePeerExponential
+from mixlab.theory.structured import STRUCTURED, structured_spectrum
 from mixlab.theory.weights import RULES as WEIGHT_RULES
 from mixlab.theory.weights import mixing_matrix
 from mixlab.vocabulary import GROUP_RULES
@@ -44,7 +50,9 @@ class _ArgumentParser(argparse.ArgumentParser):
 
 def _print(obj: dict, as_json: bool) -> None:
     if as_json:
-        print(json.dumps(obj))
+        from mixlab.io import json_safe
+
+        print(json.dumps(json_safe(obj), allow_nan=False))
         return
     width = max(map(len, obj))
     for key, value in obj.items():
@@ -53,18 +61,32 @@ def _print(obj: dict, as_json: bool) -> None:
 
 
 def _cmd_mixing(args) -> int:
+    extra: dict[str, object] = {}
+    weights = args.weights
     if args.topology in TIME_VARYING:
         sched = OnePeerExponential(args.n)
-        W = sched.matrix(0)
         weights = "one_peer"
         period_rho, exact = sched.period_rho(), sched.steps_to_exact_average()
         periods = spectral.mixing_time(min(period_rho, 1.0), MIXING_EPS)
-        extra: dict[str, object] = {
+        extra = {
             "period": sched.period,
             "period_rho": period_rho,
             "steps_to_exact_average": exact,
             "mixing_time": exact or (None if periods is None else periods * sched.period),
         }
+        s = spectral.spectral_summary(sched.matrix(0))
+    elif args.topology in STRUCTURED and weights in WEIGHT_RULES:  # closed forms, any n
+        spec = structured_spectrum(args.topology, args.n, weights)
+        s = spectral.SpectralSummary(
+            n=args.n,
+            rho=spec.rho,
+            spectral_gap=spec.spectral_gap,
+            beta=spec.beta,
+            symmetric=True,
+            doubly_stochastic=True,
+            nonnegative=spec.nonnegative,
+        )
+        extra = {"edges": spec.edges}
     else:
         params = {}
         if args.topology == "random_regular":
@@ -72,7 +94,6 @@ def _cmd_mixing(args) -> int:
         if args.topology == "erdos_renyi":
             params["p"] = args.p
         G = graphs.make_graph(args.topology, args.n, seed=args.seed, **params)
-        weights = args.weights
         extra = {"edges": G.number_of_edges()}
         if weights in OPTIMAL_RULES:
             from mixlab.proofs.optimal_weights import optimal_weights
@@ -82,7 +103,7 @@ def _cmd_mixing(args) -> int:
             extra.update(certified_gap=opt.gap, solver=opt.solver)
         else:
             W = mixing_matrix(G, weights)
-    s = spectral.spectral_summary(W)
+        s = spectral.spectral_summary(W)
     out = {
         "n": args.n,
         "topology": args.topology,
@@ -128,7 +149,7 @@ def _cmd_verify(args) -> int:
     from mixlab.verification import verify
 
     size = "quick" if args.quick else "full" if args.full else "default"
-    results = verify(size, json=args.json, report=args.report)
+    results = verify(size, json=args.json, report=args.report, progress=not args.quiet)
     print(format_table(results))
     if args.report:
         print(f"report: {args.report}/report.md", file=sys.stderr)
@@ -136,10 +157,14 @@ def _cmd_verify(args) -> int:
 
 
 def _cmd_run(args) -> int:
-    from mixlab.kernels.progress import reporting_to, stderr_bar
+    from mixlab.io import check_writable, json_safe
+    from mixlab.kernels.progress import progress_bar
     from mixlab.kernels.timing import TimingModel
+    from mixlab.kernels.trajectory import SUFFIXES
     from mixlab.runs import run
 
+    if args.save:  # refuse an unwritable path before the run, not after it
+        check_writable(args.save, suffixes=SUFFIXES, kind="trajectory files")
     timing = TimingModel(
         args.compute,
         stragglers=args.stragglers,
@@ -173,11 +198,7 @@ def _cmd_run(args) -> int:
         data=data,
         **options,
     )
-    show = sys.stderr.isatty() and not args.json
-    if show:
-        with reporting_to(stderr_bar()):
-            tr = run(args.algorithm, args.objective, **kwargs)
-    else:
+    with progress_bar("mixlab run", total=args.steps, enabled=not args.quiet):  # only on a terminal
         tr = run(args.algorithm, args.objective, **kwargs)
     if args.save:
         tr.save(args.save)
@@ -194,12 +215,18 @@ def _cmd_run(args) -> int:
                 "max_staleness",
                 "sim_time",
                 "throughput",
+                "diverged",
+                "diverged_at",
             )
         }
     )
-    if args.json:
+    if args.json:  # no wall-clock field: the same command and seed print the same bytes
         print(
-            json.dumps({**summary, "params": tr.params, "constants": tr.constants, "history": tr.history()})
+            json.dumps(
+                json_safe(
+                    {**summary, "params": tr.params, "constants": tr.constants, "history": tr.history()}
+                )
+            )
         )
     else:
         _print(summary, False)
@@ -252,6 +279,16 @@ def _positive_int(text: str) -> int:
         raise argparse.ArgumentTypeError(f"expected an integer, got {text!r}") from None
     if value < 1:
         raise argparse.ArgumentTypeError(f"must be >= 1, got {value}")
+    return value
+
+
+def _seed(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected an integer, got {text!r}") from None
+    if not 0 <= value <= SEED_MAX:
+        raise argparse.ArgumentTypeError(f"must lie in [0, 2^63 - 1], got {value}")
     return value
 
 
@@ -354,7 +391,7 @@ def build_parser() -> _ArgumentParser:
     p.add_argument("--slowdown", type=float, default=1.0, help="straggler slowdown factor F")
     p.add_argument("--delay", type=float, default=0.0, help="straggler added delay")
     p.add_argument("--persistent", action="store_true", help="a fixed set of K stragglers")
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--seed", type=_seed, default=0)
     p.add_argument(
         "--backend",
         default="numba",
@@ -363,7 +400,12 @@ def build_parser() -> _ArgumentParser:
     )
     p.add_argument("--record-every", type=_positive_int, default=None, help="default: steps / 100")
     p.add_argument("--json", action="store_true", help="print one JSON object with the history")
-    p.add_argument("--save", metavar="PATH", help="write the trajectory (.npz or .json)")
+    p.add_argument(
+        "--save", metavar="PATH", help="write the trajectory (.npz or .json; checked before the run)"
+    )
+    p.add_argument(
+        "--quiet", action="store_true", help="no progress bar (drawn only when stderr is a terminal)"
+    )
     p.set_defaults(func=_cmd_run)
 
     p = sub.add_parser("age", help="version age of gossip: exact and Monte Carlo")
@@ -376,7 +418,7 @@ def build_parser() -> _ArgumentParser:
     p.add_argument("--mode", default="push", choices=("push", "exchange"))
     p.add_argument("--method", default="both", choices=("exact", "mc", "both"))
     p.add_argument("--events", type=_positive_int, default=10**6, help="Monte Carlo events")
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--seed", type=_seed, default=0)
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.set_defaults(func=_cmd_age)
 
@@ -394,7 +436,7 @@ def build_parser() -> _ArgumentParser:
         default=None,
         help="Monte Carlo events per run (default: max(10^6, 100 n H_{n-1}))",
     )
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--seed", type=_seed, default=0)
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.set_defaults(func=_cmd_capacity)
 
@@ -415,7 +457,7 @@ def build_parser() -> _ArgumentParser:
     )
     p.add_argument("--degree", type=_positive_int, default=3, help="degree (random_regular)")
     p.add_argument("--p", type=_probability, default=None, help="edge probability (erdos_renyi)")
-    p.add_argument("--seed", type=int, default=0, help="seed of random topologies")
+    p.add_argument("--seed", type=_seed, default=0, help="seed of random topologies")
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.set_defaults(func=_cmd_mixing)
 
@@ -424,7 +466,7 @@ def build_parser() -> _ArgumentParser:
     p.add_argument("-n", type=_positive_int, required=True, help="number of workers")
     p.add_argument("-S", type=_positive_int, required=True, help="group size")
     p.add_argument("--rule", default="mean", choices=GROUP_RULES)
-    p.add_argument("--seed", type=int, default=0, help="seed of random groups")
+    p.add_argument("--seed", type=_seed, default=0, help="seed of random groups")
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.set_defaults(func=_cmd_schedule)
 
@@ -432,8 +474,9 @@ def build_parser() -> _ArgumentParser:
     size = p.add_mutually_exclusive_group()
     size.add_argument("--quick", action="store_true", help="small sizes")
     size.add_argument("--full", action="store_true", help="large sizes")
-    p.add_argument("--json", metavar="PATH", help="write the results as JSON")
-    p.add_argument("--report", metavar="DIR", help="write report.md and PNG figures into DIR")
+    p.add_argument("--json", metavar="PATH", help="write the results as JSON (path checked first)")
+    p.add_argument("--report", metavar="DIR", help="write report.md and PNG figures into DIR (checked first)")
+    p.add_argument("--quiet", action="store_true", help="no progress on stderr (per-check lines, bar)")
     p.set_defaults(func=_cmd_verify)
     return parser
 
@@ -449,9 +492,14 @@ def main(argv: list[str] | None = None) -> int:
     Returns
     -------
     int
-        0 on success; 1 when ``verify`` has a check that did not pass; 2 when a
-        mixlab error (bad value, failed solver, ...) was reported on stderr.
-        Unparsable arguments raise ``SystemExit(2)`` with a one-line message.
+        0 on success (also when a run diverged: it stopped early and its warning
+        was printed); 1 when ``verify`` has a check that did not pass; 2 when a
+        mixlab error (bad value, unwritable output, failed solver, ...) was
+        reported on stderr; 130 when interrupted (Ctrl-C), with the line
+        ``mixlab <command>: interrupted`` on stderr and no traceback. Unparsable
+        arguments raise ``SystemExit(2)`` with a one-line message. A mixlab
+        warning (:class:`~mixlab.errors.MixlabWarning`, e.g. a diverged run) is
+        printed as one line, ``mixlab <command>: warning: ...``.
 
     Examples
     --------
@@ -466,13 +514,32 @@ def main(argv: list[str] | None = None) -> int:
     steps_to_exact_average  3
     0
     """
-    parser = build_parser()
-    args = parser.parse_args(argv)
+    import warnings
+
+    from mixlab.errors import MixlabWarning
+
+    prog = "mixlab"
     try:
-        return args.func(args)
+        parser = build_parser()
+        args = parser.parse_args(argv)
+        prog = f"mixlab {args.command}"
+        with warnings.catch_warnings():  # restores showwarning on exit
+            others = warnings.showwarning
+
+            def show(message, category, filename, lineno, file=None, line=None):
+                if issubclass(category, MixlabWarning):
+                    print(f"{prog}: warning: {message}", file=sys.stderr)
+                else:
+                    others(message, category, filename, lineno, file, line)
+
+            warnings.showwarning = show
+            return args.func(args)
     except MixlabError as exc:
-        print(f"mixlab {args.command}: error: {exc}", file=sys.stderr)
+        print(f"{prog}: error: {exc}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt:  # Ctrl-C: files are written atomically, so nothing partial is left
+        print(f"{prog}: interrupted", file=sys.stderr)
+        return 130
     except BrokenPipeError:  # e.g. `mixlab run --json | head`: the reader left
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 0

@@ -38,5 +38,25 @@ class BackendUnavailableError(MixlabError, RuntimeError):
     """A requested compute backend cannot run here (e.g. CUDA without a GPU)."""
 
 
+class ResourceError(MixlabError, MemoryError):
+    """A computation would need more memory (or states) than this machine has; refused before allocating."""
+
+
 class SolverError(MixlabError, RuntimeError):
     """An optimization solver failed or returned an answer that does not check out."""
+
+
+class MixlabWarning(UserWarning):
+    """Base class of every warning mixlab issues on purpose (the ``mixlab`` command prints one line)."""
+
+
+class DivergenceWarning(MixlabWarning, RuntimeWarning):
+    """A run diverged: its loss gap or consensus distance became non-finite or blew up (it stopped early)."""
+
+
+class StationarityWarning(MixlabWarning):
+    """A Monte Carlo run is too short for its time average to be near the stationary one."""
+
+
+class SolverWarning(MixlabWarning):
+    """A solver's answer is usable but weaker than asked (e.g. no certified lower bound)."""

@@ -13,7 +13,8 @@ from mixlab.kernels.engines import simulate
 from mixlab.kernels.objectives import OBJECTIVES, make_objective
 from mixlab.kernels.step_sizes import step_sizes
 from mixlab.kernels.timing import TimingModel
-from mixlab.validate import require_choice
+from mixlab.resources import require_memory
+from mixlab.validate import require_choice, require_int
 
 __all__ = ["build_algorithm", "run"]
 
@@ -121,8 +122,36 @@ def run(
             f"dim does not apply to an objective from data (d is the columns of A); got dim = {dim}"
         )
     shape = {} if data is not None else {"d": 16 if dim is None else dim}
+    if data is None:
+        _require_run_memory(objective, algorithm, workers, shape["d"], algorithm_options.get("topology"))
     f = make_objective(objective, workers, data=data, seed=seed, **shape, **(objective_params or {}))
     alg = build_algorithm(algorithm, workers, seed=seed, **algorithm_options)
     eta = step_sizes(lr, steps, lr_schedule)
     every = record_every or max(1, steps // 100)
     return simulate(f, alg, steps, lr=eta, timing=timing, seed=seed, record_every=every, backend=backend)
+
+
+#: Model-sized (n, d) arrays a run holds at once, generously: models, gradients,
+#: momentum, the algorithm's buffers (stale copies, trackers, push-sum weights).
+RUN_MODEL_COPIES = 8
+#: Floats per worker of each generated objective beyond the models (centres,
+#: Hessians and their eigenvectors, samples and labels), in units of d (d^2 for
+#: the Hessians); the data objectives are counted from their arrays.
+OBJECTIVE_FLOATS_PER_WORKER = {"quadratic": (4, 0), "heterogeneous_quadratic": (4, 2)}
+#: Bytes per stored entry of a graph held by networkx and its mixing matrix.
+GRAPH_BYTES_PER_EDGE = 400
+
+
+def _require_run_memory(objective: str, algorithm: str, workers, d, topology) -> None:
+    """Refuse, before allocating, a run whose arrays would not fit in memory."""
+    n = require_int("workers", workers, minimum=1)
+    d = require_int("dim", d, minimum=1)
+    linear, quadratic = OBJECTIVE_FLOATS_PER_WORKER.get(objective, (80, 0))
+    nbytes = 8.0 * n * ((RUN_MODEL_COPIES + linear) * d + quadratic * d * d)
+    instead = "reduce the workers n or the dimension d"
+    if topology == "complete":
+        nbytes += GRAPH_BYTES_PER_EDGE * n * n
+        instead = (
+            f"{algorithm} on the complete graph stores n^2 weights; allreduce averages exactly without them"
+        )
+    require_memory(f"a {algorithm} run on {objective} with n = {n}, d = {d}", nbytes, instead)

@@ -8,6 +8,9 @@ from mixlab.errors import ParameterError
 
 Seed = int | np.random.Generator | np.random.SeedSequence | None
 
+#: The largest integer seed: compiled kernels take seeds as int64.
+SEED_MAX = 2**63 - 1
+
 
 def as_generator(seed: Seed) -> np.random.Generator:
     """Return a ``numpy.random.Generator`` for ``seed``.

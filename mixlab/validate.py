@@ -11,8 +11,8 @@ import numpy as np
 from mixlab.errors import ParameterError
 
 
-def require_int(name: str, value, *, minimum: int | None = None) -> int:
-    """Return ``value`` as an ``int``; it must be integral and ``>= minimum``.
+def require_int(name: str, value, *, minimum: int | None = None, maximum: int | None = None) -> int:
+    """Return ``value`` as an ``int``; it must be integral, ``>= minimum`` and ``<= maximum``.
 
     Parameters
     ----------
@@ -23,6 +23,8 @@ def require_int(name: str, value, *, minimum: int | None = None) -> int:
         even integral ones.
     minimum : int, optional
         Smallest accepted value (default: no lower bound).
+    maximum : int, optional
+        Largest accepted value (default: no upper bound).
 
     Returns
     -------
@@ -32,7 +34,7 @@ def require_int(name: str, value, *, minimum: int | None = None) -> int:
     Raises
     ------
     ParameterError
-        If ``value`` is not an integer or is below ``minimum``.
+        If ``value`` is not an integer or lies outside [minimum, maximum].
 
     Examples
     --------
@@ -44,6 +46,8 @@ def require_int(name: str, value, *, minimum: int | None = None) -> int:
     value = int(value)
     if minimum is not None and value < minimum:
         raise ParameterError(f"{name} must be >= {minimum}, got {value}")
+    if maximum is not None and value > maximum:
+        raise ParameterError(f"{name} must be <= {maximum}, got {value}")
     return value
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from mixlab.io import check_writable, check_writable_dir
 from mixlab.validate import require_choice
 from mixlab.validation import age_checks, convergence_checks, engine_checks, foundation
 from mixlab.validation.checks import CheckBase, CheckResult
@@ -62,7 +63,8 @@ def verify(
 
     Each check holds a fresh run against a theorem's bound or exact value, and
     runs a control that breaks the theorem's mechanism and must fail (a check
-    whose control passes too is ``weak``). Files are written atomically.
+    whose control passes too is ``weak``). Files are written atomically, and
+    their paths are checked before the first check runs.
 
     Parameters
     ----------
@@ -73,7 +75,7 @@ def verify(
     report : path, optional
         A directory for ``report.md`` and its PNG figures.
     progress : bool, default True
-        One line per check on stderr.
+        One line per check on stderr (and a progress bar when it is a terminal).
 
     Returns
     -------
@@ -84,7 +86,8 @@ def verify(
     Raises
     ------
     ParameterError
-        If ``size`` is not one of :data:`SIZES`.
+        If ``size`` is not one of :data:`SIZES`, or ``json`` or ``report`` cannot be
+        written (a directory, under a regular file, not writable), before any check runs.
 
     See Also
     --------
@@ -118,6 +121,11 @@ def verify(
     >>> [r.verdict for r in run_checks(one, progress=False)]
     ['pass']
     """
+    require_choice("size", size, SIZES)
+    if json is not None:
+        check_writable(json)
+    if report is not None:
+        check_writable_dir(report)
     results = run_checks(checks(size), progress=progress)
     if json is not None:
         write_json(json, results)

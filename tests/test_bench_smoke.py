@@ -104,3 +104,41 @@ def test_fmmc_benchmark_runs():
     assert r["n"] == 36 and set(r["graphs"]) == {"ring", "random_4_regular", "erdos_renyi_6/n", "torus"}
     assert all(g["rho_subgradient"] <= g["rho_metropolis"] + 1e-12 for g in r["graphs"].values())
     assert r["sdp_ring"]["sdp_rho"] <= r["sdp_ring"]["subgradient_rho"] + 1e-6
+
+
+def test_scale_ladder_runs_and_reports_rows_and_exponents():
+    """Two commands at two sizes, each row a fresh subprocess: closed-form mixing at both,
+    ``capacity --measure`` only where advertised (n <= 10^4; the other row says so)."""
+    r = run_bench(
+        "bench.scale",
+        *("--sizes", "10,100000", "--no-warm-up"),
+        *("--only", "mixing --topology ring", "--only", "measure"),
+    )
+    base = r["baseline"]
+    assert np.isfinite(base["seconds"]) and base["seconds"] > 0 and base["peak_mib"] > 0
+    ring, measure = "mixing --topology ring -n N", "capacity -n N --measure --events 100000"
+    assert [(row["command"], row["n"]) for row in r["rows"]] == [
+        (ring, 10),
+        (ring, 100000),
+        (measure, 10),
+        (measure, 100000),
+    ]
+    for row in r["rows"][:3]:
+        assert row["status"] == "ok", row["message"]
+        assert np.isfinite([row["seconds"], row["peak_mib"]]).all()
+        assert row["seconds"] > 0 and row["peak_mib"] > 0
+        assert row["net_seconds"] == row["seconds"] - base["seconds"]
+    skipped = r["rows"][3]
+    assert skipped["status"] == "not advertised" and skipped["seconds"] is skipped["peak_mib"] is None
+    assert set(r["exponents"]) == {ring, measure}
+    for fits in r["exponents"].values():
+        for f in (fits["time"], fits["memory"]):
+            assert f["fitted_exponent"] is None or np.isfinite(f["fitted_exponent"])
+            assert f["fitted_exponent"] is not None or f["note"]
+    assert r["exponents"][measure]["time"] == {
+        "fitted_exponent": None,
+        "last_step": None,
+        "sizes": [10],
+        "note": "fewer than 2 sizes ran",
+    }
+    assert isinstance(r["exponents"][ring]["memory"]["fitted_exponent"], float)  # ~63 MiB net

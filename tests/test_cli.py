@@ -461,10 +461,39 @@ def test_run_data_errors_exit_2_with_one_line(tmp_path, data_file, capsys, monke
         lines = out.err.strip().splitlines()
         assert out.out == "" and len(lines) == 1 and re.search(match, lines[0]), lines
     assert_cli_error(
-        run + ["--data", "missing.npz"], r"data file 'missing.npz' must exist; it does not", cwd=tmp_path
+        run + ["--data", "missing.npz"],
+        r"data file 'missing.npz' must be a readable file; it does not exist",
+        cwd=tmp_path,
     )
     assert_cli_error(
         run + ["--data", data_file, "--partition", "random"],
         r"argument --partition: invalid choice: 'random'",
         cwd=tmp_path,
+    )
+
+
+@pytest.mark.parametrize(
+    "topology,n", [("ring", 10**6), ("torus", 10**6), ("hypercube", 2**20), ("exponential", 10**6)]
+)
+def test_mixing_at_a_million_nodes_uses_closed_forms(capsys, topology, n):
+    from mixlab.theory.structured import structured_spectrum
+
+    out = run_json(capsys, "mixing", "--topology", topology, "-n", str(n), "--json")
+    assert out["rho"] == structured_spectrum(topology, n).rho and out["n"] == n
+    assert out["symmetric"] and out["doubly_stochastic"] and out["nonnegative"]
+
+
+@pytest.mark.parametrize(
+    "extra,match",
+    [
+        (
+            ["--workers", "1000000", "--dim", "100000"],
+            r"n = 1000000, d = 100000 needs about [\d.]+ TiB of memory",
+        ),
+        (["--workers", "100000", "--dim", "4", "--topology", "complete"], r"allreduce averages exactly"),
+    ],
+)
+def test_a_run_that_cannot_fit_is_refused_before_allocating(extra, match):
+    assert_cli_error(
+        ["run", "--algorithm", "dpsgd", "--objective", "quadratic", "--steps", "1", *extra], match
     )

@@ -1,3 +1,4 @@
+import json
 import math
 import subprocess
 import sys
@@ -179,7 +180,7 @@ def test_capacity_bad_measure_arguments(kwargs, match):
         (["age", "-n", "10", "--gossip-rate", "-1"], "gossip rate must be > 0"),
         (["age", "-n", "10", "--update-rate", "nan"], "update rate must be finite, got nan"),
         (["age", "-n", "10", "--method", "guess"], "invalid choice: 'guess'"),
-        (["age", "--rates", "rates.txt"], r"rate matrices are read from .npy or .csv"),
+        (["age", "--rates", "rates.txt"], r"rates file 'rates.txt' must end in .npy or .csv"),
         (["capacity", "-n", "100", "--target", "0"], r"target staleness s\* must be > 0, got 0.0"),
         (["capacity", "-n", "1"], "n must be >= 2, got 1"),
         (["capacity", "-n", "10", "--measure", "--events", "0"], "argument --events: must be >= 1, got 0"),
@@ -199,3 +200,46 @@ def test_age_unreachable_node_in_rates_file(tmp_path):
         proc.returncode == 2
         and "cannot be reached from the source: their version age is infinite" in proc.stderr
     )
+
+
+@pytest.mark.parametrize(
+    "argv,expected",
+    [
+        (["--topology", "complete", "--model", "user"], lambda n: va.user_staleness_complete(n)),
+        (["--topology", "ring"], lambda n: va.ring_age(n)),
+    ],
+)
+def test_exact_age_at_a_million_nodes(capsys, argv, expected):
+    out = run_json(capsys, "age", *argv, "-n", "1000000", "--method", "exact", "--json")
+    assert out["exact"] == pytest.approx(expected(10**6), rel=1e-12)
+
+
+@pytest.mark.parametrize("topology", ["complete", "ring", "star"])
+def test_a_monte_carlo_run_that_cannot_fit_is_refused_before_allocating(topology):
+    assert_cli_error(
+        ["age", "--topology", topology, "-n", "1000000000", "--method", "mc"],
+        r"mixlab age: error: a Monte Carlo run .*n = 1000000000 nodes needs about [\d.]+ [GT]iB of memory, more than",
+    )
+
+
+def test_a_short_monte_carlo_run_warns_on_one_line():
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "mixlab.cli",
+            "age",
+            "-n",
+            "1000",
+            "--method",
+            "mc",
+            "--events",
+            "1000",
+            "--json",
+        ],
+        capture_output=True,
+        text=True,
+    )
+    assert proc.returncode == 0 and json.loads(proc.stdout)["mc_events"] == 1000
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("mixlab age: warning: 1000 events give 1 pushes per node")

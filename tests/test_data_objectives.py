@@ -212,13 +212,16 @@ def save_one_array(path):
 @pytest.mark.parametrize(
     "make,match",
     [
-        (lambda path: None, r"data file '.*d.npz' must exist; it does not"),
-        (save_one_array, r"must be an .npz archive \(numpy.savez\); it holds one array"),
-        (lambda path: path.write_bytes(b"PK\x03\x04 not a zip"), r"must be an .npz archive: "),
+        (lambda path: None, r"data file '.*d.npz' must be a readable file; it does not exist"),
+        (save_one_array, r"must be an .npz archive \(numpy.savez\): File is not a zip file"),
+        (
+            lambda path: path.write_bytes(b"PK\x03\x04 not a zip"),
+            r"must be an .npz archive \(numpy.savez\): ",
+        ),
         (lambda path: np.savez(path, A=np.eye(2)), r"must hold arrays A and b; it lacks b \(it has: A\)"),
         (
             lambda path: np.savez(path, A=np.array([None]), b=np.ones(1)),
-            r"must hold numeric arrays: Object arrays",
+            r"array A of data file '.*d.npz' must hold a numeric array; it holds Python objects",
         ),
     ],
 )

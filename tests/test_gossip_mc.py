@@ -138,7 +138,11 @@ def test_same_seed_same_estimate():
         ),
         (
             lambda: simulate_age(GossipTopology.complete_graph(5, 1, 1), update_rate=-1),
-            r"update rate must be > 0",
+            r"update rate must be >= 1e-100, got -1",
+        ),
+        (
+            lambda: simulate_age(GossipTopology.complete_graph(5, 1e-300, 1e-300)),
+            r"every nonzero gossip rate must lie in \[1e-100, 1e\+100\]",
         ),
         (
             lambda: simulate_age(GossipTopology.complete_graph(5, 1, 1), renewal_shift=2.0),

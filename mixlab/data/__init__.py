@@ -12,13 +12,11 @@ from __future__ import annotations
 
 import gzip
 import io
-import zipfile
 from importlib import resources
-from pathlib import Path
 
 import numpy as np
 
-from mixlab.errors import ParameterError
+from mixlab.files import read_npz
 from mixlab.validate import require_choice
 
 #: name -> file beside this module (gzip-compressed CSV: a header line, then one
@@ -85,29 +83,7 @@ def load_arrays(path) -> tuple[np.ndarray, np.ndarray]:
     >>> [a.shape for a in load_arrays(path)]
     [(3, 3), (3,)]
     """
-    path = Path(path)
-    if not path.is_file():
-        raise ParameterError(f"data file {str(path)!r} must exist; it does not")
-    try:
-        archive = np.load(path, allow_pickle=False)
-    except (OSError, ValueError, zipfile.BadZipFile) as exc:
-        raise ParameterError(f"data file {str(path)!r} must be an .npz archive: {exc}") from None
-    if not isinstance(archive, np.lib.npyio.NpzFile):
-        raise ParameterError(
-            f"data file {str(path)!r} must be an .npz archive (numpy.savez); it holds one array"
-        )
-    with archive:
-        names = archive.files
-        try:
-            arrays = {key: archive[key] for key in ("A", "b") if key in names}
-        except ValueError as exc:  # e.g. object arrays, which would need pickle
-            raise ParameterError(f"data file {str(path)!r} must hold numeric arrays: {exc}") from None
-    missing = [key for key in ("A", "b") if key not in arrays]
-    if missing:
-        raise ParameterError(
-            f"data file {str(path)!r} must hold arrays A and b; it lacks {', '.join(missing)} "
-            f"(it has: {', '.join(names) or 'no arrays'})"
-        )
+    arrays = read_npz(path, "data", ("A", "b"))
     return arrays["A"], arrays["b"]
 
 

@@ -65,7 +65,7 @@ import scipy.sparse.linalg as spla
 from scipy.linalg import null_space
 from scipy.optimize import linprog
 
-from mixlab.errors import SolverError
+from mixlab.errors import SolverError, SolverWarning
 from mixlab.proofs.optimal_weights import (
     OptimalWeights,
     fmmc_dual_bound,
@@ -386,7 +386,9 @@ def _lower_bound(chain: _Chain, W: sp.csr_matrix) -> float:
         method="highs",
     )
     if res.status != 0:
-        warnings.warn(f"no lower bound: the restricted dual LP failed ({res.message})", stacklevel=4)
+        warnings.warn(
+            f"no lower bound: the restricted dual LP failed ({res.message})", SolverWarning, stacklevel=4
+        )
         return -np.inf
     p = np.maximum(res.x[:c], 0.0)
     p /= p.sum()

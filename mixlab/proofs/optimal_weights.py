@@ -33,7 +33,7 @@ from dataclasses import dataclass
 import networkx as nx
 import numpy as np
 
-from mixlab.errors import ParameterError, SolverError
+from mixlab.errors import ParameterError, SolverError, SolverWarning
 from mixlab.theory.graphs import from_networkx
 from mixlab.validate import require_choice
 
@@ -214,7 +214,9 @@ def optimal_weights(
         raise SolverError(f"{solver} returned status {prob.status!r} for {problem} (n = {n})")
     if prob.status == cp.OPTIMAL_INACCURATE:
         warnings.warn(
-            f"{solver} solved {problem} inaccurately; the certificate below is what counts", stacklevel=2
+            f"{solver} solved {problem} inaccurately; the certificate below is what counts",
+            SolverWarning,
+            stacklevel=2,
         )
     weights = np.asarray(w.value, dtype=np.float64)
     if problem == "fmmc":  # repair solver noise: exactly feasible

@@ -185,12 +185,9 @@ def hypercube(n: int) -> nx.Graph:
     A. A. Hagberg, D. A. Schult and P. J. Swart, "Exploring network structure, dynamics,
     and function using NetworkX", Proc. 7th Python in Science Conference (SciPy), 2008.
     """
-    n = require_int("n", n, minimum=2)
-    k = n.bit_length() - 1
-    if 1 << k != n:
-        raise GraphError(f"hypercube needs n to be a power of 2, got n = {n}")
-    G = nx.hypercube_graph(k)
-    return nx.relabel_nodes(G, {v: int("".join(map(str, v)), 2) for v in G.nodes()})
+    G = nx.hypercube_graph(hypercube_dimension(n))
+    coordinates = {v: v if isinstance(v, tuple) else (v,) for v in G.nodes()}  # k = 1: plain labels
+    return nx.relabel_nodes(G, {v: int("".join(map(str, c)), 2) for v, c in coordinates.items()})
 
 
 def exponential(n: int) -> nx.Graph:
@@ -221,9 +218,69 @@ def exponential(n: int) -> nx.Graph:
     """
     n = require_int("n", n, minimum=2)
     G = nx.empty_graph(n)
-    hops = [1 << j for j in range(max(1, math.ceil(math.log2(n))))]
-    G.add_edges_from((i, (i + h) % n) for i in range(n) for h in hops if (i + h) % n != i)
+    G.add_edges_from((i, (i + h) % n) for i in range(n) for h in exponential_hops(n) if (i + h) % n != i)
     return G
+
+
+def hypercube_dimension(n: int) -> int:
+    """The dimension k of the hypercube on n = 2^k nodes.
+
+    Parameters
+    ----------
+    n : int
+        Number of workers, a power of 2, >= 2.
+
+    Returns
+    -------
+    int
+        k = log2 n.
+
+    Raises
+    ------
+    GraphError
+        If n is not a power of 2 (a ParameterError if n < 2).
+
+    Examples
+    --------
+    >>> hypercube_dimension(1024)
+    10
+
+    References
+    ----------
+    docs/design.md, section Communication patterns (the graph families).
+    """
+    n = require_int("n", n, minimum=2)
+    k = n.bit_length() - 1
+    if 1 << k != n:
+        raise GraphError(f"hypercube needs n to be a power of 2, got n = {n}")
+    return k
+
+
+def exponential_hops(n: int) -> list[int]:
+    """The hops 2^j, j = 0..ceil(log2 n) - 1, of the static exponential graph on n nodes.
+
+    Parameters
+    ----------
+    n : int
+        Number of workers, >= 2.
+
+    Returns
+    -------
+    list of int
+        Worker i is adjacent to i + h and i - h (mod n) for each hop h.
+
+    Examples
+    --------
+    >>> exponential_hops(8)
+    [1, 2, 4]
+
+    References
+    ----------
+    B. Ying, K. Yuan, Y. Chen, H. Hu, P. Pan and W. Yin, "Exponential graph is provably
+    efficient for decentralized deep training", NeurIPS 2021.
+    """
+    n = require_int("n", n, minimum=2)
+    return [1 << j for j in range(max(1, math.ceil(math.log2(n))))]
 
 
 def star(n: int) -> nx.Graph:

@@ -69,21 +69,28 @@ def _rate(name: str, value, exact: bool):
     return require_real(name, value, low=0, low_open=True)
 
 
-def _solve_linear_recursion(a: np.ndarray, b: np.ndarray, v_last: float) -> float:
-    """v_1 for v_k = a_k + b_k v_{k+1} (k = 1..m-1, arrays indexed from k = 1), v_m = v_last."""
-    prefix = np.concatenate(([1.0], np.cumprod(b)))  # prod_{j<k} b_j, k = 1..m
-    return float(prefix[:-1] @ a + prefix[-1] * v_last)
+#: Terms of the float recursion evaluated at once (memory O(CHUNK), not O(n)).
+CHUNK = 1 << 20
 
 
 def _recursion(m: int, a_of, b_of, v_last, exact: bool):
-    """v_1 of v_k = a(k) + b(k) v_{k+1}, k = m-1 .. 1, from v_m = v_last."""
+    """v_1 of v_k = a(k) + b(k) v_{k+1}, k = m-1 .. 1, from v_m = v_last.
+
+    Floats: v_1 = sum_k (prod_{j<k} b_j) a_k + (prod_{j<m} b_j) v_last, accumulated
+    over chunks of :data:`CHUNK` terms (one chunk, i.e. the same arithmetic as a single
+    pass, for m <= CHUNK)."""
     if exact:
         v = v_last
         for k in range(m - 1, 0, -1):
             v = a_of(k) + b_of(k) * v
         return v
-    ks = np.arange(1, m, dtype=np.float64)
-    return _solve_linear_recursion(a_of(ks), b_of(ks), float(v_last))
+    total, product = 0.0, 1.0  # product: prod_{j<k} b_j at the chunk's first k
+    for start in range(1, m, CHUNK):
+        ks = np.arange(start, min(start + CHUNK, m), dtype=np.float64)
+        prefix = product * np.concatenate(([1.0], np.cumprod(b_of(ks))))
+        total += float(prefix[:-1] @ a_of(ks))
+        product = float(prefix[-1])
+    return float(total + product * float(v_last))
 
 
 def _node_rate(lam, mode: str):

@@ -2,25 +2,26 @@
 
 from __future__ import annotations
 
-import math
 import sys
 import time
 from collections.abc import Sequence
 from pathlib import Path
 
-from mixlab.io import atomic_write_bytes, atomic_write_json
+from mixlab.io import atomic_write_bytes, atomic_write_json, json_safe
 from mixlab.validation.checks import CheckBase, CheckResult
 
 
 def run_checks(checks: Sequence[CheckBase], *, progress: bool = True) -> list[CheckResult]:
-    """Run every check in order; with ``progress``, one line per check on stderr.
+    """Run every check in order; with ``progress``, one line per check and a bar on stderr.
 
     Parameters
     ----------
     checks : sequence of CheckBase
         The checks to run.
     progress : bool, default True
-        Print ``[i/total] verdict id (seconds)`` to stderr after each check.
+        Print ``[i/total] verdict id (seconds)`` to stderr after each check, and, when
+        stderr is a terminal, a tqdm bar over the checks (rate, time left, the
+        check running) below those lines.
 
     Returns
     -------
@@ -35,18 +36,30 @@ def run_checks(checks: Sequence[CheckBase], *, progress: bool = True) -> list[Ch
     >>> [r.verdict for r in results]
     ['pass']
     """
+    from tqdm import tqdm
+
     results = []
-    for i, check in enumerate(checks, start=1):
-        start = time.perf_counter()
-        result = check()
-        if progress:
-            print(
-                f"[{i:>2}/{len(checks)}] {result.verdict:<14} {check.id} "
-                f"({time.perf_counter() - start:.1f}s)",
-                file=sys.stderr,
-                flush=True,
-            )
-        results.append(result)
+    with tqdm(
+        total=len(checks),
+        desc="mixlab verify",
+        unit="check",
+        file=sys.stderr,
+        disable=None if progress else True,
+        dynamic_ncols=True,
+        leave=False,
+    ) as bar:
+        for i, check in enumerate(checks, start=1):
+            bar.set_postfix_str(check.id, refresh=True)
+            start = time.perf_counter()
+            result = check()
+            if progress:
+                tqdm.write(
+                    f"[{i:>2}/{len(checks)}] {result.verdict:<14} {check.id} "
+                    f"({time.perf_counter() - start:.1f}s)",
+                    file=sys.stderr,
+                )
+            bar.update(1)
+            results.append(result)
     return results
 
 
@@ -202,17 +215,6 @@ def write_report(directory, results: Sequence[CheckResult], *, figures: bool = T
     return atomic_write_bytes(directory / "report.md", ("\n".join(md) + "\n").encode())
 
 
-def _finite(value):
-    """JSON has no inf or nan: a non-finite number is written as the string "inf", "-inf" or "nan"."""
-    if isinstance(value, float) and not math.isfinite(value):
-        return str(value)
-    if isinstance(value, dict):
-        return {k: _finite(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_finite(v) for v in value]
-    return value
-
-
 def write_json(path, results: Sequence[CheckResult]) -> None:
     """Write the results as JSON (atomically); non-finite numbers become "inf", "-inf" or "nan".
 
@@ -226,7 +228,7 @@ def write_json(path, results: Sequence[CheckResult]) -> None:
     """
     atomic_write_json(
         path,
-        _finite(
+        json_safe(
             {
                 "passed": all(r.verdict == "pass" for r in results),
                 "summary": summary(results),

@@ -12,14 +12,24 @@ True
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 
-from mixlab.errors import ParameterError
+from mixlab.errors import DivergenceWarning, ParameterError
 from mixlab.kernels.engines.base import Engine, unsupported
 from mixlab.kernels.engines.compiled import CompiledEngine
 from mixlab.kernels.engines.reference import ReferenceEngine
 from mixlab.kernels.timing import TimingModel
-from mixlab.kernels.trajectory import Trajectory
+from mixlab.kernels.trajectory import (
+    DIVERGENCE_FACTOR,
+    LOSS_GAP_DIVERGED,
+    Trajectory,
+    divergence_limits,
+    first_divergence,
+    model_scale,
+)
+from mixlab.seeding import SEED_MAX
 from mixlab.validate import require_choice, require_finite, require_int
 
 #: name -> engine; an engine added here runs every algorithm it supports.
@@ -40,6 +50,41 @@ def _step_sizes(lr, steps: int) -> np.ndarray:
         raise ParameterError(f"step size must be > 0 and not NaN; eta[{t}] = {eta[t]}")
     require_finite("step size", eta)
     return eta
+
+
+def _divergence_message(columns: dict, row: int, code: int, scale: float, eta, objective, momentum) -> str:
+    """One line: where the run diverged, which quantity, and the likely cause."""
+    step = int(columns["step"][row])
+    limits = divergence_limits(
+        float(columns["loss_gap"][0]), float(columns["consensus_normalized"][0]), scale
+    )
+    if code == LOSS_GAP_DIVERGED:
+        name = "the loss gap f(xbar) - f*" if objective.f_star is not None else "the loss f(xbar)"
+        value, limit = float(columns["loss_gap"][row]), limits[0]
+        scale_text = "max(|its value at step 0|, 1)"
+    else:
+        name = "the consensus distance Gamma/n"
+        value, limit = float(columns["consensus_normalized"][row]), limits[1]
+        scale_text = "max(Gamma/n at step 0, ||xbar_0||^2, ||x*||^2, 1)"
+    what = (
+        f"{name} = {value:.3g} is not finite"
+        if not np.isfinite(value)
+        else f"{name} = {value:.3g} exceeds {DIVERGENCE_FACTOR:g} x {scale_text} = {limit:.3g}"
+    )
+    eta_max = float(np.max(eta[:step])) if step > 0 else float(eta[0])
+    L = objective.L
+    if L is None or not L > 0:
+        cause = f"the objective declares no smoothness L to compare the step size eta = {eta_max:g} with"
+    else:
+        bound, bound_text = (2.0 / L, "2/L") if momentum == 0 else (2.0 * (1 + momentum) / L, "2(1 + m)/L")
+        if eta_max > bound:
+            cause = f"the step size eta = {eta_max:g} exceeds {bound_text} = {bound:.3g} for this objective"
+        else:
+            cause = (
+                f"the step size eta = {eta_max:g} is within {bound_text} = {bound:.3g}, so the algorithm's "
+                "communication (mixing, tracking or stale contributions) amplifies it; try a smaller step size"
+            )
+    return f"the run diverged at step {step} and stopped there: {what}; likely cause: {cause}"
 
 
 def simulate(
@@ -87,7 +132,10 @@ def simulate(
         The columns of :data:`mixlab.kernels.trajectory.COLUMNS` (step, loss_gap,
         grad_norm_sq, consensus, consensus_normalized, staleness_max, staleness_mean,
         sim_time) at step 0 and every recorded step, the run's parameters and the
-        objective's constants.
+        objective's constants. A run that diverges (its loss gap or Gamma / n not
+        finite or past :data:`~mixlab.kernels.trajectory.DIVERGENCE_FACTOR` times its
+        scale at step 0, checked at recorded steps) stops at that record, and its
+        trajectory says so (``diverged``, ``diverged_at``).
 
     Raises
     ------
@@ -96,6 +144,12 @@ def simulate(
         or the timing model does not fit n, steps or record_every < 1, seed < 0, a step
         size is not finite and > 0, the step-size array is not (steps,), or x0 is not
         a finite (d,) array.
+
+    Warns
+    -----
+    DivergenceWarning
+        When the run diverges: the step, the quantity that blew up, and the likely
+        cause (a step size past 2/L, 2(1 + m)/L with momentum m, for the objective's L).
 
     Examples
     --------
@@ -120,7 +174,7 @@ def simulate(
     require_choice("backend", backend, ENGINES)
     steps = require_int("steps", steps, minimum=1)
     record_every = require_int("record_every", record_every, minimum=1)
-    seed = require_int("seed", seed, minimum=0)
+    seed = require_int("seed", seed, minimum=0, maximum=SEED_MAX)
     timing = TimingModel() if timing is None else timing
     n, d = objective.n, objective.d
     runner = ENGINES[backend]
@@ -133,7 +187,17 @@ def simulate(
     if x0.shape != (d,):
         raise ParameterError(f"x0 must have shape ({d},), got {x0.shape}")
     require_finite("x0", x0)
-    columns = runner.run(objective, algorithm, steps, eta, timing, seed, record_every, np.tile(x0, (n, 1)))
+    X0 = np.tile(x0, (n, 1))
+    columns = runner.run(objective, algorithm, steps, eta, timing, seed, record_every, X0)
+    scale = model_scale(X0, objective.x_star)
+    found = first_divergence(columns, scale)
+    diverged_at = None
+    if found is not None:  # the engines stop there; an engine that did not is cut there
+        row, code = found
+        columns = {name: column[: row + 1] for name, column in columns.items()}
+        diverged_at = int(columns["step"][row])
+        message = _divergence_message(columns, row, code, scale, eta, objective, algorithm.momentum)
+        warnings.warn(DivergenceWarning(message), stacklevel=2)
     params = {
         **algorithm.params(),
         "objective": objective.name,
@@ -147,7 +211,7 @@ def simulate(
         "record_every": record_every,
         "timing": timing.as_dict(),
     }
-    return Trajectory(columns, params, objective.constants())
+    return Trajectory(columns, params, objective.constants(), diverged_at)
 
 
 __all__ = ["ENGINES", "Engine", "simulate"]

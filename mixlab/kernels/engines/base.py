@@ -3,8 +3,10 @@ or refuses it by name.
 
 An engine is an object with a ``name``, ``supports(algorithm) -> bool`` and
 ``run(objective, algorithm, steps, lr, timing, seed, record_every, X0) -> dict``
-returning the trajectory columns (:data:`mixlab.kernels.trajectory.COLUMNS`).
-It reads an algorithm's semantics from the algorithm unit (its reference or
+returning the trajectory columns (:data:`mixlab.kernels.trajectory.COLUMNS`),
+ending at the first record that :func:`mixlab.kernels.trajectory.divergence_code`
+calls divergent (limits from the first record and
+:func:`~mixlab.kernels.trajectory.model_scale`). It reads an algorithm's semantics from the algorithm unit (its reference or
 compiled step), never by testing its type.
 """
 
@@ -85,7 +87,8 @@ class Engine(Protocol):
         -------
         dict
             name -> (records,) array for every name of
-            :data:`mixlab.kernels.trajectory.COLUMNS`; row 0 is the initial state.
+            :data:`mixlab.kernels.trajectory.COLUMNS`; row 0 is the initial state, and
+            a divergent run stops at (and its columns end with) its first divergent record.
         """
         ...
 

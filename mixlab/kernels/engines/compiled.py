@@ -7,7 +7,9 @@ The driver takes the step as a first-class function of a fixed signature
 type, so its machine code is cached on disk like any kernel (a driver that took
 the step as an ordinary dispatcher argument would be recompiled in every
 process). Semantics are those of :mod:`mixlab.kernels.engines.reference`; same
-seed, same draws, so the two agree to rounding.
+seed, same draws, so the two agree to rounding. Both stop at the first record
+that :func:`~mixlab.kernels.trajectory.divergence_code` calls divergent (the
+drivers compile that rule and return the number of rows they recorded).
 """
 
 from __future__ import annotations
@@ -25,9 +27,12 @@ from mixlab.kernels.engines.base import record_count
 from mixlab.kernels.events import heap_pop, heap_push
 from mixlab.kernels.objectives import full_loss_grad
 from mixlab.kernels.timing import allreduce_cost, compute_time, straggler_mask
-from mixlab.kernels.trajectory import COLUMN, COLUMNS
+from mixlab.kernels.trajectory import COLUMN, COLUMNS, divergence_code, divergence_limits, model_scale
 
 NCOL = len(COLUMNS)
+# The divergence rule, compiled from the plain-Python definition the reference engine runs.
+_limits = numba.njit(**NUMBA_JIT)(divergence_limits)
+_divergence = numba.njit(**NUMBA_JIT)(divergence_code)
 
 
 def run_state(objective, timing, seed: int, momentum: float, X0: np.ndarray) -> RunState:
@@ -122,11 +127,19 @@ def _arrivals(s, t):
         s.a[i] = s.clocks[i] + compute_time(s.timing, n, i, t, s.mask[i])
 
 
+@numba.njit(**NUMBA_JIT)
+def _diverged(out, row, limit_gap, limit_consensus):
+    return _divergence(
+        out[row, COLUMN.loss_gap], out[row, COLUMN.consensus_normalized], limit_gap, limit_consensus
+    )
+
+
 @numba.njit(**NUMBA_DRIVER)
-def _drive(step, s, p, lr, record_every, debiased, out):
+def _drive(step, s, p, lr, record_every, debiased, scale, out):
     steps = lr.shape[0]
     n = s.X.shape[0]
     _record(s, 0, 0, debiased, 0.0, 0.0, 0, 0.0, out)
+    limit_gap, limit_consensus = _limits(out[0, COLUMN.loss_gap], out[0, COLUMN.consensus_normalized], scale)
     row = 1
     stale_max, stale_sum, stale_count = 0.0, 0.0, 0
     for t in range(steps):
@@ -139,13 +152,16 @@ def _drive(step, s, p, lr, record_every, debiased, out):
         if (t + 1) % record_every == 0 or t + 1 == steps:
             _record(s, row, t + 1, debiased, stale_max, stale_sum, stale_count, s.clocks.max(), out)
             row += 1
+            if _diverged(out, row - 1, limit_gap, limit_consensus) != 0:
+                return row
             with numba.objmode():
                 progress.report(t + 1, steps)
             stale_max, stale_sum, stale_count = 0.0, 0.0, 0
+    return row
 
 
 @numba.njit(**NUMBA_DRIVER)
-def _drive_events(event, s, p, lr, record_every, out):
+def _drive_events(event, s, p, lr, record_every, scale, out):
     steps = lr.shape[0]
     n = s.X.shape[0]
     times = np.empty(n)
@@ -155,6 +171,7 @@ def _drive_events(event, s, p, lr, record_every, out):
     for i in range(n):
         size = heap_push(times, ids, size, compute_time(s.timing, n, i, 0, s.mask[i]), i)
     _record(s, 0, 0, False, 0.0, 0.0, 0, 0.0, out)
+    limit_gap, limit_consensus = _limits(out[0, COLUMN.loss_gap], out[0, COLUMN.consensus_normalized], scale)
     row = 1
     events = 0
     stale_max, stale_sum, stale_count = 0.0, 0.0, 0
@@ -172,9 +189,12 @@ def _drive_events(event, s, p, lr, record_every, out):
             if step % record_every == 0 or step == steps:
                 _record(s, row, step, False, stale_max, stale_sum, stale_count, time, out)
                 row += 1
+                if _diverged(out, row - 1, limit_gap, limit_consensus) != 0:
+                    return row
                 with numba.objmode():
                     progress.report(step, steps)
                 stale_max, stale_sum, stale_count = 0.0, 0.0, 0
+    return row
 
 
 _LR = types.float64[::1]
@@ -189,11 +209,11 @@ def _driver(kind: str, state_type, params_type):
         fn = types.FunctionType(
             types.UniTuple(types.float64, 2)(types.int64, types.float64, _LR, state_type, params_type)
         )
-        sig = types.void(fn, state_type, params_type, _LR, types.int64, _OUT)
+        sig = types.int64(fn, state_type, params_type, _LR, types.int64, types.float64, _OUT)
         driver = _drive_events
     else:
         fn = types.FunctionType(types.void(types.int64, types.float64, state_type, params_type))
-        sig = types.void(fn, state_type, params_type, _LR, types.int64, types.boolean, _OUT)
+        sig = types.int64(fn, state_type, params_type, _LR, types.int64, types.boolean, types.float64, _OUT)
         driver = _drive
     if sig.args not in driver.overloads:
         driver.compile(sig)
@@ -250,15 +270,18 @@ class CompiledEngine:
         Returns
         -------
         dict
-            name -> (records,) array for every trajectory column.
+            name -> (records,) array for every trajectory column; a divergent run's
+            columns end at its first divergent record.
         """
         s = run_state(objective, timing, seed, algorithm.momentum, X0)
         p = algorithm.numba_params(s.X)
         out = np.zeros((record_count(steps, record_every), NCOL))
         drive = _driver(algorithm.kind, numba.typeof(s), numba.typeof(p))
         lr = np.ascontiguousarray(lr, dtype=np.float64)
-        if algorithm.kind == "events":
-            drive(algorithm.numba_event, s, p, lr, record_every, out)
-        else:
-            drive(algorithm.numba_step, s, p, lr, record_every, algorithm.debiased, out)
-        return {name: out[:, c].copy() for c, name in enumerate(COLUMNS)}
+        scale = model_scale(X0, objective.x_star)
+        with progress.deferred_interrupts():  # Ctrl-C is raised at the next record's report
+            if algorithm.kind == "events":
+                rows = drive(algorithm.numba_event, s, p, lr, record_every, scale, out)
+            else:
+                rows = drive(algorithm.numba_step, s, p, lr, record_every, algorithm.debiased, scale, out)
+        return {name: out[:rows, c].copy() for c, name in enumerate(COLUMNS)}

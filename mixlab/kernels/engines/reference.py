@@ -11,6 +11,10 @@ compiled engine reproduces these trajectories.
 Simulated time. Worker i starts iteration t at s_i(t), computes for c_i(t)
 (:class:`~mixlab.kernels.timing.TimingModel`) and arrives at a_i(t) = s_i + c_i;
 each algorithm sets the next start times (its module docstring says how).
+
+Divergence. Every record is checked with
+:func:`~mixlab.kernels.trajectory.divergence_code`; the run stops at the first
+divergent record (the compiled engine applies the same rule to the same rows).
 """
 
 from __future__ import annotations
@@ -23,7 +27,7 @@ import numpy as np
 from mixlab.kernels import progress
 from mixlab.kernels.algorithms.base import Costs, allreduce_cost
 from mixlab.kernels.engines.base import due
-from mixlab.kernels.trajectory import COLUMNS
+from mixlab.kernels.trajectory import COLUMNS, STABLE, divergence_code, divergence_limits, model_scale
 
 
 @dataclass
@@ -113,7 +117,9 @@ class Recorder:
     """Collects the trajectory columns at recorded steps.
 
     Staleness values accumulate between records; each record takes their maximum
-    and mean and starts over.
+    and mean and starts over. Every record after the first is checked for
+    divergence against limits set by the first
+    (:func:`~mixlab.kernels.trajectory.divergence_limits`).
 
     Parameters
     ----------
@@ -121,11 +127,15 @@ class Recorder:
         The problem; losses and gradients are taken at the mean model.
     steps : int
         Number of steps T of the run (for the progress report).
+    scale : float, default 0.0
+        The squared size of the models, :func:`~mixlab.kernels.trajectory.model_scale`.
     """
 
-    def __init__(self, objective, steps: int):
+    def __init__(self, objective, steps: int, scale: float = 0.0):
         self.objective = objective
         self.steps = steps
+        self.scale = scale
+        self.limits = (0.0, 0.0)
         self.rows: list[tuple] = []
         self.stale_max = 0.0
         self.stale_sum = 0.0
@@ -145,7 +155,7 @@ class Recorder:
             self.stale_sum += float(values.sum())
             self.stale_count += values.size
 
-    def record(self, step: int, xbar: np.ndarray, models: np.ndarray, sim_time: float) -> None:
+    def record(self, step: int, xbar: np.ndarray, models: np.ndarray, sim_time: float) -> int:
         """Append one row: loss gap and squared gradient norm at xbar, consensus, staleness, time.
 
         Parameters
@@ -159,6 +169,12 @@ class Recorder:
             for push-sum).
         sim_time : float
             Simulated time of the record.
+
+        Returns
+        -------
+        int
+            The row's :func:`~mixlab.kernels.trajectory.divergence_code`: 0 while the
+            run has not diverged (always for the first row, which sets the limits).
         """
         f = self.objective
         g = f.reference_grad(xbar)
@@ -178,8 +194,14 @@ class Recorder:
             )
         )
         self.stale_max, self.stale_sum, self.stale_count = 0.0, 0.0, 0
-        if step:
+        gap, consensus = self.rows[-1][1], self.rows[-1][4]
+        if len(self.rows) == 1:
+            self.limits = divergence_limits(gap, consensus, self.scale)
+            return STABLE
+        code = divergence_code(gap, consensus, *self.limits)
+        if code == STABLE:
             progress.report(step, self.steps)
+        return code
 
     def columns(self) -> dict:
         """The recorded rows as trajectory columns.
@@ -243,7 +265,8 @@ class ReferenceEngine:
         Returns
         -------
         dict
-            name -> (records,) array for every trajectory column.
+            name -> (records,) array for every trajectory column; a divergent run's
+            columns end at its first divergent record.
         """
         n, d = X0.shape
         costs = Costs(
@@ -266,16 +289,26 @@ class ReferenceEngine:
             np.zeros(n),
             np.zeros(n, dtype=np.int64),
         )
-        rec = Recorder(objective, steps)
-        rec.record(0, st.X.mean(axis=0), st.X, 0.0)
-        if algorithm.kind == "events":
-            return self._events(algorithm, st, rec, steps, lr, record_every)
+        rec = Recorder(objective, steps, model_scale(X0, objective.x_star))
+        # A diverging run overflows before it is caught at a record; that is reported as
+        # divergence (mixlab.simulate warns), not as NumPy floating-point warnings.
+        with np.errstate(over="ignore", invalid="ignore"):
+            rec.record(0, st.X.mean(axis=0), st.X, 0.0)
+            if algorithm.kind == "events":
+                return self._events(algorithm, st, rec, steps, lr, record_every)
+            return self._steps(algorithm, st, rec, steps, lr, record_every)
+
+    @staticmethod
+    def _steps(algorithm, st, rec, steps, lr, record_every) -> dict:
+        n, timing, seed = st.n, st.timing, st.seed
         for t in range(steps):
             st.a = st.clocks + timing.compute_times(n, t, seed)
             algorithm.reference_step(st, t, lr[t])
             rec.staleness(st.back)
             if due(t, steps, record_every):
-                rec.record(t + 1, st.X.mean(axis=0), st.models(algorithm.debiased), float(st.clocks.max()))
+                models = st.models(algorithm.debiased)
+                if rec.record(t + 1, st.X.mean(axis=0), models, float(st.clocks.max())) != STABLE:
+                    break
         return rec.columns()
 
     @staticmethod
@@ -292,6 +325,10 @@ class ReferenceEngine:
             events += 1
             if nxt is not None:
                 heapq.heappush(heap, (nxt, i))
-            if events % n == 0 and due(events // n - 1, steps, record_every):
-                rec.record(events // n, st.X.mean(axis=0), st.X, time)
+            if (
+                events % n == 0
+                and due(events // n - 1, steps, record_every)
+                and rec.record(events // n, st.X.mean(axis=0), st.X, time) != STABLE
+            ):
+                break
         return rec.columns()

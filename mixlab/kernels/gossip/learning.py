@@ -34,6 +34,7 @@ from mixlab.kernels import counter_rng as crng
 from mixlab.kernels.config import NUMBA_DRIVER, NUMBA_JIT
 from mixlab.kernels.events import heap_pop, heap_push, pick_cumulative
 from mixlab.kernels.objectives import full_loss_grad, stochastic_grad
+from mixlab.seeding import SEED_MAX
 from mixlab.validate import require_choice, require_int, require_real
 from mixlab.vocabulary import CPU_BACKENDS, GOSSIP_MODES
 
@@ -208,7 +209,7 @@ def simulate_gossip_learning(
         if record_every is None
         else require_real("record_every", record_every, low=0, low_open=True)
     )
-    seed = require_int("seed", seed, minimum=0)
+    seed = require_int("seed", seed, minimum=0, maximum=SEED_MAX)
     if neighbors is None:
         indptr, indices, complete = np.zeros(1, np.int64), np.zeros(0, np.int64), True
     else:

@@ -55,14 +55,19 @@ from dataclasses import dataclass
 
 import numba
 import numpy as np
+import scipy.sparse as sp
 
-from mixlab.errors import ParameterError
+from mixlab.errors import ParameterError, StationarityWarning
 from mixlab.kernels import counter_rng as crng
 from mixlab.kernels.config import NUMBA_JIT
+from mixlab.seeding import SEED_MAX
 from mixlab.validate import require_choice, require_int, require_real
 from mixlab.vocabulary import CPU_BACKENDS, GOSSIP_MODES
 
 ESTIMATORS = ("version", "time")
+#: Rates (updates, pushes) the Monte Carlo accepts: ages depend only on their ratios,
+#: but the simulated clock and the time integrals (of order 1/rate^2) are float64.
+RATE_RANGE = (1e-100, 1e100)
 
 
 @dataclass(frozen=True)
@@ -167,19 +172,26 @@ class GossipTopology:
 
         Parameters
         ----------
-        C : array_like
+        C : array_like or scipy.sparse matrix
             (n+1, n+1) nonnegative contact rates, ``C[i, j]`` from agent i to agent j
-            (0 the source).
+            (0 the source); sparse input is never densified.
 
         Returns
         -------
         GossipTopology
             The explicit (CSR) topology.
         """
-        C = np.asarray(C, dtype=np.float64)
-        rows, cols = np.nonzero(C)
-        indptr = np.searchsorted(rows, np.arange(C.shape[0] + 1)).astype(np.int64)
-        return cls(C.shape[0] - 1, False, indptr, cols.astype(np.int64), C[rows, cols].copy())
+        if sp.issparse(C):  # the same CSR as a dense C's nonzeros in row-major order
+            S = sp.csr_matrix(C, dtype=np.float64)
+            S.eliminate_zeros()
+            S.sort_indices()
+            indptr, indices, rates = S.indptr, S.indices, S.data
+        else:
+            D = np.asarray(C, dtype=np.float64)
+            rows, indices = np.nonzero(D)
+            indptr, rates = np.searchsorted(rows, np.arange(D.shape[0] + 1)), D[rows, indices]
+        m = C.shape[0]
+        return cls(m - 1, False, indptr.astype(np.int64), indices.astype(np.int64), rates.astype(np.float64))
 
     @classmethod
     def complete_graph(
@@ -331,22 +343,29 @@ def simulate_age(
     require_choice("gossip mode", mode, GOSSIP_MODES)
     require_choice("backend", backend, CPU_BACKENDS)
     require_choice("estimator", estimator, ESTIMATORS)
-    le = require_real("update rate", update_rate, low=0, low_open=True)
+    le = require_real("update rate", update_rate, low=RATE_RANGE[0], high=RATE_RANGE[1])
     shift = require_real("renewal shift", renewal_shift, low=0)
     if shift >= 1 / le:
         raise ParameterError(f"renewal shift must be < 1/update_rate = {1 / le:g}, got {shift}")
     events = require_int("events", events, minimum=100)
     batches = require_int("batches", batches, minimum=2)
     warm = int(events * require_real("warmup", warmup, low=0, high=1, high_open=True))
-    seed = require_int("seed", seed, minimum=0)
+    seed = require_int("seed", seed, minimum=0, maximum=SEED_MAX)
     agent = topology.agent_rates()
     if agent.sum() <= 0:
         raise ParameterError("no agent gossips: every push rate is 0")
+    active = agent[agent > 0]
+    if active.min() < RATE_RANGE[0] or active.max() > RATE_RANGE[1]:
+        raise ParameterError(
+            f"every nonzero gossip rate must lie in [{RATE_RANGE[0]:g}, {RATE_RANGE[1]:g}] (the simulated "
+            f"clock and its time integrals are float64), got {active.min():g} .. {active.max():g}"
+        )
     per_node = (events - warm) / topology.n
     if per_node < 50:
         warnings.warn(
             f"{events} events give {per_node:.0f} pushes per node after warm-up; the "
             "estimate may not be stationary (use >= 50 per node)",
+            StationarityWarning,
             stacklevel=2,
         )
     prob, alias = alias_table(agent)
