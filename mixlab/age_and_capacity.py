@@ -444,6 +444,7 @@ def _measured_staleness(
     """Mean staleness of one user's model at the n - 1 others (Monte Carlo, implicit
     complete graph, :data:`MEASURE_ESTIMATOR`): the owner pushes at ``source_rate``,
     every other user at ``node_rate``."""
+    require_memory(f"a capacity measurement with n = {n} users", mc_bytes(n - 1, 0))
     top = GossipTopology.complete_graph(n - 1, source_rate, node_rate, source_is_user=True)
     est = simulate_age(
         top, update_rate=update_rate, mode=mode, events=events, seed=seed, estimator=MEASURE_ESTIMATOR

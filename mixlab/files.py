@@ -12,6 +12,7 @@ naming the file and the condition, and an array's size is checked from its heade
 from __future__ import annotations
 
 import os
+import warnings
 import zipfile
 from pathlib import Path
 from typing import IO
@@ -127,7 +128,9 @@ def read_array(path: str | os.PathLike, what: str) -> np.ndarray:
     else:
         require_memory(f"reading {name}", 40 * path.stat().st_size)  # text -> float64 and parser lists
         try:
-            array = np.loadtxt(path, delimiter=",", ndmin=2)
+            with warnings.catch_warnings():  # an empty file: numpy warns, then we refuse it below
+                warnings.simplefilter("ignore", UserWarning)
+                array = np.loadtxt(path, delimiter=",", ndmin=2)
         except ValueError as exc:
             raise ParameterError(f"{name} must hold comma-separated numbers: {exc}") from None
         if array.size == 0:

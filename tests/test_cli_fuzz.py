@@ -130,7 +130,8 @@ def assert_clear_answer(argv: list[str]) -> None:
     status, out, err = invoke(argv)
     if LOG:
         with open(LOG, "a") as fh:
-            fh.write(f"{status}\t{' '.join(argv)}\t{err.strip()[:200]}\t{time.perf_counter() - start:.2f}\n")
+            shown_err = err.strip()[:200].replace("\n", " | ")
+            fh.write(f"{status}\t{' '.join(argv)}\t{shown_err}\t{time.perf_counter() - start:.2f}\n")
     shown = f"mixlab {' '.join(argv)}"
     if status == 0:
         assert out.strip(), f"{shown}: exit 0 with no output"

@@ -234,3 +234,14 @@ def test_sparse_nonnegativity_check_sees_explicit_negative():
     with pytest.raises(MatrixError, match=r"min entry is -0\.5"):
         check_mixing_matrix(W)
     check_mixing_matrix(W, nonnegative=False)
+
+
+def test_lanczos_results_repeat_bit_for_bit():
+    """ARPACK starts from a fixed vector: the same large matrix, the same digits."""
+    from mixlab.theory import graphs, spectral
+    from mixlab.theory.weights import mixing_matrix
+
+    G = graphs.make_graph("torus", 2500)  # not circulant, above the dense limit
+    assert spectral.laplacian_extreme_eigenvalues(G) == spectral.laplacian_extreme_eigenvalues(G)
+    W = mixing_matrix(G, "metropolis", sparse=True)
+    assert spectral.spectral_summary(W) == spectral.spectral_summary(W)

@@ -365,8 +365,9 @@ def _lower_bound(chain: _Chain, W: sp.csr_matrix) -> float:
         V = chain.eigh(W, k)[1]
         top, bottom = V[:, k:], V[:, :k]
     else:
-        top = spla.eigsh(spectral.deflated_operator(W), k=k, which="LA", tol=LANCZOS_TOL)[1]
-        bottom = spla.eigsh(W, k=k, which="SA", tol=LANCZOS_TOL)[1]
+        v0 = spectral.lanczos_start(W.shape[0])
+        top = spla.eigsh(spectral.deflated_operator(W), k=k, which="LA", v0=v0, tol=LANCZOS_TOL)[1]
+        bottom = spla.eigsh(W, k=k, which="SA", v0=v0, tol=LANCZOS_TOL)[1]
     X = np.c_[top, bottom] / np.linalg.norm(np.c_[top, bottom], axis=0)
     sign = np.repeat([1.0, -1.0], k)  # Z1 columns, then Z2 columns
     base = sign * (1.0 - X.sum(axis=0) ** 2 / n)  # tr(x x^T (I - J))

@@ -26,6 +26,7 @@ from mixlab.errors import ParameterError
 from mixlab.theory import spectral
 from mixlab.theory.graphs import make_graph
 from mixlab.theory.mixing_matrix import check_mixing_matrix, want_sparse
+from mixlab.theory.structured import STRUCTURED, structured_mixing_matrix
 from mixlab.theory.weights import mixing_matrix
 from mixlab.validate import require_int
 from mixlab.vocabulary import TIME_VARYING_TOPOLOGIES
@@ -295,4 +296,6 @@ def mixing_period(topology: str, n: int, weights: str = "metropolis", seed: int 
     if topology in TIME_VARYING_TOPOLOGIES:
         sched = OnePeerExponential(n)
         return tuple(sched.matrix(t, sparse=True) for t in range(sched.period))
+    if topology in STRUCTURED and topology != "complete":  # no graph object: O(n d) memory
+        return (structured_mixing_matrix(topology, n, weights),)
     return (mixing_matrix(make_graph(topology, n, seed=seed), weights, sparse=True),)

@@ -29,19 +29,25 @@ import scipy.sparse as sp
 from mixlab.errors import ParameterError
 from mixlab.resources import require_memory
 from mixlab.theory.graphs import exponential_hops, hypercube_dimension, torus_shape
+from mixlab.theory.spectral import laplacian_extreme_eigenvalues
 from mixlab.theory.weights import RULES as WEIGHT_RULES
+from mixlab.theory.weights import edge_mixing_matrix
 from mixlab.validate import require_choice, require_int
 
 #: The families with a closed-form spectrum.
 STRUCTURED = ("complete", "ring", "torus", "hypercube", "exponential")
+#: The largest n of the sparse families (finding a torus's shape takes sqrt(n) steps).
+STRUCTURED_MAX_N = 10**12
 #: Peak bytes per node of a spectrum (eigenvalues, their transform, temporaries).
 SPECTRUM_BYTES_PER_NODE = 64
+#: Peak bytes per stored adjacency entry (neighbour table, its sort, the CSR arrays).
+ADJACENCY_BYTES_PER_ENTRY = 48
 
 
-def _offsets(n: int) -> np.ndarray:
-    """Neighbour offsets (mod n) of the exponential graph: +-h for every hop, 0 excluded."""
-    hops = np.array(exponential_hops(n), dtype=np.int64)
-    return np.setdiff1d(np.unique(np.r_[hops % n, (-hops) % n]), [0])
+def _offsets(n: int) -> list[int]:
+    """Neighbour offsets (mod n) of the exponential graph, sorted: +-h for every hop, 0 excluded."""
+    hops = exponential_hops(n)
+    return sorted(({h % n for h in hops} | {-h % n for h in hops}) - {0})
 
 
 def degree(topology: str, n: int) -> int:
@@ -75,8 +81,9 @@ def degree(topology: str, n: int) -> int:
     docs/design.md, section Communication patterns (the graph families).
     """
     require_choice("structured topology", topology, STRUCTURED)
-    if topology == "complete":
+    if topology == "complete":  # closed forms in O(1): any n
         return require_int("n", n, minimum=2) - 1
+    require_int("n", n, maximum=STRUCTURED_MAX_N)
     if topology == "ring":
         require_int("n", n, minimum=3)
         return 2
@@ -85,7 +92,7 @@ def degree(topology: str, n: int) -> int:
         return 4
     if topology == "hypercube":
         return hypercube_dimension(n)
-    return int(_offsets(require_int("n", n, minimum=2)).size)
+    return len(_offsets(require_int("n", n, minimum=2)))
 
 
 def adjacency_eigenvalues(topology: str, n: int) -> np.ndarray:
@@ -140,7 +147,7 @@ def adjacency_eigenvalues(topology: str, n: int) -> np.ndarray:
             popcount += (j >> bit) & 1
         return d - 2.0 * popcount
     row = np.zeros(n)
-    row[_offsets(n)] = 1.0
+    row[np.array(_offsets(n), dtype=np.int64)] = 1.0
     return np.fft.fft(row).real
 
 
@@ -326,6 +333,7 @@ def sparse_adjacency(topology: str, n: int) -> sp.csr_matrix:
             f"the complete graph has n (n - 1) = {n * (n - 1)} adjacency entries; "
             "use its closed forms (structured_spectrum) or an implicit neighbour rule"
         )
+    require_memory(f"the {topology} graph's adjacency on n = {n} nodes", ADJACENCY_BYTES_PER_ENTRY * n * d)
     i = np.arange(n, dtype=np.int64)
     if topology == "ring":
         cols = np.stack([(i - 1) % n, (i + 1) % n], axis=1)
@@ -338,7 +346,57 @@ def sparse_adjacency(topology: str, n: int) -> sp.csr_matrix:
     elif topology == "hypercube":
         cols = i[:, None] ^ (np.int64(1) << np.arange(d, dtype=np.int64))[None, :]
     else:
-        cols = (i[:, None] + _offsets(n)[None, :]) % n
+        cols = (i[:, None] + np.array(_offsets(n), dtype=np.int64)[None, :]) % n
     cols = np.sort(cols, axis=1)
     indptr = np.arange(0, n * d + 1, d, dtype=np.int64)
     return sp.csr_matrix((np.ones(n * d), cols.ravel(), indptr), shape=(n, n))
+
+
+def structured_mixing_matrix(topology: str, n: int, rule: str = "metropolis") -> sp.csr_matrix:
+    """The CSR mixing matrix of a structured family, without a graph object.
+
+    Bit for bit the matrix :func:`mixlab.mixing_matrix` gives for the networkx graph
+    (the same edge arithmetic, :func:`mixlab.theory.weights.edge_mixing_matrix`), in
+    O(n d) memory.
+
+    Parameters
+    ----------
+    topology : {"ring", "torus", "hypercube", "exponential"}
+        The family (the complete graph is refused: n^2 entries).
+    n : int
+        Number of nodes.
+    rule : {"metropolis", "max_degree", "uniform", "best_constant"}, default "metropolis"
+        The weight rule.
+
+    Returns
+    -------
+    scipy.sparse.csr_matrix
+        (n, n) symmetric doubly stochastic W, sorted indices.
+
+    Raises
+    ------
+    ParameterError
+        For the complete graph, an unknown rule or topology, or an invalid n.
+
+    Examples
+    --------
+    >>> W = structured_mixing_matrix("ring", 10**6)
+    >>> W.nnz, float(W[0, 1])
+    (3000000, 0.3333333333333333)
+
+    References
+    ----------
+    L. Xiao and S. Boyd, "Fast linear iterations for distributed averaging", Systems &
+    Control Letters 53(1), 2004.
+    """
+    A = sparse_adjacency(topology, n)
+    upper = sp.triu(A, k=1).tocoo()
+    extremes = laplacian_extreme_eigenvalues(A) if rule == "best_constant" else None
+    return edge_mixing_matrix(
+        n,
+        upper.row.astype(np.int64),
+        upper.col.astype(np.int64),
+        rule,
+        sparse=True,
+        laplacian_extremes=extremes,
+    )

@@ -26,6 +26,7 @@ import networkx as nx
 import numpy as np
 import scipy.sparse as sp
 
+from mixlab.errors import ParameterError
 from mixlab.theory.graphs import from_networkx
 from mixlab.theory.mixing_matrix import want_sparse
 from mixlab.theory.spectral import laplacian_extreme_eigenvalues
@@ -34,10 +35,9 @@ from mixlab.validate import require_choice
 RULES = ("metropolis", "max_degree", "uniform", "best_constant")
 
 
-def _edges_and_degrees(G: nx.Graph) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _edges(G: nx.Graph) -> tuple[np.ndarray, np.ndarray]:
     edges = np.array(G.edges(), dtype=np.int64).reshape(-1, 2)
-    deg = np.bincount(edges.ravel(), minlength=G.number_of_nodes()).astype(np.float64)
-    return edges[:, 0], edges[:, 1], deg
+    return edges[:, 0], edges[:, 1]
 
 
 def mixing_matrix(G: nx.Graph, rule: str = "metropolis", *, sparse: bool | None = None):
@@ -86,8 +86,63 @@ def mixing_matrix(G: nx.Graph, rule: str = "metropolis", *, sparse: bool | None 
     """
     require_choice("weight rule", rule, RULES)
     G = from_networkx(G)
-    n = G.number_of_nodes()
-    u, v, deg = _edges_and_degrees(G)
+    u, v = _edges(G)
+    extremes = laplacian_extreme_eigenvalues(G) if rule == "best_constant" else None
+    return edge_mixing_matrix(G.number_of_nodes(), u, v, rule, sparse=sparse, laplacian_extremes=extremes)
+
+
+def edge_mixing_matrix(
+    n: int,
+    u: np.ndarray,
+    v: np.ndarray,
+    rule: str = "metropolis",
+    *,
+    sparse: bool | None = None,
+    laplacian_extremes: tuple[float, float] | None = None,
+):
+    """Mixing matrix of the undirected graph with edges (u[k], v[k]) on nodes 0..n-1.
+
+    The arithmetic of :func:`mixing_matrix` on an edge list (in any order: the
+    result is the same CSR matrix, entry for entry), so a graph that is never held
+    by networkx (:mod:`mixlab.theory.structured`) gets the same W bit for bit.
+
+    Parameters
+    ----------
+    n : int
+        Number of nodes.
+    u, v : numpy.ndarray
+        int64 (m,) endpoints of the m edges, each edge once, no self-loops; every
+        node on some edge.
+    rule : {"metropolis", "max_degree", "uniform", "best_constant"}, default "metropolis"
+        Weight rule.
+    sparse : bool or None, optional
+        Force CSR (True) or dense (False) storage; None: dense for n <= DENSE_MAX_N.
+    laplacian_extremes : tuple of float, optional
+        ``(lambda_1(L), lambda_{n-1}(L))``, required by ``best_constant``.
+
+    Returns
+    -------
+    numpy.ndarray or scipy.sparse.csr_matrix
+        (n, n) row-stochastic W, sorted indices.
+
+    Raises
+    ------
+    ParameterError
+        If ``rule`` is unknown, or ``best_constant`` comes without its extremes.
+
+    Examples
+    --------
+    >>> W = edge_mixing_matrix(3, np.array([0, 1]), np.array([1, 2]), sparse=False)
+    >>> W.round(4).tolist()[1]
+    [0.3333, 0.3333, 0.3333]
+
+    References
+    ----------
+    L. Xiao and S. Boyd, "Fast linear iterations for distributed averaging", Systems &
+    Control Letters 53(1), 2004.
+    """
+    require_choice("weight rule", rule, RULES)
+    deg = np.bincount(np.r_[u, v], minlength=n).astype(np.float64)
     if rule == "metropolis":
         w = 1.0 / (1.0 + np.maximum(deg[u], deg[v]))
         rows, cols, vals = np.r_[u, v], np.r_[v, u], np.r_[w, w]
@@ -98,7 +153,9 @@ def mixing_matrix(G: nx.Graph, rule: str = "metropolis", *, sparse: bool | None 
         rows, cols = np.r_[u, v], np.r_[v, u]
         vals = 1.0 / (1.0 + deg[rows])
     else:  # best_constant
-        lam_max, lam_2 = laplacian_extreme_eigenvalues(G)
+        if laplacian_extremes is None:
+            raise ParameterError("the best_constant rule needs the Laplacian's extreme eigenvalues")
+        lam_max, lam_2 = laplacian_extremes
         alpha = 2.0 / (lam_max + lam_2)
         rows, cols, vals = np.r_[u, v], np.r_[v, u], np.full(2 * u.size, alpha)
     off = sp.coo_matrix((vals, (rows, cols)), shape=(n, n)).tocsr()
