@@ -32,7 +32,7 @@ import scipy.sparse as sp
 from mixlab.errors import GraphError, ParameterError, ResourceError
 from mixlab.files import read_array
 from mixlab.kernels.gossip.exact import MAX_NODES, check_rates, node_ages
-from mixlab.kernels.gossip.monte_carlo import GossipTopology, simulate_age
+from mixlab.kernels.gossip.monte_carlo import MAX_EVENTS, GossipTopology, simulate_age
 from mixlab.resources import require_memory
 from mixlab.theory import version_age as va
 from mixlab.theory.graphs import FAMILIES, make_graph
@@ -544,7 +544,11 @@ def capacity(
         "opportunistic_lambda": opportunistic,
         "ratio": opportunistic / uniform,
     }
-    events = default_measure_events(n) if events is None else require_int("events", events, minimum=1)
+    events = (
+        default_measure_events(n)
+        if events is None
+        else require_int("events", events, minimum=1, maximum=MAX_EVENTS)
+    )
     if not measure:
         return out
     out.update(

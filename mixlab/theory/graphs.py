@@ -16,9 +16,12 @@ import math
 import networkx as nx
 
 from mixlab.errors import GraphError
+from mixlab.resources import require_memory
 from mixlab.seeding import Seed, as_generator
 from mixlab.validate import require_choice, require_int, require_real
 
+#: Bytes networkx holds per node and per edge (its adjacency dicts), generously.
+NETWORKX_BYTES = 500
 #: Rejection-sampling attempts for "conditioned on connectivity" families.
 MAX_CONNECT_TRIES = 1000
 
@@ -511,6 +514,9 @@ def make_graph(family: str, n: int, *, seed: Seed = None, **params) -> nx.Graph:
     training", NeurIPS 2021 (the exponential family).
     """
     require_choice("graph family", family, FAMILIES)
+    size = require_int("n", n, minimum=1)
+    edges = size * (size - 1) / 2 if family in ("complete", "erdos_renyi") else size * max(1, math.log2(size))
+    require_memory(f"the {family} graph on n = {size} nodes (networkx)", NETWORKX_BYTES * (size + edges))
     if family in RANDOM_FAMILIES:
         params["seed"] = seed
     return FAMILIES[family](n, **params)

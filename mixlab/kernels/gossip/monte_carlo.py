@@ -65,6 +65,8 @@ from mixlab.validate import require_choice, require_int, require_real
 from mixlab.vocabulary import CPU_BACKENDS, GOSSIP_MODES
 
 ESTIMATORS = ("version", "time")
+#: The most events of one run: the compiled loop counts them in int64.
+MAX_EVENTS = 2**62
 #: Rates (updates, pushes) the Monte Carlo accepts: ages depend only on their ratios,
 #: but the simulated clock and the time integrals (of order 1/rate^2) are float64.
 RATE_RANGE = (1e-100, 1e100)
@@ -347,7 +349,7 @@ def simulate_age(
     shift = require_real("renewal shift", renewal_shift, low=0)
     if shift >= 1 / le:
         raise ParameterError(f"renewal shift must be < 1/update_rate = {1 / le:g}, got {shift}")
-    events = require_int("events", events, minimum=100)
+    events = require_int("events", events, minimum=100, maximum=MAX_EVENTS)
     batches = require_int("batches", batches, minimum=2)
     warm = int(events * require_real("warmup", warmup, low=0, high=1, high_open=True))
     seed = require_int("seed", seed, minimum=0, maximum=SEED_MAX)
