@@ -45,8 +45,6 @@ METHODS = ("exact", "mc", "both")
 SYMMETRIC_EXACT_MAX_N = 10**8
 #: Largest complete graph whose contact matrix is built (for a rates file or a check).
 COMPLETE_CONTACTS_MAX_N = 2048
-#: Memory of a networkx graph per node, generously (adjacency dicts of a sparse graph).
-NETWORKX_BYTES_PER_NODE = 2000
 
 
 def mc_bytes(agents: int, contacts: int, batches: int = 20) -> int:
@@ -168,9 +166,7 @@ def topology_contacts(topology: str, n: int, model: str, gossip_rate: float, see
             f"the complete graph's contact matrix has n (n - 1) = {n * (n - 1)} entries; its version "
             "ages have closed forms and an implicit Monte Carlo (use topology='complete' without a rates file)"
         )
-    require_int("n", n, minimum=1)
-    require_memory(f"the {topology} graph on n = {n} nodes", NETWORKX_BYTES_PER_NODE * n)
-    return contact_matrix(make_graph(topology, n, seed=seed), model, gossip_rate)
+    return contact_matrix(make_graph(topology, n, seed=seed), model, gossip_rate)  # make_graph guards memory
 
 
 def push_rates(C: np.ndarray | sp.csr_matrix, mode: str) -> np.ndarray | sp.csr_matrix:
@@ -372,8 +368,7 @@ def age(
             if C is None:
                 require_memory(
                     f"a Monte Carlo run on the {topology} graph with n = {nodes} nodes",
-                    mc_bytes(nodes, 8 * nodes)
-                    + NETWORKX_BYTES_PER_NODE * nodes * (topology not in STRUCTURED),
+                    mc_bytes(nodes, 8 * nodes),
                 )
                 C = topology_contacts(topology, nodes, model, gossip_rate, seed)
             top = GossipTopology.from_contacts(C)
