@@ -3,6 +3,7 @@
     mixlab run --algorithm wagma --objective quadratic --workers 64 --steps 500 --group-size 4
                [--activation global|group] [--rule self_weighted|mean]
     mixlab run --algorithm dpsgd --objective logistic --data FILE.npz [--partition iid|label] ...
+    mixlab run --engine mpi --procs 4 [--lockstep] [--time-unit SECONDS] ...   (or under mpiexec -n P)
     mixlab age --topology complete -n 100 [--model yates|user] [--method exact|mc|both] [--json]
     mixlab capacity -n 1000 [--target 1] [--measure [--events E] [--seed S]] [--json]
     mixlab mixing --topology ring -n 64 [--weights metropolis] [--json]
@@ -14,6 +15,8 @@ fit in memory exit with status 2 and a one-line message (before any work starts)
 Ctrl-C exits 130 with one line and leaves no partial file. A run that diverges
 stops early with a one-line warning and ``"diverged": true`` in its JSON. Progress
 (rate, time left) goes to stderr when it is a terminal; ``--quiet`` turns it off.
+Under MPI only rank 0 prints and writes; a rank that dies ends the job with exit
+status 3 and a line naming the rank and the step.
 """
 
 from __future__ import annotations
@@ -156,13 +159,68 @@ def _cmd_verify(args) -> int:
     return 0 if all(r.verdict == "pass" for r in results) else 1
 
 
+#: Flags of the run command that only the MPI engine takes.
+MPI_FLAGS = {
+    "procs": "--procs",
+    "lockstep": "--lockstep",
+    "time_unit": "--time-unit",
+    "fail_rank": "--fail-rank",
+    "fail_step": "--fail-step",
+}
+
+
+def _without_procs(argv: list[str]) -> list[str]:
+    out, skip = [], False
+    for arg in argv:
+        if skip:
+            skip = False
+        elif arg == "--procs":
+            skip = True
+        elif not arg.startswith("--procs="):
+            out.append(arg)
+    return out
+
+
+def _engine(args):
+    """The engine of a run: a name, or a configured MPI engine; MPI flags elsewhere are refused."""
+    from mixlab.errors import ParameterError
+
+    given = [flag for name, flag in MPI_FLAGS.items() if getattr(args, name) not in (None, False)]
+    if args.backend != "mpi":
+        if given:
+            raise ParameterError(
+                f"only --engine mpi takes {', '.join(given)} (this run uses {args.backend!r})"
+            )
+        return args.backend
+    from mixlab.kernels.engines.mpi import MPIEngine
+
+    return MPIEngine(
+        lockstep=args.lockstep,
+        time_unit=args.time_unit or 0.0,
+        fail_rank=args.fail_rank,
+        fail_step=args.fail_step,
+    )
+
+
 def _cmd_run(args) -> int:
     from mixlab.io import check_writable, json_safe
     from mixlab.kernels.progress import progress_bar
     from mixlab.kernels.timing import TimingModel
     from mixlab.kernels.trajectory import SUFFIXES
+    from mixlab.launch import launch, launched_rank
     from mixlab.runs import run
 
+    engine = _engine(args)
+    rank = launched_rank()
+    if args.procs is not None:
+        if rank is not None:
+            from mixlab.errors import ParameterError
+
+            raise ParameterError("--procs starts mpiexec itself: under mpiexec, leave it out")
+        if args.save:
+            check_writable(args.save, suffixes=SUFFIXES, kind="trajectory files")
+        return launch(_without_procs(args.argv), args.procs)
+    root = rank in (None, 0)
     if args.save:  # refuse an unwritable path before the run, not after it
         check_writable(args.save, suffixes=SUFFIXES, kind="trajectory files")
     timing = TimingModel(
@@ -191,15 +249,17 @@ def _cmd_run(args) -> int:
         lr=args.lr,
         lr_schedule=args.lr_schedule,
         seed=args.seed,
-        backend=args.backend,
+        backend=engine,
         timing=timing,
         record_every=args.record_every,
         objective_params=objective,
         data=data,
         **options,
     )
-    with progress_bar("mixlab run", total=args.steps, enabled=not args.quiet):  # only on a terminal
+    with progress_bar("mixlab run", total=args.steps, enabled=root and not args.quiet):  # only on a terminal
         tr = run(args.algorithm, args.objective, **kwargs)
+    if not root:  # under MPI, rank 0 prints and writes
+        return 0
     if args.save:
         tr.save(args.save)
     summary = {key: tr.params[key] for key in ("algorithm", "objective", "workers", "steps")}
@@ -220,7 +280,9 @@ def _cmd_run(args) -> int:
             )
         }
     )
-    if args.json:  # no wall-clock field: the same command and seed print the same bytes
+    if "wall_time" in tr.columns:  # measured on real processes (the MPI engine)
+        summary["wall_time"] = float(tr["wall_time"][-1])
+    if args.json:  # wall-clock only from the MPI engine: otherwise the same command prints the same bytes
         print(
             json.dumps(
                 json_safe(
@@ -394,10 +456,35 @@ def build_parser() -> _ArgumentParser:
     p.add_argument("--seed", type=_seed, default=0)
     p.add_argument(
         "--backend",
+        "--engine",
+        dest="backend",
         default="numba",
         choices=tuple(ENGINES),
-        help="the engine: compiled (numba) or the NumPy specification (reference)",
+        help="the engine: compiled (numba), the NumPy specification (reference) or real processes (mpi)",
     )
+    real = p.add_argument_group("real processes (--engine mpi; see README, Running on real processes)")
+    real.add_argument(
+        "--procs",
+        type=_positive_int,
+        default=None,
+        help="start mpiexec with P ranks (one worker or more each)",
+    )
+    real.add_argument(
+        "--lockstep",
+        action="store_true",
+        help="follow the simulated schedule: the trajectory equals the numba engine's for the same seed",
+    )
+    real.add_argument(
+        "--time-unit",
+        type=float,
+        default=None,
+        metavar="SECONDS",
+        help="sleep this many seconds per unit of simulated compute time (real stragglers)",
+    )
+    real.add_argument(
+        "--fail-rank", type=int, default=None, metavar="R", help="fault injection: rank R dies ..."
+    )
+    real.add_argument("--fail-step", type=int, default=None, metavar="T", help="... when it starts step T")
     p.add_argument("--record-every", type=_positive_int, default=None, help="default: steps / 100")
     p.add_argument("--json", action="store_true", help="print one JSON object with the history")
     p.add_argument(
@@ -495,7 +582,8 @@ def main(argv: list[str] | None = None) -> int:
         0 on success (also when a run diverged: it stopped early and its warning
         was printed); 1 when ``verify`` has a check that did not pass; 2 when a
         mixlab error (bad value, unwritable output, failed solver, ...) was
-        reported on stderr; 130 when interrupted (Ctrl-C), with the line
+        reported on stderr (under MPI by rank 0 only); 3 when a rank of an MPI job
+        died (:class:`~mixlab.errors.RankFailure`); 130 when interrupted (Ctrl-C), with the line
         ``mixlab <command>: interrupted`` on stderr and no traceback. Unparsable
         arguments raise ``SystemExit(2)`` with a one-line message. A mixlab
         warning (:class:`~mixlab.errors.MixlabWarning`, e.g. a diverged run) is
@@ -516,29 +604,38 @@ def main(argv: list[str] | None = None) -> int:
     """
     import warnings
 
-    from mixlab.errors import MixlabWarning
+    from mixlab.errors import MixlabWarning, RankFailure
+    from mixlab.launch import launched_rank
 
     prog = "mixlab"
+    root = launched_rank() in (None, 0)
     try:
         parser = build_parser()
         args = parser.parse_args(argv)
+        args.argv = list(sys.argv[1:] if argv is None else argv)
         prog = f"mixlab {args.command}"
         with warnings.catch_warnings():  # restores showwarning on exit
             others = warnings.showwarning
 
             def show(message, category, filename, lineno, file=None, line=None):
                 if issubclass(category, MixlabWarning):
-                    print(f"{prog}: warning: {message}", file=sys.stderr)
+                    if root:
+                        print(f"{prog}: warning: {message}", file=sys.stderr)
                 else:
                     others(message, category, filename, lineno, file, line)
 
             warnings.showwarning = show
             return args.func(args)
-    except MixlabError as exc:
+    except RankFailure as exc:
         print(f"{prog}: error: {exc}", file=sys.stderr)
+        return 3
+    except MixlabError as exc:  # every rank of an MPI job raises the same: rank 0 says it
+        if root:
+            print(f"{prog}: error: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:  # Ctrl-C: files are written atomically, so nothing partial is left
-        print(f"{prog}: interrupted", file=sys.stderr)
+        if root:
+            print(f"{prog}: interrupted", file=sys.stderr)
         return 130
     except BrokenPipeError:  # e.g. `mixlab run --json | head`: the reader left
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())

@@ -46,6 +46,10 @@ class SolverError(MixlabError, RuntimeError):
     """An optimization solver failed or returned an answer that does not check out."""
 
 
+class RankFailure(MixlabError, RuntimeError):
+    """A process of an MPI job died; the job was ended (the message names the rank and the step)."""
+
+
 class MixlabWarning(UserWarning):
     """Base class of every warning mixlab issues on purpose (the ``mixlab`` command prints one line)."""
 

@@ -29,7 +29,7 @@ def run(
     lr: float = 0.1,
     lr_schedule: str = "constant",
     seed: int = 0,
-    backend: str = "numba",
+    backend="numba",
     record_every: int | None = None,
     timing: TimingModel | None = None,
     objective_params: dict | None = None,
@@ -64,8 +64,9 @@ def run(
     seed : int, default 0
         Seeds the objective (with ``data``: the row shuffle), the algorithm's
         randomness and the timing model.
-    backend : {"numba", "reference"}, default "numba"
-        The compiled engine, or the NumPy specification.
+    backend : str or Engine, default "numba"
+        The compiled engine ("numba"), the NumPy specification ("reference"), real
+        processes ("mpi"), or a configured engine such as ``MPIEngine(lockstep=True)``.
     record_every : int, optional
         Record the history every this many steps (default: max(1, steps // 100)).
     timing : TimingModel, optional

@@ -275,3 +275,49 @@ class ADPSGD(Algorithm):
         read[i] = st.X[i]
         read_version[i] = version[i]
         return time + st.costs.message + float(st.timing.compute_times(st.n, k + 1, st.seed)[i]), stale
+
+    def mpi_check(self, n: int, procs: int, lockstep: bool) -> None:
+        """Refuse what the MPI engine cannot run: AD-PSGD is asynchronous, one worker per rank.
+
+        Parameters
+        ----------
+        n : int
+            Number of workers.
+        procs : int
+            Number of ranks.
+        lockstep : bool
+            Whether a lockstep schedule was asked for.
+
+        Raises
+        ------
+        ParameterError
+            With lockstep, or if n != procs.
+        """
+        if lockstep:
+            raise ParameterError(
+                "AD-PSGD is asynchronous: it has no lockstep schedule on MPI (leave out --lockstep)"
+            )
+        if n != procs:
+            raise ParameterError(f"AD-PSGD on MPI runs one worker per rank: n = {n} workers on {procs} ranks")
+
+    def mpi_events(self, st, lr, steps, at_step, rec, record_every) -> None:
+        """AD-PSGD on MPI ranks: one-sided pairwise averaging (:func:`~mixlab.kernels.engines.one_sided.pairwise_events`).
+
+        Parameters
+        ----------
+        st : RankState
+            This rank's state (one worker).
+        lr : numpy.ndarray, (steps,)
+            Step sizes by the worker's own iteration.
+        steps : int
+            Iterations per worker.
+        at_step : callable
+            Called with k before iteration k.
+        rec : object
+            The engine's recorder.
+        record_every : int
+            Record every this many iterations, and after the last.
+        """
+        from mixlab.kernels.engines.one_sided import pairwise_events
+
+        pairwise_events(self, st, lr, steps, at_step, rec, record_every)

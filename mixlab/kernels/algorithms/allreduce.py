@@ -97,3 +97,20 @@ class AllreduceSGD(Algorithm):
         D = local_updates_np(st, st.objective.stochastic_grads(st.X, t, st.seed))
         st.X = np.tile(st.X.mean(axis=0) - eta * D.mean(axis=0), (st.n, 1))
         st.clocks[:] = st.a.max() + st.costs.allreduce_n
+
+    def mpi_step(self, st, t, eta):
+        """One allreduce-SGD iteration on MPI ranks: one ``Allreduce`` of the row sums of [X, D].
+
+        Parameters
+        ----------
+        st : RankState
+            This rank's block; X, U and the clocks are updated.
+        t : int
+            Iteration.
+        eta : float
+            Step size of this iteration.
+        """
+        D = st.local_updates(st.gradients(t))
+        sums = st.allreduce_sum(np.hstack([st.X, D])) / st.n
+        st.X[:] = sums[: st.d] - eta * sums[st.d :]
+        st.wait_for_all(st.costs.allreduce_n)

@@ -294,3 +294,24 @@ class DPSGD(Algorithm):
         W = self.mixing[t % len(self.mixing)]
         st.X = W @ st.X - eta * D if self.order == "cta" else W @ (st.X - eta * D)
         st.clocks = neighbourhood_clocks_np(W, st.a, st.costs.message)
+
+    def mpi_step(self, st, t, eta):
+        """One D-PSGD iteration on MPI ranks: neighbour exchange of [X or X - eta D, a] with W_{t mod q}.
+
+        Parameters
+        ----------
+        st : RankState
+            This rank's block; X, U and the clocks are updated.
+        t : int
+            Iteration.
+        eta : float
+            Step size of this iteration.
+        """
+        plan = st.mixing_plan(self.mixing)
+        q = t % len(self.mixing)
+        D = st.local_updates(st.gradients(t))
+        cta = self.order == "cta"
+        ext = plan.halo(q, np.column_stack([st.X if cta else st.X - eta * D, st.a]))
+        mixed = plan.mix(q, ext[:, :-1])
+        st.X = mixed - eta * D if cta else mixed
+        st.clocks = plan.neighbour_max(q, ext[:, -1]) + st.costs.message

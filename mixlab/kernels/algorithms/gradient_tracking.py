@@ -185,3 +185,28 @@ class GradientTracking(DPSGD):
         st.X = W @ st.X - eta * st.extra["y"]
         message = st.costs.alpha + 2 * st.d * st.costs.word_bytes * st.costs.beta
         st.clocks = neighbourhood_clocks_np(W, st.a, message)
+
+    def mpi_step(self, st, t, eta):
+        """One gradient-tracking iteration on MPI ranks: exchanges of y (W_{t-1}) and [x, a] (W_t).
+
+        Parameters
+        ----------
+        st : RankState
+            This rank's block; X, the clocks and ``st.extra`` (y, g) are updated.
+        t : int
+            Iteration (t = 0 starts the trackers at y_0 = g_0).
+        eta : float
+            Step size of this iteration.
+        """
+        plan, q = st.mixing_plan(self.mixing), len(self.mixing)
+        G = st.gradients(t)
+        if t == 0:
+            st.extra["y"] = G
+        else:
+            p = (t - 1) % q
+            st.extra["y"] = plan.mix(p, plan.halo(p, st.extra["y"])) + G - st.extra["g"]
+        st.extra["g"] = G
+        ext = plan.halo(t % q, np.column_stack([st.X, st.a]))
+        st.X = plan.mix(t % q, ext[:, :-1]) - eta * st.extra["y"]
+        message = st.costs.alpha + 2 * st.d * st.costs.word_bytes * st.costs.beta
+        st.clocks = plan.neighbour_max(t % q, ext[:, -1]) + message

@@ -165,3 +165,23 @@ class LocalSGD(Algorithm):
             st.clocks[:] = st.a.max() + st.costs.allreduce_n
         else:
             st.clocks = st.a.copy()
+
+    def mpi_step(self, st, t, eta):
+        """One local-SGD iteration on MPI ranks: a local step; after every H-th an ``Allreduce`` of X.
+
+        Parameters
+        ----------
+        st : RankState
+            This rank's block; X, U and the clocks are updated.
+        t : int
+            Iteration.
+        eta : float
+            Step size of this iteration.
+        """
+        D = st.local_updates(st.gradients(t))
+        st.X -= eta * D
+        if (t + 1) % self.local_steps == 0:
+            st.X[:] = st.allreduce_sum(st.X) / st.n
+            st.wait_for_all(st.costs.allreduce_n)
+        else:
+            st.clocks = st.a.copy()

@@ -144,3 +144,23 @@ class SGP(DPSGD):
         st.X = P @ (st.X - eta * D)
         st.w = P @ st.w
         st.clocks = neighbourhood_clocks_np(P, st.a, st.costs.message)
+
+    def mpi_step(self, st, t, eta):
+        """One SGP iteration on MPI ranks: push-sum of [x - eta D, w, a] by neighbour exchange.
+
+        Parameters
+        ----------
+        st : RankState
+            This rank's block; X, w, U and the clocks are updated.
+        t : int
+            Iteration.
+        eta : float
+            Step size of this iteration.
+        """
+        plan = st.mixing_plan(self.mixing)
+        q = t % len(self.mixing)
+        D = st.local_updates(st.gradients(t, st.X / st.w[:, None]))
+        ext = plan.halo(q, np.column_stack([st.X - eta * D, st.w, st.a]))
+        mixed = plan.mix(q, ext[:, :-1])
+        st.X, st.w = mixed[:, :-1], mixed[:, -1].copy()
+        st.clocks = plan.neighbour_max(q, ext[:, -1]) + st.costs.message

@@ -457,19 +457,56 @@ class WAGMA(Algorithm):
             st.clocks = np.full(n, st.a.max() + st.costs.allreduce_n)
             return
         groups = self.groups[t % self.groups.shape[0]]  # (m, S)
+        S = groups.shape[1]
+        back, st.clocks = self.schedule(t, st.a, calls, st.costs, d)
+        st.back = back.ravel()
+        C = hist[(t - back) % tau, groups]  # (m, S, d)
+        total = C.sum(axis=1)
+        if self.rule == "mean":
+            avg = np.broadcast_to((total / S)[:, None, :], C.shape)
+        else:
+            avg = (total[:, None, :] + P[groups]) / (S + 1)
+        X_new = np.empty_like(st.X)
+        X_new[groups] = step(avg, groups)
+        st.X = X_new
+
+    def schedule(self, t: int, a: np.ndarray, calls: np.ndarray, costs, d: int) -> tuple:
+        """The simulated group step of iteration t (not a global step): staleness and next clocks.
+
+        Parameters
+        ----------
+        t : int
+            Iteration, with t mod tau != tau - 1.
+        a : numpy.ndarray, (n,)
+            Arrival times of this iteration.
+        calls : numpy.ndarray, (tau, n)
+            Call times of the last tau iterations (slot t mod tau holds ``a``).
+        costs : Costs
+            The alpha-beta costs.
+        d : int
+            Model dimension (the cost of a group allreduce).
+
+        Returns
+        -------
+        back : numpy.ndarray of int64, (m, S)
+            Staleness of each member's contribution, by group.
+        clocks : numpy.ndarray, (n,)
+            Start times of iteration t + 1.
+        """
+        groups = self.groups[t % self.groups.shape[0]]
         m, S = groups.shape
-        a = st.a
+        tau = self.sync_period
         aG = a[groups]
-        cost = allreduce_cost(S, d, st.costs.alpha, st.costs.beta, st.costs.word_bytes)
+        cost = allreduce_cost(S, d, costs.alpha, costs.beta, costs.word_bytes)
+        back = np.zeros((m, S), dtype=np.int64)
         if self.wait_avoiding:
             if self.activation == "global":
-                window = np.full(m, a.min() + math.ceil(math.log2(n)) * st.costs.alpha)
+                window = np.full(m, a.min() + math.ceil(math.log2(a.shape[0])) * costs.alpha)
                 ready = window + cost
             else:
                 first = aG.min(axis=1)
-                window = first + math.ceil(math.log2(S)) * st.costs.alpha
+                window = first + math.ceil(math.log2(S)) * costs.alpha
                 ready = first + cost
-            back = np.zeros((m, S), dtype=np.int64)
             found = aG <= window[:, None]
             for b in range(1, tau):
                 if t - b < -1:
@@ -480,16 +517,126 @@ class WAGMA(Algorithm):
             assert found.all(), "an earlier call always exists after the last global step"
         else:
             ready = aG.max(axis=1) + cost
-            back = np.zeros((m, S), dtype=np.int64)
-        st.back = back.ravel()
-        C = hist[(t - back) % tau, groups]  # (m, S, d)
-        total = C.sum(axis=1)
-        if self.rule == "mean":
-            avg = np.broadcast_to((total / S)[:, None, :], C.shape)
-        else:
-            avg = (total[:, None, :] + P[groups]) / (S + 1)
-        X_new = np.empty_like(st.X)
-        X_new[groups] = step(avg, groups)
-        clocks = np.empty(n)
+        clocks = np.empty(a.shape[0])
         clocks[groups] = np.maximum(aG, ready[:, None])
-        st.X, st.clocks = X_new, clocks
+        return back, clocks
+
+    def mpi_check(self, n: int, procs: int, lockstep: bool) -> None:
+        """Refuse what the MPI engine cannot run: real wait avoidance needs one worker per rank.
+
+        Parameters
+        ----------
+        n : int
+            Number of workers.
+        procs : int
+            Number of ranks.
+        lockstep : bool
+            Whether the run follows the simulated schedule.
+
+        Raises
+        ------
+        ParameterError
+            If the groups do not align with the ranks' blocks
+            (:meth:`~mixlab.kernels.engines.mpi.GroupPlan.check`), or in real mode with
+            wait avoidance, if n != procs or the activation is global.
+        """
+        from mixlab.kernels.engines.mpi import GroupPlan, block_bounds
+
+        GroupPlan.check(self.groups, block_bounds(n, procs))
+        if lockstep or not self.wait_avoiding:
+            return
+        if n != procs:
+            raise ParameterError(
+                f"real wait avoidance runs one worker per rank: n = {n} workers on {procs} ranks "
+                "(use as many ranks as workers, --lockstep, or --no-wait-avoiding)"
+            )
+        if self.activation == "global":
+            raise ParameterError(
+                "real wait avoidance on MPI activates each group at its first member's arrival: "
+                "use --activation group (the global activation is simulated: --lockstep)"
+            )
+
+    def mpi_step(self, st, t, eta):
+        """One WAGMA-SGD iteration on MPI ranks.
+
+        Every rank replicates the simulated schedule (arrival and call times of all n
+        workers, O(n) per iteration) for ``sim_time``. The global step is an
+        ``Allreduce`` of the published models. A group step reduces the group sums
+        on the phase's communicator (:class:`~mixlab.kernels.engines.mpi.GroupPlan`):
+        in lockstep mode of the contributions the simulated schedule picks from each
+        rank's history (stale ones included), without wait avoidance of fresh
+        models; in real mode with wait avoidance the one-sided collective of
+        :class:`~mixlab.kernels.engines.one_sided.WaitAvoidingGroups` (measured staleness).
+
+        Parameters
+        ----------
+        st : RankState
+            This rank's block; X, U, the clocks, ``back`` and ``st.extra`` are updated.
+        t : int
+            Iteration.
+        eta : float
+            Step size of this iteration.
+        """
+        tau, n, d = self.sync_period, st.n, st.d
+        real = not st.lockstep and self.wait_avoiding
+        if t == 0:
+            hist = np.empty((tau,) + st.X.shape)
+            hist[tau - 1] = st.X
+            st.extra.update(hist=hist, calls=np.full((tau, n), -np.inf), clocks=np.zeros(n))
+            if real:
+                from mixlab.kernels.engines.one_sided import WaitAvoidingGroups
+
+                st.extra["windows"] = WaitAvoidingGroups(st.comm, st.X[0], tau)
+        hist, calls = st.extra["hist"], st.extra["calls"]
+        a = st.extra["clocks"] + st.timing.compute_times(n, t, st.seed)
+        D = st.local_updates(st.gradients(t))
+        P = st.X if self.order == "cta" else st.X - eta * D
+        hist[t % tau] = P
+        calls[t % tau] = a
+        step = eta if self.order == "cta" else 0.0
+        if real:
+            st.extra["windows"].publish(t, P[0])
+        if t % tau == tau - 1:
+            st.back = np.zeros(st.X.shape[0], dtype=np.int64)
+            st.X = st.allreduce_sum(P) / n - step * D
+            st.extra["clocks"] = np.full(n, a.max() + st.costs.allreduce_n)
+        else:
+            phase = t % self.groups.shape[0]
+            groups = self.groups[phase]
+            S = groups.shape[1]
+            back, st.extra["clocks"] = self.schedule(t, a, calls, st.costs, d)
+            if real:
+                g = int(np.flatnonzero((groups == st.rank).any(axis=1))[0])
+                total, stale = st.extra["windows"].reduce(t, groups[g], P[0])
+                totals, mine = total[None, :], np.zeros(1, dtype=np.int64)
+                st.back = np.asarray(stale, dtype=np.int64)
+            else:
+                plan = st.group_plan(self.groups)
+                touched = plan.touched(phase)
+                partial = np.zeros((touched.size, d))
+                mine = np.empty(st.X.shape[0], dtype=np.int64)  # the touched group of each local worker
+                local_back = np.empty(st.X.shape[0], dtype=np.int64)
+                for r, g in enumerate(touched.tolist()):
+                    for k, j in enumerate(groups[g].tolist()):
+                        if st.lo <= j < st.hi:
+                            b = int(back[g, k])
+                            partial[r] += hist[(t - b) % tau, j - st.lo]
+                            mine[j - st.lo], local_back[j - st.lo] = r, b
+                totals = plan.sums(phase, partial)
+                st.back = local_back
+            if self.rule == "self_weighted":
+                st.X = (totals[mine] + P) / (S + 1) - step * D
+            else:
+                st.X = totals[mine] / S - step * D
+        st.clocks = st.extra["clocks"][st.lo : st.hi].copy()
+
+    def mpi_finish(self, st) -> None:
+        """Free the one-sided windows of a real run (collective; called once after the last step).
+
+        Parameters
+        ----------
+        st : RankState
+            This rank's block.
+        """
+        if "windows" in st.extra:
+            st.extra.pop("windows").free()

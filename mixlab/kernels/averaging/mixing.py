@@ -256,9 +256,11 @@ def sparse_mix_numba(indptr, indices, data, X, out):
     X : numpy.ndarray
         (n, d) float32/float64 models, C-contiguous.
     out : numpy.ndarray
-        (n, d), X's dtype, not overlapping X: receives W X.
+        (r, d), X's dtype, not overlapping X: receives W X for the r = len(indptr) - 1
+        rows of W (r = n for a square W; a block of rows, as an MPI rank holds, reads
+        the n rows of X).
     """
-    n, d = X.shape
+    n, d = out.shape
     blocks = (d + CPU_COLUMN_BLOCK - 1) // CPU_COLUMN_BLOCK
     for task in numba.prange(blocks * n):
         i, c0, c1 = _row_block(task, n, d)

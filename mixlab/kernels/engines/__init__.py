@@ -19,6 +19,7 @@ import numpy as np
 from mixlab.errors import DivergenceWarning, ParameterError
 from mixlab.kernels.engines.base import Engine, unsupported
 from mixlab.kernels.engines.compiled import CompiledEngine
+from mixlab.kernels.engines.mpi import MPIEngine
 from mixlab.kernels.engines.reference import ReferenceEngine
 from mixlab.kernels.timing import TimingModel
 from mixlab.kernels.trajectory import (
@@ -33,7 +34,7 @@ from mixlab.seeding import SEED_MAX
 from mixlab.validate import require_choice, require_finite, require_int
 
 #: name -> engine; an engine added here runs every algorithm it supports.
-ENGINES: dict[str, Engine] = {e.name: e for e in (CompiledEngine(), ReferenceEngine())}
+ENGINES: dict[str, Engine] = {e.name: e for e in (CompiledEngine(), ReferenceEngine(), MPIEngine())}
 
 
 def _step_sizes(lr, steps: int) -> np.ndarray:
@@ -122,9 +123,10 @@ def simulate(
         Record every this many steps, and after the last.
     x0 : array_like or None, default None
         The common initial model, (d,); None: zeros.
-    backend : str, default "numba"
-        The engine, a key of :data:`ENGINES`: "numba" or "reference" (the same keyword
-        chooses the implementation of every kernel).
+    backend : str or Engine, default "numba"
+        The engine, a key of :data:`ENGINES` ("numba", "reference" or "mpi"; the same
+        keyword chooses the implementation of every kernel), or a configured engine
+        object such as ``MPIEngine(lockstep=True)``.
 
     Returns
     -------
@@ -171,15 +173,18 @@ def simulate(
     of collective communication operations in MPICH", Int. J. High Perform. Comput.
     Appl. 19(1), 2005.
     """
-    require_choice("backend", backend, ENGINES)
+    if isinstance(backend, str):
+        require_choice("backend", backend, ENGINES)
+        runner = ENGINES[backend]
+    else:
+        runner = backend
     steps = require_int("steps", steps, minimum=1)
     record_every = require_int("record_every", record_every, minimum=1)
     seed = require_int("seed", seed, minimum=0, maximum=SEED_MAX)
     timing = TimingModel() if timing is None else timing
     n, d = objective.n, objective.d
-    runner = ENGINES[backend]
     if not runner.supports(algorithm):
-        raise unsupported(backend, algorithm.name)
+        raise unsupported(runner.name, algorithm.name)
     algorithm.check_workers(n)
     timing.check_workers(n)
     eta = _step_sizes(lr, steps)
@@ -207,7 +212,7 @@ def simulate(
         "lr": float(eta[0]),
         "lr_schedule_final": float(eta[-1]),
         "seed": seed,
-        "backend": backend,
+        "backend": runner.name,
         "record_every": record_every,
         "timing": timing.as_dict(),
     }
