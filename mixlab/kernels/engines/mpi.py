@@ -39,6 +39,7 @@ import os
 import signal
 import time
 from dataclasses import dataclass, field
+from typing import Any
 
 import numba
 import numpy as np
@@ -150,17 +151,12 @@ class MixingPlan:
         lo, hi = int(bounds[rank]), int(bounds[rank + 1])
         owner = np.searchsorted(bounds, np.arange(bounds[-1]), side="right") - 1
         self.rows = []  # per q: (indptr, remapped indices, data) of this rank's rows
-        recv, send = [], []  # per q: {rank: global rows}
+        recv: list[dict] = []  # per q: {rank: global rows} this rank receives
+        send: list[dict] = []  # per q: {rank: global rows} this rank sends
         for W in mixing:
-            recv.append(self._needs(W, lo, hi, owner, rank))
-            send.append(
-                {
-                    p: self._needs(W, int(bounds[p]), int(bounds[p + 1]), owner, p).get(rank, None)
-                    for p in range(size)
-                    if p != rank
-                }
-            )
-            send[-1] = {p: rows for p, rows in send[-1].items() if rows is not None}
+            needs = [self._needs(W, int(bounds[p]), int(bounds[p + 1]), owner, p) for p in range(size)]
+            recv.append(needs[rank])
+            send.append({p: needs[p][rank] for p in range(size) if rank in needs[p]})
         self.sources = sorted({p for r in recv for p in r})
         self.destinations = sorted({p for s in send for p in s})
         self.graph = comm.Create_dist_graph_adjacent(self.sources, self.destinations, reorder=False)
@@ -411,15 +407,18 @@ class RankState:
         True: simulated time drives every decision; False: real wait avoidance.
     time_unit : float
         Seconds slept per unit of simulated compute time (0: no sleeps).
+
+    Attributes
+    ----------
     U, w, a, clocks, back, extra
         Heavy-ball buffers (b, d), push-sum weights (b,), arrival times (b,),
         start times (b,), staleness (b,) and the algorithm's own state, as in the
-        reference state.
+        reference state; set at construction.
     """
 
-    comm: object
-    objective: object
-    timing: object
+    comm: Any
+    objective: Any
+    timing: Any
     seed: int
     costs: Costs
     momentum: float
@@ -427,12 +426,12 @@ class RankState:
     X: np.ndarray
     lockstep: bool = True
     time_unit: float = 0.0
-    U: np.ndarray = field(default=None)  # type: ignore[assignment]
-    w: np.ndarray = field(default=None)  # type: ignore[assignment]
-    a: np.ndarray = field(default=None)  # type: ignore[assignment]
-    clocks: np.ndarray = field(default=None)  # type: ignore[assignment]
-    back: np.ndarray = field(default=None)  # type: ignore[assignment]
-    extra: dict = field(default_factory=dict)
+    U: np.ndarray = field(init=False)
+    w: np.ndarray = field(init=False)
+    a: np.ndarray = field(init=False)
+    clocks: np.ndarray = field(init=False)
+    back: np.ndarray = field(init=False)
+    extra: dict = field(init=False, default_factory=dict)
 
     def __post_init__(self):
         b = self.X.shape[0]
