@@ -98,7 +98,7 @@ def simulate(
     seed: int = 0,
     record_every: int = 1,
     x0=None,
-    backend: str = "numba",
+    backend: str | Engine = "numba",
 ) -> Trajectory:
     """Run ``algorithm`` on ``objective`` for ``steps`` iterations through an engine.
 

@@ -701,8 +701,15 @@ class MPIEngine:
     --------
     >>> import mixlab as ml
     >>> f = ml.quadratic(4, 3, sigma2=0.0, seed=0)
-    >>> tr = ml.simulate(f, ml.build_algorithm("allreduce", 4), 5, backend=MPIEngine(lockstep=True))
-    >>> tr.params["backend"], len(tr)  # one process: P = 1 rank holds all 4 workers
+    >>> engine = MPIEngine(lockstep=True)
+    >>> engine.name, engine.supports(ml.build_algorithm("allreduce", 4))
+    ('mpi', True)
+
+    Under ``mpiexec -n P python script.py`` every rank runs the same script (MPI is
+    initialized on first use; in one process P = 1 rank holds all workers):
+
+    >>> tr = ml.simulate(f, ml.build_algorithm("allreduce", 4), 5, backend=engine)  # doctest: +SKIP
+    >>> tr.params["backend"], len(tr)  # doctest: +SKIP
     ('mpi', 6)
     """
 
