@@ -50,6 +50,7 @@ def compile_all(*, progress: bool = True) -> float:
     from mixlab.kernels.averaging.group_averaging import group_average
     from mixlab.kernels.averaging.mixing import dense_mix, sparse_mix
     from mixlab.kernels.engines import simulate
+    from mixlab.kernels.engines.mpi import compile_block_kernels
     from mixlab.kernels.gossip.exact import node_ages
     from mixlab.kernels.gossip.learning import simulate_gossip_learning
     from mixlab.kernels.gossip.monte_carlo import GossipTopology, simulate_age
@@ -72,11 +73,13 @@ def compile_all(*, progress: bool = True) -> float:
         f.loss(np.zeros(3))
         for alg_name, cls in ALGORITHMS.items():
             simulate(f, build(alg_name, n, **cls.example), 2, timing=timing)
+        compile_block_kernels(f.arrays(), 3)  # what MPI ranks call from Python
         if progress:
             print(f"warmup: {name} ({time.perf_counter() - start:.0f} s)", file=sys.stderr, flush=True)
     custom = custom_objective(n, 3, _identity_grad, _half_square, L=1.0)  # the user-function kind
     for alg_name, cls in ALGORITHMS.items():
         simulate(custom, build(alg_name, n, **cls.example), 2, timing=timing)
+    compile_block_kernels(custom.arrays(), 3)
     simulate_gossip_learning(make_objective("quadratic", 4, d=2), duration=2.0)
     simulate_gossip_learning(custom_objective(4, 2, _identity_grad, _half_square, L=1.0), duration=2.0)
     for source_is_user in (False, True):

@@ -582,7 +582,7 @@ class RankState:
         return self.extra["groups"]
 
     def compute(self, t: int) -> None:
-        """Arrive at iteration t: a = clocks + compute times; in real mode sleep them.
+        """Arrive at iteration t: a = clocks + compute times, slept when ``time_unit`` > 0.
 
         Parameters
         ----------
@@ -591,7 +591,7 @@ class RankState:
         """
         c = self.timing.compute_times(self.n, t, self.seed)[self.lo : self.hi]
         self.a = self.clocks + c
-        if self.time_unit > 0 and not self.lockstep:
+        if self.time_unit > 0:  # lockstep too: its decisions follow the simulated schedule anyway
             progress_sleep(float(c.max()) * self.time_unit)
 
 
@@ -687,7 +687,8 @@ class MPIEngine:
         True: simulated time drives every decision (trajectories equal the compiled
         engine's); False: real compute-time sleeps and real wait avoidance.
     time_unit : float, default 0.0
-        Seconds slept per unit of simulated compute time in real mode (0: none).
+        Seconds slept per unit of simulated compute time (0: none); the block's
+        slowest worker sets a rank's sleep.
     fail_rank, fail_step : int or None, default None
         Fault injection: rank ``fail_rank`` kills itself (SIGKILL) when it starts
         step ``fail_step``.
@@ -852,20 +853,29 @@ class MPIEngine:
     @staticmethod
     def _compile(st: RankState) -> None:
         """Compile (or load) the block kernels on rank 0 first, so ranks never write one cache together."""
-        from mixlab.kernels.averaging.mixing import sparse_mix_numba
-
-        def touch():
-            Z = np.zeros((1, st.d))
-            block_gradients(st.arrays, st.seed, 0, 0, Z, np.empty_like(Z))
-            full_loss_grad(st.arrays, Z[0], np.empty(st.d))
-            one = np.ones(1, dtype=np.int64)
-            sparse_mix_numba(np.array([0, 1], np.int64), one * 0, np.ones(1), Z, np.empty_like(Z))
-
         if st.rank == 0:
-            touch()
+            compile_block_kernels(st.arrays, st.d)
         st.comm.Barrier()
         if st.rank != 0:
-            touch()
+            compile_block_kernels(st.arrays, st.d)
+
+
+def compile_block_kernels(arrays, d: int) -> None:
+    """Run the compiled kernels a rank calls from Python on a tiny input (compiling or loading them).
+
+    Parameters
+    ----------
+    arrays : ObjectiveArrays
+        The objective in compiled form (its type selects the specialization).
+    d : int
+        Model dimension.
+    """
+    from mixlab.kernels.averaging.mixing import sparse_mix_numba
+
+    Z = np.zeros((1, d))
+    block_gradients(arrays, 0, 0, 0, Z, np.empty_like(Z))
+    full_loss_grad(arrays, Z[0], np.empty(d))
+    sparse_mix_numba(np.array([0, 1], np.int64), np.zeros(1, np.int64), np.ones(1), Z, np.empty_like(Z))
 
 
 def _status(rank: int):
