@@ -128,9 +128,9 @@ def launch(argv: list[str], procs: int, *, status_path: str | None = None) -> in
             thread.start()
         try:
             rc = proc.wait()
-        except KeyboardInterrupt:
+        except KeyboardInterrupt:  # mpiexec passes Ctrl-C to the ranks; rank 0 says "interrupted"
             proc.wait()
-            raise
+            rc = 130
         finally:
             for thread in threads:
                 thread.join()

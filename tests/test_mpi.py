@@ -163,3 +163,21 @@ def test_blocks_cover_the_workers_evenly():
         for procs in range(1, n + 1):
             sizes = np.diff(block_bounds(n, procs))
             assert sizes.sum() == n and sizes.min() >= 1 and sizes.max() - sizes.min() <= 1
+
+
+def test_a_failure_names_the_rank_from_hydras_pid():
+    from mixlab.launch import _failure
+
+    status = np.array([[101, 7], [102, 7], [103, 6]])
+    banner = ["=   BAD TERMINATION OF ONE OF YOUR APPLICATION PROCESSES", "=   PID 103 RUNNING AT vm",
+              "=   EXIT CODE: 9", "YOUR APPLICATION TERMINATED WITH THE EXIT STRING: Killed (signal 9)"]  # fmt: skip
+    assert _failure(9, banner, status).startswith("rank 2 (pid 103) died at step 6 (Killed (signal 9))")
+    assert "before every rank started" in _failure(9, banner, np.array([[101, 0], [-1, -1], [-1, -1]]))
+
+
+def test_procs_is_removed_from_what_the_ranks_run():
+    from mixlab.cli import _without_procs
+
+    assert _without_procs(["run", "--procs", "4", "--lockstep", "--procs=2", "--steps", "3"]) == [
+        "run", "--lockstep", "--steps", "3"
+    ]  # fmt: skip
