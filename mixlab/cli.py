@@ -6,6 +6,7 @@
     mixlab run --engine mpi --procs 4 [--lockstep] [--time-unit SECONDS] ...   (or under mpiexec -n P)
     mixlab age --topology complete -n 100 [--model yates|user] [--method exact|mc|both] [--json]
     mixlab capacity -n 1000 [--target 1] [--measure [--events E] [--seed S]] [--json]
+    mixlab calibrate --procs 2 [--sizes 1,1024,65536] [--repeats R] [--dims D1,D2] [--json]
     mixlab mixing --topology ring -n 64 [--weights metropolis] [--json]
     mixlab schedule --kind butterfly -n 64 -S 4 [--rule mean] [--json]
     mixlab verify [--quick | --full] [--json PATH] [--report DIR] [--quiet]
@@ -334,6 +335,23 @@ def _cmd_capacity(args) -> int:
     return 0
 
 
+def _cmd_calibrate(args) -> int:
+    from mixlab.calibration import calibrate, format_report
+    from mixlab.errors import ParameterError
+    from mixlab.io import json_safe
+    from mixlab.launch import launched_rank
+
+    if launched_rank() is not None:
+        raise ParameterError(
+            "mixlab calibrate starts mpiexec itself: under mpiexec, run python -m mixlab.calibration"
+        )
+    result = calibrate(
+        args.procs, sizes=args.sizes, repeats=args.repeats, dims=args.dims, time_unit=args.time_unit
+    )
+    print(json.dumps(json_safe(result), allow_nan=False) if args.json else format_report(result))
+    return 0
+
+
 def _positive_int(text: str) -> int:
     try:
         value = int(text)
@@ -526,6 +544,42 @@ def build_parser() -> _ArgumentParser:
     p.add_argument("--seed", type=_seed, default=0)
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.set_defaults(func=_cmd_capacity)
+
+    from mixlab import calibration
+
+    p = sub.add_parser(
+        "calibrate", help="fit the alpha-beta model to measured MPI Allreduce times and check predictions"
+    )
+    p.add_argument("--procs", type=_positive_int, required=True, help="start mpiexec with P >= 2 ranks")
+    p.add_argument(
+        "--sizes",
+        type=calibration.parse_sizes,
+        default=calibration.DEFAULT_SIZES,
+        metavar="D1,D2,...",
+        help="message sizes timed, floats per rank (default: %(default)s)",
+    )
+    p.add_argument(
+        "--repeats",
+        type=_positive_int,
+        default=calibration.DEFAULT_REPEATS,
+        help="timed calls per size (median)",
+    )
+    p.add_argument(
+        "--dims",
+        type=lambda text: () if text == "" else calibration.parse_sizes(text),
+        default=calibration.DEFAULT_DIMS,
+        metavar="D1,D2,...",
+        help="dimensions of the predicted-vs-measured allreduce SGD runs ('' for none; default: %(default)s)",
+    )
+    p.add_argument(
+        "--time-unit",
+        type=float,
+        default=calibration.DEFAULT_TIME_UNIT,
+        metavar="SECONDS",
+        help="seconds slept per simulated compute unit in those runs (default: %(default)s)",
+    )
+    p.add_argument("--json", action="store_true", help="print one JSON object")
+    p.set_defaults(func=_cmd_calibrate)
 
     p = sub.add_parser("mixing", help="spectral summary of a topology's mixing matrix")
     p.add_argument("--topology", required=True, choices=TOPOLOGIES)

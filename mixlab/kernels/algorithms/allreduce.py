@@ -99,7 +99,7 @@ class AllreduceSGD(Algorithm):
         st.clocks[:] = st.a.max() + st.costs.allreduce_n
 
     def mpi_step(self, st, t, eta):
-        """One allreduce-SGD iteration on MPI ranks: one ``Allreduce`` of the row sums of [X, D].
+        """One allreduce-SGD iteration on MPI ranks: one ``Allreduce`` of the row sums of X - eta D (d floats).
 
         Parameters
         ----------
@@ -111,6 +111,5 @@ class AllreduceSGD(Algorithm):
             Step size of this iteration.
         """
         D = st.local_updates(st.gradients(t))
-        sums = st.allreduce_sum(np.hstack([st.X, D])) / st.n
-        st.X[:] = sums[: st.d] - eta * sums[st.d :]
+        st.X[:] = st.allreduce_sum(st.X - eta * D) / st.n  # xbar - eta Dbar, up to rounding
         st.wait_for_all(st.costs.allreduce_n)
